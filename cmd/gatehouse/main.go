@@ -1,0 +1,129 @@
+// Command gatehouse serves Gatehouse and manages its database.
+//
+//	gatehouse [serve] [-addr 127.0.0.1:3000] [-db ./data/gatehouse.db] [-cookie-secure]
+//	gatehouse migrate [-db …]
+//	gatehouse createsuperuser [-db …] [-username u -email e -password p]
+//	gatehouse changepassword [-db …] [-password p] username
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gatehouse/handlers"
+	"gatehouse/models"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		os.Exit(1)
+	}
+}
+
+// settings are read from the environment, then overridden by flags.
+type settings struct {
+	addr         string
+	db           string
+	cookieSecure bool
+}
+
+func run(args []string) error {
+	command := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		command, args = args[0], args[1:]
+	}
+	flags := flag.NewFlagSet(command, flag.ContinueOnError)
+	s := settings{
+		addr: envOr("GATEHOUSE_ADDR", "127.0.0.1:3000"),
+		db:   envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
+	}
+	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
+	flags.StringVar(&s.db, "db", s.db, "SQLite database file (env GATEHOUSE_DB)")
+
+	switch command {
+	case "serve":
+		flags.StringVar(&s.addr, "addr", s.addr, "address to listen on (env GATEHOUSE_ADDR)")
+		flags.BoolVar(&s.cookieSecure, "cookie-secure", s.cookieSecure, "mark cookies Secure, for HTTPS (env GATEHOUSE_COOKIE_SECURE)")
+		if err := flags.Parse(args); err != nil {
+			return err
+		}
+		return serve(s)
+	case "migrate":
+		if err := flags.Parse(args); err != nil {
+			return err
+		}
+		db, err := models.Open(context.Background(), s.db)
+		if err != nil {
+			return err
+		}
+		fmt.Println("database", s.db, "is up to date")
+		return db.Close()
+	case "createsuperuser":
+		return createSuperuser(flags, args, &s)
+	case "changepassword":
+		return changePassword(flags, args, &s)
+	default:
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword)", command)
+	}
+}
+
+// serve runs the app until SIGINT or SIGTERM, then lets in-flight requests finish.
+func serve(s settings) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := models.Open(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	app, err := handlers.New(ctx, db, handlers.Config{CookieSecure: s.cookieSecure, Logger: logger, AccessLog: true})
+	if err != nil {
+		return err
+	}
+
+	listenErr := make(chan error, 1)
+	go func() { listenErr <- app.Listen(s.addr) }()
+	logger.Info("gatehouse is serving", "url", "http://"+s.addr+"/", "db", s.db)
+
+	select {
+	case err := <-listenErr:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	if err := app.ShutdownWithTimeout(30 * time.Second); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func envOr(name, fallback string) string {
+	if value := os.Getenv(name); value != "" {
+		return value
+	}
+	return fallback
+}
+
+// openForCommand opens the database for a management command.
+func openForCommand(path string) (*bun.DB, error) {
+	db, err := models.Open(context.Background(), path)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+var errAborted = errors.New("aborted")

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"gatehouse/models"
+	"gatehouse/models/password"
+	"gatehouse/views"
+)
+
+// createSuperuser creates a staff superuser, from flags or by prompting.
+func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
+	username := flags.String("username", "", "username (prompted when empty)")
+	email := flags.String("email", "", "email address")
+	pass := flags.String("password", os.Getenv("GATEHOUSE_SUPERUSER_PASSWORD"), "password (env GATEHOUSE_SUPERUSER_PASSWORD; prompted when empty)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	db, err := openForCommand(s.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	in := bufio.NewReader(os.Stdin)
+
+	for {
+		if *username == "" {
+			*username = prompt(in, "Username: ")
+		}
+		*username = models.NormalizeUsername(*username)
+		var problems []string
+		switch {
+		case *username == "" || len([]rune(*username)) > views.UsernameMaxLength:
+			problems = append(problems, fmt.Sprintf("A username has 1 to %d characters.", views.UsernameMaxLength))
+		case !models.ValidUsername(*username):
+			problems = append(problems, models.InvalidUsername)
+		default:
+			taken, err := models.UsernameTaken(ctx, db, *username)
+			if err != nil {
+				return err
+			}
+			if taken {
+				problems = append(problems, "A user with that username already exists.")
+			}
+		}
+		if len(problems) == 0 {
+			break
+		}
+		if !interactive() {
+			return fmt.Errorf("username: %s", strings.Join(problems, " "))
+		}
+		fmt.Fprintln(os.Stderr, "Error:", strings.Join(problems, " "))
+		*username = ""
+	}
+	if *email == "" && interactive() {
+		*email = prompt(in, "Email address: ")
+	}
+	user := password.User{Username: *username, Email: *email}
+	chosen, err := choosePassword(in, *pass, user)
+	if err != nil {
+		return err
+	}
+	hasher := password.NewHasher(password.Default, 1)
+	hash, err := hasher.Hash(chosen)
+	if err != nil {
+		return err
+	}
+	u := &models.User{Username: *username, Email: *email, Password: hash, IsActive: true, IsStaff: true, IsSuperuser: true}
+	if err := models.CreateUser(ctx, db, u); err != nil {
+		return err
+	}
+	fmt.Println("Superuser created successfully.")
+	return nil
+}
+
+// changePassword sets a user's password and so ends all their sessions.
+func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
+	pass := flags.String("password", "", "new password (prompted when empty)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() != 1 {
+		return errors.New("usage: gatehouse changepassword [-db file] [-password p] username")
+	}
+	db, err := openForCommand(s.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	u, err := models.UserByUsername(ctx, db, flags.Arg(0))
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("user %q does not exist", flags.Arg(0))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Changing password for user '%s'\n", u.Username)
+	chosen, err := choosePassword(bufio.NewReader(os.Stdin), *pass,
+		password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
+	if err != nil {
+		return err
+	}
+	hash, err := password.NewHasher(password.Default, 1).Hash(chosen)
+	if err != nil {
+		return err
+	}
+	if err := models.ChangePassword(ctx, db, u.ID, hash, ""); err != nil {
+		return err
+	}
+	fmt.Printf("Password changed successfully for user '%s'.\n", u.Username)
+	return nil
+}
+
+// choosePassword returns given if it passes the validators, or prompts
+// (twice, without echo) until a password passes.
+func choosePassword(in *bufio.Reader, given string, user password.User) (string, error) {
+	if given != "" {
+		if problems := password.Validate(given, user); len(problems) > 0 {
+			return "", fmt.Errorf("password: %s", strings.Join(problems, " "))
+		}
+		return given, nil
+	}
+	for {
+		first := promptSecret(in, "Password: ")
+		second := promptSecret(in, "Password (again): ")
+		switch {
+		case first != second:
+			fmt.Fprintln(os.Stderr, "Error: Your passwords didn't match.")
+		case first == "":
+			fmt.Fprintln(os.Stderr, "Error: Blank passwords aren't allowed.")
+		default:
+			problems := password.Validate(first, user)
+			if len(problems) == 0 {
+				return first, nil
+			}
+			fmt.Fprintln(os.Stderr, "Error:", strings.Join(problems, " "))
+		}
+		if !interactive() {
+			return "", errAborted
+		}
+	}
+}
+
+func interactive() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
+
+func prompt(in *bufio.Reader, label string) string {
+	fmt.Fprint(os.Stderr, label)
+	line, _ := in.ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// promptSecret reads a line without echo from a terminal, or plainly from a pipe.
+func promptSecret(in *bufio.Reader, label string) string {
+	if !interactive() {
+		return prompt(in, label)
+	}
+	fmt.Fprint(os.Stderr, label)
+	secret, _ := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(os.Stderr)
+	return string(secret)
+}

@@ -1,0 +1,19 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"gatehouse/assets"
+)
+
+// Asset serves an embedded static file by its content-hashed name; the name
+// changes with the content, so it may be cached for a year.
+func (h *Handler) Asset(c *fiber.Ctx) error {
+	file, ok := assets.Lookup(c.Params("name"))
+	if !ok {
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderContentType, file.ContentType)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	return c.Send(file.Body)
+}

@@ -1,0 +1,292 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/session"
+
+	"gatehouse/models"
+)
+
+// sessionCookie is the cookie holding the session id, named as in Django.
+const sessionCookie = "sessionid"
+
+// Keys of the session payload, after Django's _auth_user_id and _auth_user_hash.
+const (
+	keyUserID   = "_auth_user_id"
+	keyAuthHash = "_auth_user_hash"
+	keyRemember = "remember"
+	keyExpires  = "expires" // unix seconds: a login's lifetime is fixed when it starts
+)
+
+// Keys of c.Locals.
+const (
+	localSession = "session"
+	localUser    = "user"
+)
+
+// errBadCredentials covers an unknown user, a wrong password and an inactive
+// account, which the login form must not tell apart.
+var errBadCredentials = errors.New("bad credentials")
+
+// newSessionKey returns 128 random bits as base32 text.
+func newSessionKey() string { return rand.Text() }
+
+// currentUser is the logged-in user, or nil for an anonymous visitor.
+func currentUser(c *fiber.Ctx) *models.User {
+	u, _ := c.Locals(localUser).(*models.User)
+	return u
+}
+
+// loadUser finds the session of the request and its user, with Django's
+// checks: the user exists and is active, and the auth hash stored at login
+// still matches their password. A session failing them is flushed.
+func (h *Handler) loadUser(c *fiber.Ctx) error {
+	if c.Cookies(sessionCookie) == "" {
+		return c.Next()
+	}
+	sess, err := h.sessions.Get(c)
+	if err != nil {
+		return fmt.Errorf("load session: %w", err)
+	}
+	c.Locals(localSession, sess)
+	userID, _ := sess.Get(keyUserID).(int64)
+	if userID == 0 {
+		return c.Next()
+	}
+	now := time.Now()
+	record, err := models.SessionWithUser(c.UserContext(), h.db, sess.ID(), now)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
+	storedHash, _ := sess.Get(keyAuthHash).(string)
+	if err != nil || record.UserID != userID || !record.User.IsActive || !hmac.Equal([]byte(storedHash), []byte(h.authHash(record.User))) {
+		if err := h.endSession(c); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+	if now.Sub(record.LastSeenAt) >= lastSeenInterval {
+		if err := models.TouchSession(c.UserContext(), h.db, record.Key, now); err != nil {
+			return err
+		}
+	}
+	c.Locals(localUser, record.User)
+	return c.Next()
+}
+
+// authHash derives from the password hash what the session remembers of it,
+// as Django's get_session_auth_hash does: a new password ends old sessions.
+func (h *Handler) authHash(u *models.User) string {
+	mac := hmac.New(sha256.New, h.secret)
+	mac.Write([]byte("gatehouse.session-auth-hash\x00"))
+	mac.Write([]byte(u.Password))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// checkCredentials returns the active user with this username and password,
+// upgrading their stored hash if its parameters are old. An unknown username
+// costs one hash too, so timing does not tell who has an account.
+func (h *Handler) checkCredentials(c *fiber.Ctx, username, password string) (*models.User, error) {
+	u, err := models.UserByUsername(c.UserContext(), h.db, username)
+	if errors.Is(err, models.ErrNotFound) {
+		h.hasher.SpendCheck(password)
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, outdated := h.hasher.Check(password, u.Password)
+	if !ok || !u.IsActive {
+		return nil, errBadCredentials
+	}
+	if outdated {
+		hash, err := h.hasher.Hash(password)
+		if err != nil {
+			return nil, err
+		}
+		if err := models.SetPassword(c.UserContext(), h.db, u.ID, hash); err != nil {
+			return nil, err
+		}
+		u.Password = hash
+	}
+	return u, nil
+}
+
+// login starts a session for u under a new id (no session fixation), records
+// it in the session index with last_login, and rotates the CSRF token.
+func (h *Handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	if err := sess.Regenerate(); err != nil {
+		return fmt.Errorf("regenerate session: %w", err)
+	}
+	now := time.Now().UTC()
+	age := browserSessionAge
+	if remember {
+		age = rememberSessionAge
+	}
+	record := &models.Session{
+		Key:        sess.ID(),
+		UserID:     u.ID,
+		CreatedAt:  now,
+		LastSeenAt: now,
+		ExpiresAt:  now.Add(age),
+		IP:         c.IP(),
+		UserAgent:  truncate(c.Get(fiber.HeaderUserAgent), 300),
+	}
+	if err := models.RecordLogin(c.UserContext(), h.db, record); err != nil {
+		return err
+	}
+	sess.Set(keyUserID, u.ID)
+	sess.Set(keyAuthHash, h.authHash(u))
+	sess.Set(keyRemember, remember)
+	sess.Set(keyExpires, record.ExpiresAt.Unix())
+	if err := h.saveSession(c, sess); err != nil {
+		return err
+	}
+	c.Locals(localUser, u)
+	h.rotateCSRFToken(c)
+	return nil
+}
+
+// session returns the request's session, loading it if loadUser did not.
+func (h *Handler) session(c *fiber.Ctx) (*session.Session, error) {
+	if sess, ok := c.Locals(localSession).(*session.Session); ok {
+		return sess, nil
+	}
+	sess, err := h.sessions.Get(c)
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	c.Locals(localSession, sess)
+	return sess, nil
+}
+
+// saveSession stores the session and sets its cookie: without an expiry for
+// a browser session, with the login's fixed expiry for a remembered one.
+// The session must not be used afterwards (Fiber recycles it).
+func (h *Handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
+	expiresUnix, _ := sess.Get(keyExpires).(int64)
+	remember, _ := sess.Get(keyRemember).(bool)
+	expires := time.Unix(expiresUnix, 0)
+	sess.SetExpiry(time.Until(expires))
+	key := sess.ID()
+	c.Locals(localSession, nil)
+	if err := sess.Save(); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	if remember {
+		c.Cookie(&fiber.Cookie{
+			Name:     sessionCookie,
+			Value:    key,
+			Path:     "/",
+			Expires:  expires,
+			MaxAge:   int(time.Until(expires).Seconds()),
+			Secure:   h.cookieSecure,
+			HTTPOnly: true,
+			SameSite: fiber.CookieSameSiteLaxMode,
+		})
+	}
+	return nil
+}
+
+// endSession deletes the request's session server-side, payload and index
+// row, and expires its cookie. Without a session it does nothing.
+func (h *Handler) endSession(c *fiber.Ctx) error {
+	sess, ok := c.Locals(localSession).(*session.Session)
+	if !ok {
+		return nil
+	}
+	key := sess.ID()
+	if err := sess.Destroy(); err != nil {
+		return fmt.Errorf("destroy session: %w", err)
+	}
+	c.Locals(localSession, nil)
+	c.Locals(localUser, nil)
+	return models.DeleteSession(c.UserContext(), h.db, key)
+}
+
+// loginRequired sends anonymous visitors to the login page, to come back to
+// this page afterwards.
+func (h *Handler) loginRequired(c *fiber.Ctx) error {
+	return h.loginRequiredThen(samePage)(c)
+}
+
+// loginRequiredThen sends anonymous visitors to the login page, to come back
+// to the page nextPage names: for a POST-only action that must be a page
+// that answers GET, or the login would lead to a 405 (the seed's trap).
+func (h *Handler) loginRequiredThen(nextPage func(*fiber.Ctx) string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if currentUser(c) != nil {
+			return c.Next()
+		}
+		target := "/accounts/login/?next=" + url.QueryEscape(nextPage(c))
+		if isHTMX(c) {
+			c.Set("HX-Redirect", target)
+			return c.SendStatus(fiber.StatusOK)
+		}
+		return c.Redirect(target, fiber.StatusFound)
+	}
+}
+
+// samePage is the page a login-only request came from: the URL itself for a
+// GET, the path (which shows the form) for a POST.
+func samePage(c *fiber.Ctx) string {
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		return c.OriginalURL()
+	}
+	return c.Path()
+}
+
+// anonymousOnly sends logged-in users away from the login and signup pages.
+func (h *Handler) anonymousOnly(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return h.redirect(c, "/articles/")
+	}
+	return c.Next()
+}
+
+// safeNext returns next if it is a path on this site, or "" for anything a
+// browser could take elsewhere: another host (//host, /\host), a scheme
+// (http:, javascript:), backslashes, control or space characters.
+func safeNext(next string) string {
+	if next == "" || len(next) > 2048 || !utf8.ValidString(next) {
+		return ""
+	}
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') {
+		return ""
+	}
+	if strings.IndexFunc(next, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0 {
+		return ""
+	}
+	parsed, err := url.Parse(next)
+	if err != nil || parsed.Scheme != "" || parsed.Host != "" || parsed.User != nil {
+		return ""
+	}
+	return next
+}
+
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,81 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"testing"
+	"time"
+)
+
+func TestSafeNext(t *testing.T) {
+	tests := map[string]string{
+		"/articles/":                     "/articles/",
+		"/articles/?page=2#top":          "/articles/?page=2#top",
+		"/accounts/update/":              "/accounts/update/",
+		"":                               "",
+		"articles/":                      "",
+		"//evil.example":                 "",
+		"///evil.example":                "",
+		"http://evil.example/":           "",
+		"https:/evil.example":            "",
+		`\\evil.example`:                 "",
+		`/\evil.example`:                 "",
+		`/\/evil.example`:                "",
+		"javascript:alert(1)":            "",
+		"/\x00/evil.example":             "",
+		"/\t/evil.example":               "",
+		"/\r\n/evil.example":             "",
+		" /articles/":                    "",
+		"/articles/\u2028":               "",
+		"/\xff":                          "",
+		"/a@evil.example":                "/a@evil.example", // a path, not a host
+		"/" + string(make([]byte, 3000)): "",
+	}
+	for next, want := range tests {
+		if got := safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}
+
+func TestCSRFTokens(t *testing.T) {
+	tokens := csrfTokens{secret: []byte("0123456789abcdef0123456789abcdef")}
+	token := tokens.New()
+	if raw, _ := tokens.Get(token); raw == nil {
+		t.Fatal("a fresh token is refused")
+	}
+	if tokens.New() == token {
+		t.Fatal("two tokens are equal")
+	}
+	other := csrfTokens{secret: []byte("another secret, another site...")}
+	if raw, _ := other.Get(token); raw != nil {
+		t.Fatal("a token signed with another secret is accepted")
+	}
+
+	// A token re-signed with an old issue time is refused.
+	raw, _ := base64.RawURLEncoding.DecodeString(token)
+	payload := raw[:csrfNonceLen+csrfTimeLen]
+	binary.BigEndian.PutUint64(payload[csrfNonceLen:], uint64(time.Now().Add(-csrfTokenAge-time.Hour).Unix()))
+	old := base64.RawURLEncoding.EncodeToString(append(payload, tokens.mac(payload)...))
+	if raw, _ := tokens.Get(old); raw != nil {
+		t.Fatal("an expired token is accepted")
+	}
+
+	// Any change to a token breaks its signature.
+	tampered := []byte(token)
+	tampered[3] ^= 1
+	for _, bad := range []string{string(tampered), token[:len(token)-2], "", "not base64!"} {
+		if raw, _ := tokens.Get(bad); raw != nil {
+			t.Errorf("token %q is accepted", bad)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	if got := truncate("héllo", 2); got != "h" {
+		t.Errorf("truncate split a character: %q", got)
+	}
+	if got := truncate("hello", 10); got != "hello" {
+		t.Errorf("truncate(hello, 10) = %q", got)
+	}
+}

@@ -1,0 +1,216 @@
+package handlers_test
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestCSRF(t *testing.T) {
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	signup := url.Values{"username": {"mallory"}, "password1": {goodPassword}, "password2": {goodPassword}}
+
+	t.Run("no token", func(t *testing.T) {
+		c := app.client()
+		c.get("/accounts/signup/")
+		res := c.post("/accounts/signup/", signup)
+		wantStatus(t, res, http.StatusForbidden)
+		if !strings.Contains(res.body, "CSRF verification failed") {
+			t.Errorf("the 403 page does not say why:\n%s", res.body)
+		}
+	})
+	t.Run("forged token", func(t *testing.T) {
+		c := app.client()
+		c.get("/accounts/signup/")
+		form := url.Values{"csrfmiddlewaretoken": {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}
+		for k, v := range signup {
+			form[k] = v
+		}
+		c.setCookie("csrftoken", form.Get("csrfmiddlewaretoken"))
+		wantStatus(t, c.post("/accounts/signup/", form), http.StatusForbidden)
+	})
+	t.Run("token of another browser", func(t *testing.T) {
+		attacker := app.client()
+		token := attacker.csrfToken("/accounts/signup/")
+		victim := app.client()
+		victim.get("/accounts/signup/")
+		form := url.Values{"csrfmiddlewaretoken": {token}}
+		for k, v := range signup {
+			form[k] = v
+		}
+		wantStatus(t, victim.post("/accounts/signup/", form), http.StatusForbidden)
+	})
+	t.Run("htmx header without the cookie", func(t *testing.T) {
+		token := app.client().csrfToken("/accounts/signup/")
+		req, _ := http.NewRequest(http.MethodPost, app.url+"/accounts/signup/", strings.NewReader(signup.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-CSRF-Token", token)
+		req.Header.Set("HX-Request", "true")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d, want 403", res.StatusCode)
+		}
+	})
+	if app.user("mallory") != nil {
+		t.Fatal("a request without a valid CSRF token created an account")
+	}
+
+	t.Run("logged-in actions", func(t *testing.T) {
+		c := app.client()
+		c.loginAs("alice", goodPassword)
+		wantStatus(t, c.post("/accounts/delete/", url.Values{"confirm": {"yes"}}), http.StatusForbidden)
+		wantStatus(t, c.post("/accounts/update/", url.Values{"email": {"evil@example.com"}}), http.StatusForbidden)
+		wantStatus(t, c.post("/accounts/logout/", nil), http.StatusForbidden)
+		if u := app.user("alice"); u == nil || u.Email != "" {
+			t.Fatalf("a request without a CSRF token changed alice: %+v", u)
+		}
+		if got := c.loggedInAs(); got != "alice" {
+			t.Fatal("a logout without a CSRF token logged alice out")
+		}
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	app := newTestApp(t)
+	res := app.client().get("/articles/")
+	want := map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"Referrer-Policy":        "same-origin",
+	}
+	for header, value := range want {
+		if got := res.Header.Get(header); got != value {
+			t.Errorf("%s: %q, want %q", header, got, value)
+		}
+	}
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, directive := range []string{"script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, directive) {
+			t.Errorf("CSP %q lacks %q", csp, directive)
+		}
+	}
+	for _, cookie := range res.Cookies() {
+		if cookie.Name == "csrftoken" && (!cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode) {
+			t.Errorf("csrftoken cookie flags: %+v", cookie)
+		}
+	}
+}
+
+func TestRoutingEdges(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	tests := []struct {
+		method, path string
+		status       int
+		location     string
+		allow        string
+	}{
+		{"GET", "/", http.StatusFound, "/articles/", ""},
+		{"GET", "/articles", http.StatusMovedPermanently, "/articles/", ""},
+		{"GET", "/accounts/login?next=/accounts/update/", http.StatusMovedPermanently, "/accounts/login/?next=/accounts/update/", ""},
+		{"POST", "/accounts/logout", http.StatusPermanentRedirect, "/accounts/logout/", ""},
+		{"GET", "/nowhere", http.StatusNotFound, "", ""},
+		{"GET", "/nowhere/", http.StatusNotFound, "", ""},
+		{"PUT", "/accounts/login/", http.StatusMethodNotAllowed, "", "GET, HEAD, POST"},
+		{"DELETE", "/accounts/update/", http.StatusMethodNotAllowed, "", "GET, HEAD, POST"},
+		{"POST", "/articles/", http.StatusMethodNotAllowed, "", "GET, HEAD"},
+		{"GET", "/healthz", http.StatusOK, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, app.url+tt.path, nil)
+			res := c.do(req)
+			wantStatus(t, res, tt.status)
+			if got := res.Header.Get("Location"); got != tt.location {
+				t.Errorf("Location %q, want %q", got, tt.location)
+			}
+			if got := res.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+			if tt.status >= 400 && !strings.Contains(res.body, `data-testid="error"`) {
+				t.Errorf("no error page:\n%s", res.body)
+			}
+		})
+	}
+}
+
+func TestAssets(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	page := c.get("/articles/").doc(t)
+	for _, selector := range []string{`link[rel="stylesheet"]`, `script[src*="htmx"]`} {
+		src, _ := page.Find(selector).Attr("href")
+		if src == "" {
+			src, _ = page.Find(selector).Attr("src")
+		}
+		res := c.get(src)
+		wantStatus(t, res, http.StatusOK)
+		if got := res.Header.Get("Cache-Control"); !strings.Contains(got, "immutable") {
+			t.Errorf("%s: Cache-Control %q", src, got)
+		}
+		if len(res.body) < 100 {
+			t.Errorf("%s: body of %d bytes", src, len(res.body))
+		}
+	}
+	wantStatus(t, c.get("/assets/app.css"), http.StatusNotFound)
+}
+
+func TestBadInput(t *testing.T) {
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+
+	t.Run("invalid UTF-8", func(t *testing.T) {
+		c := app.client()
+		res := c.postForm("/accounts/signup/", "/accounts/signup/", url.Values{"username": {"al\xffice"}, "password1": {goodPassword}, "password2": {goodPassword}})
+		wantStatus(t, res, http.StatusBadRequest)
+		res = c.get("/accounts/login/?next=%ff")
+		wantStatus(t, res, http.StatusBadRequest)
+	})
+	t.Run("NUL character", func(t *testing.T) {
+		c := app.client()
+		c.loginAs("alice", goodPassword)
+		res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"first_name": {"A\x00lice"}})
+		wantStatus(t, res, http.StatusBadRequest)
+	})
+	t.Run("oversize body", func(t *testing.T) {
+		// The server answers once it reads Content-Length, before the body:
+		// a raw connection reads that answer where an HTTP client would
+		// stumble on the reset while still writing.
+		conn, err := net.Dial("tcp", strings.TrimPrefix(app.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /accounts/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\nusername=", 2<<20)
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("status %d, want 413", res.StatusCode)
+		}
+	})
+	t.Run("multipart form", func(t *testing.T) {
+		c := app.client()
+		token := c.csrfToken("/accounts/login/")
+		body := "--B\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n" + token +
+			"\r\n--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice" +
+			"\r\n--B\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" + goodPassword + "\r\n--B--\r\n"
+		req, _ := http.NewRequest(http.MethodPost, app.url+"/accounts/login/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+		wantStatus(t, c.do(req), http.StatusSeeOther)
+	})
+	if n := app.count("SELECT COUNT(*) FROM users"); n != 1 {
+		t.Fatalf("%d users, want 1", n)
+	}
+}

@@ -1,0 +1,305 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/uptrace/bun"
+
+	"gatehouse/handlers"
+	"gatehouse/models"
+	"gatehouse/models/password"
+)
+
+// testParams make hashing cheap in tests, as Django's test settings do; the
+// production parameters have their own test in models/password.
+var testParams = password.Params{MemoryKiB: 64, Time: 1, Threads: 1}
+
+// testApp is a real Gatehouse on a loopback port over a fresh SQLite file.
+type testApp struct {
+	t   *testing.T
+	url string
+	db  *bun.DB
+}
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	ctx := context.Background()
+	db, err := models.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := handlers.New(ctx, db, handlers.Config{PasswordParams: testParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(listener)
+	t.Cleanup(func() {
+		app.Shutdown()
+		db.Close()
+	})
+	return &testApp{t: t, url: "http://" + listener.Addr().String(), db: db}
+}
+
+// createUser inserts an active user with this password straight into the database.
+func (a *testApp) createUser(username, pass string) *models.User {
+	a.t.Helper()
+	hash, err := password.NewHasher(testParams, 1).Hash(pass)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	u := &models.User{Username: username, Password: hash, IsActive: true}
+	if err := models.CreateUser(context.Background(), a.db, u); err != nil {
+		a.t.Fatal(err)
+	}
+	return u
+}
+
+// user reloads a user from the database; nil if they no longer exist.
+func (a *testApp) user(username string) *models.User {
+	a.t.Helper()
+	u, err := models.UserByUsername(context.Background(), a.db, username)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// count runs a SELECT COUNT(*) query.
+func (a *testApp) count(query string, args ...any) int {
+	a.t.Helper()
+	var n int
+	if err := a.db.NewRaw(query, args...).Scan(context.Background(), &n); err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
+// client is a browser: it keeps cookies, does not follow redirects, and takes
+// the CSRF token from the page it posts from. With htmx set it sends
+// HX-Request and the token header, as htmx does.
+type client struct {
+	t    *testing.T
+	app  *testApp
+	http *http.Client
+	htmx bool
+}
+
+func (a *testApp) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: a.t, app: a, http: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// htmxClient is a client whose requests come from htmx.
+func (a *testApp) htmxClient() *client {
+	c := a.client()
+	c.htmx = true
+	return c
+}
+
+// response is an answer with its body read.
+type response struct {
+	*http.Response
+	body string
+}
+
+func (r *response) doc(t *testing.T) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// text is the trimmed text of the elements selector finds.
+func (r *response) text(t *testing.T, selector string) string {
+	t.Helper()
+	return strings.TrimSpace(r.doc(t).Find(selector).Text())
+}
+
+func (c *client) do(req *http.Request) *response {
+	c.t.Helper()
+	if c.htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return &response{Response: res, body: string(body)}
+}
+
+func (c *client) get(path string) *response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.app.url+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// post sends values as a form, with no CSRF token added.
+func (c *client) post(path string, values url.Values) *response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.app.url+path, strings.NewReader(values.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// csrfToken loads page as a browser would and reads the token from its forms.
+func (c *client) csrfToken(page string) string {
+	c.t.Helper()
+	htmx := c.htmx
+	c.htmx = false
+	res := c.get(page)
+	c.htmx = htmx
+	token, ok := res.doc(c.t).Find(`input[name="csrfmiddlewaretoken"]`).First().Attr("value")
+	if !ok || token == "" {
+		c.t.Fatalf("GET %s (%d): no CSRF token in the page", page, res.StatusCode)
+	}
+	return token
+}
+
+// postForm loads page, then posts values to action with the page's CSRF token,
+// in the form field and, for htmx, in the header too.
+func (c *client) postForm(page, action string, values url.Values) *response {
+	c.t.Helper()
+	token := c.csrfToken(page)
+	form := url.Values{"csrfmiddlewaretoken": {token}}
+	for key, vals := range values {
+		form[key] = vals
+	}
+	req, err := http.NewRequest(http.MethodPost, c.app.url+action, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c.htmx {
+		req.Header.Set("X-CSRF-Token", token)
+	}
+	return c.do(req)
+}
+
+// loginAs logs the client in through the login form.
+func (c *client) loginAs(username, pass string) {
+	c.t.Helper()
+	htmx := c.htmx
+	c.htmx = false
+	res := c.postForm("/accounts/login/", "/accounts/login/", url.Values{"username": {username}, "password": {pass}})
+	c.htmx = htmx
+	if res.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("login as %s: status %d, want 303\n%s", username, res.StatusCode, res.body)
+	}
+}
+
+// cookie returns the client's cookie of this name, or "".
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.app.url)
+	for _, cookie := range c.http.Jar.Cookies(u) {
+		if cookie.Name == name {
+			return cookie.Value
+		}
+	}
+	return ""
+}
+
+// loggedInAs returns the username the header greets, or "" when anonymous.
+func (c *client) loggedInAs() string {
+	c.t.Helper()
+	htmx := c.htmx
+	c.htmx = false
+	res := c.get("/articles/")
+	c.htmx = htmx
+	return res.text(c.t, `[data-testid="username"]`)
+}
+
+// setCookie puts a cookie in the client's jar, as a replayed or stolen one.
+func (c *client) setCookie(name, value string) {
+	u, _ := url.Parse(c.app.url)
+	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+// wantStatus fails the test unless res has the status.
+func wantStatus(t *testing.T, res *response, status int) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d\n%s", res.Request.Method, res.Request.URL.Path, res.StatusCode, status, res.body)
+	}
+}
+
+// wantRedirect fails the test unless res sends the browser to location: a
+// 303 for a plain request, a 200 with HX-Redirect for htmx.
+func wantRedirect(t *testing.T, res *response, htmx bool, location string) {
+	t.Helper()
+	if htmx {
+		wantStatus(t, res, http.StatusOK)
+		if got := res.Header.Get("HX-Redirect"); got != location {
+			t.Fatalf("HX-Redirect %q, want %q", got, location)
+		}
+		return
+	}
+	wantStatus(t, res, http.StatusSeeOther)
+	if got := res.Header.Get("Location"); got != location {
+		t.Fatalf("Location %q, want %q", got, location)
+	}
+}
+
+// wantFragment fails unless res is an htmx fragment holding the form, or a
+// full page for a plain request.
+func wantFragment(t *testing.T, res *response, htmx bool, formTestID string) {
+	t.Helper()
+	isPage := strings.Contains(res.body, "<html")
+	if htmx && isPage {
+		t.Fatalf("the htmx answer is a full page:\n%s", res.body)
+	}
+	if !htmx && !isPage {
+		t.Fatalf("the plain answer is a fragment, not a page:\n%s", res.body)
+	}
+	if res.doc(t).Find(`form[data-testid="`+formTestID+`"]`).Length() != 1 {
+		t.Fatalf("no form %q in the answer:\n%s", formTestID, res.body)
+	}
+}
+
+// both runs a subtest with a plain client and with an htmx one.
+func both(t *testing.T, test func(t *testing.T, htmx bool)) {
+	t.Helper()
+	for _, htmx := range []bool{false, true} {
+		name := "plain"
+		if htmx {
+			name = "htmx"
+		}
+		t.Run(name, func(t *testing.T) { test(t, htmx) })
+	}
+}
+
+// newClient returns a plain or an htmx client.
+func (a *testApp) newClient(htmx bool) *client {
+	if htmx {
+		return a.htmxClient()
+	}
+	return a.client()
+}

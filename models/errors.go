@@ -1,0 +1,10 @@
+package models
+
+import "errors"
+
+var (
+	// ErrNotFound is returned when no row matches.
+	ErrNotFound = errors.New("models: not found")
+	// ErrDuplicateUsername is returned when the username, compared case-insensitively, is taken.
+	ErrDuplicateUsername = errors.New("models: username already exists")
+)

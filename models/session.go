@@ -1,0 +1,121 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Session indexes one live login. Its payload lives in SessionDataTable under
+// the same key; this row is what lets a user's sessions be listed and ended.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions,alias:s"`
+
+	Key        string    `bun:"key,pk"`
+	UserID     int64     `bun:"user_id,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	LastSeenAt time.Time `bun:"last_seen_at,notnull"`
+	ExpiresAt  time.Time `bun:"expires_at,notnull"`
+	IP         string    `bun:"ip,notnull"`
+	UserAgent  string    `bun:"user_agent,notnull"`
+
+	User *User `bun:"rel:belongs-to,join:user_id=id"`
+}
+
+// CreateSession records a new login.
+func CreateSession(ctx context.Context, db bun.IDB, s *Session) error {
+	if _, err := db.NewInsert().Model(s).Exec(ctx); err != nil {
+		return fmt.Errorf("models: unable to create session for user #%d: %w", s.UserID, err)
+	}
+	return nil
+}
+
+// RecordLogin indexes a new login and sets the user's last_login, together.
+func RecordLogin(ctx context.Context, db bun.IDB, s *Session) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := CreateSession(ctx, tx, s); err != nil {
+			return err
+		}
+		return SetLastLogin(ctx, tx, s.UserID, s.CreatedAt)
+	})
+}
+
+// ChangePassword stores a new password hash and ends every other session of
+// the user, together: Django's update_session_auth_hash keeps only this one.
+func ChangePassword(ctx context.Context, db bun.IDB, userID int64, hash, keepKey string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := SetPassword(ctx, tx, userID, hash); err != nil {
+			return err
+		}
+		return endOtherSessions(ctx, tx, userID, keepKey)
+	})
+}
+
+// SessionWithUser loads the live session with this key and its user, in one query.
+func SessionWithUser(ctx context.Context, db bun.IDB, key string, now time.Time) (*Session, error) {
+	s := new(Session)
+	err := db.NewSelect().Model(s).Relation("User").
+		Where("s.key = ?", key).Where("s.expires_at > ?", now.UTC()).Scan(ctx)
+	return s, notFound(err, "session")
+}
+
+// TouchSession records that the session was just used.
+func TouchSession(ctx context.Context, db bun.IDB, key string, now time.Time) error {
+	_, err := db.NewUpdate().Model((*Session)(nil)).Set("last_seen_at = ?", now.UTC()).Where("key = ?", key).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to touch session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession ends one session: its index row and its payload.
+func DeleteSession(ctx context.Context, db bun.IDB, key string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Table(SessionDataTable).Where("k = ?", key).Exec(ctx); err != nil {
+			return fmt.Errorf("models: unable to delete session data: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("key = ?", key).Exec(ctx); err != nil {
+			return fmt.Errorf("models: unable to delete session: %w", err)
+		}
+		return nil
+	})
+}
+
+// EndOtherSessions ends every session of the user except the one with keepKey.
+func EndOtherSessions(ctx context.Context, db bun.IDB, userID int64, keepKey string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return endOtherSessions(ctx, tx, userID, keepKey)
+	})
+}
+
+func endOtherSessions(ctx context.Context, tx bun.Tx, userID int64, keepKey string) error {
+	if err := deleteSessionData(ctx, tx, userID, keepKey); err != nil {
+		return err
+	}
+	_, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", userID).Where("key <> ?", keepKey).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to end sessions of user #%d: %w", userID, err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes index rows whose sessions have expired; the
+// session storage collects their payloads on its own.
+func DeleteExpiredSessions(ctx context.Context, db bun.IDB, now time.Time) error {
+	_, err := db.NewDelete().Model((*Session)(nil)).Where("expires_at <= ?", now.UTC()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to delete expired sessions: %w", err)
+	}
+	return nil
+}
+
+// deleteSessionData removes the payloads of the user's sessions, but for keepKey.
+func deleteSessionData(ctx context.Context, tx bun.IDB, userID int64, keepKey string) error {
+	keys := tx.NewSelect().Model((*Session)(nil)).Column("key").Where("user_id = ?", userID).Where("key <> ?", keepKey)
+	if _, err := tx.NewDelete().Table(SessionDataTable).Where("k IN (?)", keys).Exec(ctx); err != nil {
+		return fmt.Errorf("models: unable to delete session data of user #%d: %w", userID, err)
+	}
+	return nil
+}

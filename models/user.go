@@ -1,0 +1,162 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/uptrace/bun"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// User is an account, with the fields of Django's auth_user.
+type User struct {
+	bun.BaseModel `bun:"table:users,alias:u"`
+
+	ID          int64     `bun:"id,pk,autoincrement"`
+	Username    string    `bun:"username,notnull"`
+	UsernameKey string    `bun:"username_key,notnull"`
+	Password    string    `bun:"password,notnull"`
+	Email       string    `bun:"email,notnull"`
+	FirstName   string    `bun:"first_name,notnull"`
+	LastName    string    `bun:"last_name,notnull"`
+	IsActive    bool      `bun:"is_active,notnull"`
+	IsStaff     bool      `bun:"is_staff,notnull"`
+	IsSuperuser bool      `bun:"is_superuser,notnull"`
+	LastLogin   time.Time `bun:"last_login,nullzero"`
+	DateJoined  time.Time `bun:"date_joined,notnull"`
+}
+
+// NormalizeUsername applies NFKC, as Django does, so that look-alike forms of
+// one name are stored and compared as one.
+func NormalizeUsername(username string) string {
+	return norm.NFKC.String(username)
+}
+
+// InvalidUsername is Django's message for a username of other characters.
+const InvalidUsername = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+
+// ValidUsername is Django's UnicodeUsernameValidator: letters, digits and @.+-_.
+func ValidUsername(username string) bool {
+	for _, r := range username {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("@.+-_", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// usernameKey is the case-folded form the unique index compares.
+func usernameKey(username string) string {
+	return cases.Fold().String(NormalizeUsername(username))
+}
+
+// CreateUser inserts u, filling in its key, id and join date. A username taken
+// in any letter case gives ErrDuplicateUsername.
+func CreateUser(ctx context.Context, db bun.IDB, u *User) error {
+	u.Username = NormalizeUsername(u.Username)
+	u.UsernameKey = usernameKey(u.Username)
+	if u.DateJoined.IsZero() {
+		u.DateJoined = time.Now().UTC()
+	}
+	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
+		if isUniqueViolation(err) {
+			return ErrDuplicateUsername
+		}
+		return fmt.Errorf("models: unable to create user %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// UsernameTaken reports whether an account has this username in any letter case.
+func UsernameTaken(ctx context.Context, db bun.IDB, username string) (bool, error) {
+	exists, err := db.NewSelect().Model((*User)(nil)).Where("username_key = ?", usernameKey(username)).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("models: unable to look up username: %w", err)
+	}
+	return exists, nil
+}
+
+// UserByUsername finds the account with this username in any letter case.
+func UserByUsername(ctx context.Context, db bun.IDB, username string) (*User, error) {
+	u := new(User)
+	err := db.NewSelect().Model(u).Where("username_key = ?", usernameKey(username)).Scan(ctx)
+	return u, notFound(err, "user by username")
+}
+
+// UserByID finds the account with this id.
+func UserByID(ctx context.Context, db bun.IDB, id int64) (*User, error) {
+	u := new(User)
+	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+	return u, notFound(err, fmt.Sprintf("user #%d", id))
+}
+
+// UpdateProfile sets the three fields a user may edit on their own account.
+func UpdateProfile(ctx context.Context, db bun.IDB, id int64, email, firstName, lastName string) error {
+	_, err := db.NewUpdate().Model((*User)(nil)).
+		Set("email = ?", email).Set("first_name = ?", firstName).Set("last_name = ?", lastName).
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to update profile of user #%d: %w", id, err)
+	}
+	return nil
+}
+
+// SetPassword stores a new password hash for the user.
+func SetPassword(ctx context.Context, db bun.IDB, id int64, hash string) error {
+	_, err := db.NewUpdate().Model((*User)(nil)).Set("password = ?", hash).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to set password of user #%d: %w", id, err)
+	}
+	return nil
+}
+
+// SetLastLogin records the time of a successful login.
+func SetLastLogin(ctx context.Context, db bun.IDB, id int64, at time.Time) error {
+	_, err := db.NewUpdate().Model((*User)(nil)).Set("last_login = ?", at.UTC()).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to set last login of user #%d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteUser deletes the user with everything that belongs to them: their
+// rows cascade, and their session payloads are removed in the same transaction.
+func DeleteUser(ctx context.Context, db bun.IDB, id int64) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := deleteSessionData(ctx, tx, id, ""); err != nil {
+			return err
+		}
+		res, err := tx.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("models: unable to delete user #%d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound and wraps other errors.
+func notFound(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrNotFound
+	default:
+		return fmt.Errorf("models: unable to fetch %s: %w", what, err)
+	}
+}
+
+func isUniqueViolation(err error) bool {
+	var sqliteErr sqlite3.Error
+	return errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique
+}

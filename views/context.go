@@ -1,0 +1,48 @@
+// Package views holds Gatehouse's templ components and the form view models
+// they display.
+package views
+
+import (
+	"context"
+	"encoding/json"
+
+	"gatehouse/models"
+)
+
+// Page is what every component may read about the request, as Django's
+// context processors give templates user, csrf_token and messages.
+type Page struct {
+	User      *models.User // nil when anonymous
+	CSRFToken string
+	Messages  []Message
+}
+
+// Message is a one-shot notice (Django's messages framework).
+type Message struct {
+	Level string // "success", "info" or "error"
+	Text  string
+}
+
+type pageKey struct{}
+
+// WithPage returns ctx carrying p for the components rendered with it.
+func WithPage(ctx context.Context, p Page) context.Context {
+	return context.WithValue(ctx, pageKey{}, p)
+}
+
+func page(ctx context.Context) Page {
+	p, _ := ctx.Value(pageKey{}).(Page)
+	return p
+}
+
+// CSRFFieldName is the hidden form field carrying the CSRF token, as in Django.
+const CSRFFieldName = "csrfmiddlewaretoken"
+
+// CSRFHeaderName is the request header carrying the CSRF token on HTMX requests.
+const CSRFHeaderName = "X-CSRF-Token"
+
+// csrfHeaders is the hx-headers value that makes every HTMX request carry the token.
+func csrfHeaders(ctx context.Context) string {
+	headers, _ := json.Marshal(map[string]string{CSRFHeaderName: page(ctx).CSRFToken})
+	return string(headers)
+}
