@@ -31,6 +31,7 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	defer db.Close()
 	ctx := context.Background()
 	in := bufio.NewReader(os.Stdin)
+	prompting := *username == ""
 
 	for {
 		if *username == "" {
@@ -61,7 +62,7 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 		fmt.Fprintln(os.Stderr, "Error:", strings.Join(problems, " "))
 		*username = ""
 	}
-	if *email == "" && interactive() {
+	if *email == "" && prompting {
 		*email = prompt(in, "Email address: ")
 	}
 	user := password.User{Username: *username, Email: *email}
