@@ -1,12 +1,151 @@
 package handlers
 
 import (
+	"errors"
+	"strconv"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
+	"gatehouse/models"
 	"gatehouse/views"
 )
 
-// ArticleIndex lists the articles.
+// articlesPerPage is the length of a page of the index.
+const articlesPerPage = 20
+
+// ArticleIndex lists the articles newest first, 20 a page. A page number that
+// is not a number gives the first page; one past the end, the last.
 func (h *Handler) ArticleIndex(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.Articles())
+	total, err := models.CountArticles(c.UserContext(), h.db)
+	if err != nil {
+		return err
+	}
+	pages := max(1, (total+articlesPerPage-1)/articlesPerPage)
+	current, err := strconv.ParseInt(c.Query("page"), 10, 64)
+	if err != nil || current < 1 {
+		current = 1
+	}
+	current = min(current, pages)
+	articles, err := models.NewestArticles(c.UserContext(), h.db, (current-1)*articlesPerPage, articlesPerPage)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.ArticleIndex(views.ArticlesPage{Articles: articles, Page: current, Pages: pages}))
+}
+
+// ArticleDetail shows one article.
+func (h *Handler) ArticleDetail(c *fiber.Ctx) error {
+	a, err := h.article(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.ArticleDetail(a))
+}
+
+// ArticleCreatePage shows the form for a new article.
+func (h *Handler) ArticleCreatePage(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.ArticleCreate(views.ArticleForm{}))
+}
+
+// ArticleCreateSubmit saves a new article by the current user.
+func (h *Handler) ArticleCreateSubmit(c *fiber.Ctx) error {
+	f := articleForm(c)
+	if !f.Validate() {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, "/articles/create/", "Publish"), views.ArticleCreate(f))
+	}
+	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
+	if err != nil {
+		return err
+	}
+	h.flash(c, "success", "Article published.")
+	return h.redirect(c, a.URL())
+}
+
+// ArticleEditPage shows the author the form to edit their article.
+func (h *Handler) ArticleEditPage(c *fiber.Ctx) error {
+	a, err := h.ownArticle(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.ArticleEdit(a, views.ArticleForm{Title: a.Title, Content: a.Content}))
+}
+
+// ArticleEditSubmit saves the author's changes to their article.
+func (h *Handler) ArticleEditSubmit(c *fiber.Ctx) error {
+	a, err := h.ownArticle(c)
+	if err != nil {
+		return err
+	}
+	f := articleForm(c)
+	if !f.Validate() {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, a.URL()+"update/", "Save"), views.ArticleEdit(a, f))
+	}
+	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content); err != nil {
+		return err
+	}
+	h.flash(c, "success", "Article saved.")
+	return h.redirect(c, a.URL())
+}
+
+// ArticleDelete deletes the author's article. Without the confirmation that
+// hx-confirm adds, it asks first. From the index, htmx removes the entry in
+// place; elsewhere the browser goes to the index.
+func (h *Handler) ArticleDelete(c *fiber.Ctx) error {
+	a, err := h.ownArticle(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "yes" {
+		return h.render(c, fiber.StatusOK, views.ArticleDelete(a))
+	}
+	if err := models.DeleteArticle(c.UserContext(), h.db, a.ID); err != nil {
+		return err
+	}
+	if isHTMX(c) && c.Get("HX-Target") == views.ArticleItemID(a) {
+		return h.render(c, fiber.StatusOK, views.ArticleDeleted(a.Title))
+	}
+	h.flash(c, "info", "Article “"+a.Title+"” was deleted.")
+	return h.redirect(c, "/articles/")
+}
+
+// articleForm reads the article form, trimmed as Django's CharField does.
+func articleForm(c *fiber.Ctx) views.ArticleForm {
+	return views.ArticleForm{
+		Title:   strings.TrimSpace(c.FormValue("title")),
+		Content: strings.TrimSpace(c.FormValue("content")),
+	}
+}
+
+// article loads the article the URL names; an id that is not a positive
+// 64-bit number, or names no article, is a 404.
+func (h *Handler) article(c *fiber.Ctx) (*models.Article, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id < 1 {
+		return nil, fiber.ErrNotFound
+	}
+	a, err := models.ArticleByID(c.UserContext(), h.db, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, fiber.ErrNotFound
+	}
+	return a, err
+}
+
+// ownArticle loads the article the URL names, for its author only: anyone
+// else gets 403.
+func (h *Handler) ownArticle(c *fiber.Ctx) (*models.Article, error) {
+	a, err := h.article(c)
+	if err != nil {
+		return nil, err
+	}
+	if a.AuthorID != currentUser(c).ID {
+		return nil, &clientError{fiber.StatusForbidden, "Only the author of this article may change or delete it."}
+	}
+	return a, nil
+}
+
+// articlePage is the page of the article an action is about, where a login
+// for that action returns to.
+func articlePage(c *fiber.Ctx) string {
+	return "/articles/" + c.Params("id") + "/"
 }

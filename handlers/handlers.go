@@ -133,6 +133,12 @@ func (h *Handler) register(app *fiber.App) {
 
 	app.Get("/", h.Home)
 	app.Get("/articles/", h.ArticleIndex)
+	app.Get("/articles/create/", h.loginRequired, h.ArticleCreatePage)
+	app.Post("/articles/create/", h.loginRequired, h.ArticleCreateSubmit)
+	app.Get("/articles/:id/", h.ArticleDetail)
+	app.Get("/articles/:id/update/", h.loginRequired, h.ArticleEditPage)
+	app.Post("/articles/:id/update/", h.loginRequired, h.ArticleEditSubmit)
+	app.Post("/articles/:id/delete/", h.loginRequiredThen(articlePage), h.ArticleDelete)
 
 	app.Get("/accounts/login/", noStore, h.anonymousOnly, h.LoginPage)
 	app.Post("/accounts/login/", noStore, h.anonymousOnly, h.LoginSubmit)

@@ -163,3 +163,22 @@ func (f *PasswordForm) Validate(user password.User) bool {
 	}
 	return f.Valid()
 }
+
+// TitleMaxLength is the longest article title.
+const TitleMaxLength = 100
+
+// ArticleForm is the form for writing or editing an article.
+type ArticleForm struct {
+	Form
+	Title   string
+	Content string
+}
+
+// Validate checks the title (1–100 characters) and that there is content.
+func (f *ArticleForm) Validate() bool {
+	if f.checkRequired("title", f.Title) {
+		f.checkMaxLength("title", f.Title, TitleMaxLength)
+	}
+	f.checkRequired("content", f.Content)
+	return f.Valid()
+}

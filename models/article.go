@@ -1,0 +1,93 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Article is a post on the board, written by one user and deleted with them.
+type Article struct {
+	bun.BaseModel `bun:"table:articles,alias:a"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	Title     string    `bun:"title,notnull"`
+	Content   string    `bun:"content,notnull"`
+	AuthorID  int64     `bun:"author_id,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+
+	Author *User `bun:"rel:belongs-to,join:author_id=id"`
+}
+
+// URL is the article's detail page.
+func (a *Article) URL() string { return fmt.Sprintf("/articles/%d/", a.ID) }
+
+// withAuthorName joins the author's id and username, and nothing more of them.
+func withAuthorName(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.Column("id", "username")
+}
+
+// CreateArticle saves a new article by the author.
+func CreateArticle(ctx context.Context, db bun.IDB, authorID int64, title, content string) (*Article, error) {
+	now := time.Now().UTC()
+	a := &Article{Title: title, Content: content, AuthorID: authorID, CreatedAt: now, UpdatedAt: now}
+	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("models: unable to create article by user #%d: %w", authorID, err)
+	}
+	return a, nil
+}
+
+// ArticleByID finds the article with this id, with its author's name.
+func ArticleByID(ctx context.Context, db bun.IDB, id int64) (*Article, error) {
+	a := new(Article)
+	err := db.NewSelect().Model(a).Relation("Author", withAuthorName).Where("a.id = ?", id).Scan(ctx)
+	return a, notFound(err, fmt.Sprintf("article #%d", id))
+}
+
+// UpdateArticle replaces the article's title and content.
+func UpdateArticle(ctx context.Context, db bun.IDB, id int64, title, content string) error {
+	_, err := db.NewUpdate().Model((*Article)(nil)).
+		Set("title = ?", title).Set("content = ?", content).Set("updated_at = ?", time.Now().UTC()).
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to update article #%d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteArticle deletes the article.
+func DeleteArticle(ctx context.Context, db bun.IDB, id int64) error {
+	if _, err := db.NewDelete().Model((*Article)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("models: unable to delete article #%d: %w", id, err)
+	}
+	return nil
+}
+
+// CountArticles counts every article.
+func CountArticles(ctx context.Context, db bun.IDB) (int64, error) {
+	n, err := db.NewSelect().Model((*Article)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("models: unable to count articles: %w", err)
+	}
+	return n, nil
+}
+
+// NewestArticles returns up to limit articles, newest first, skipping offset.
+// The ids are picked from the newest-first index alone, so a deep page skips
+// index entries rather than whole rows.
+func NewestArticles(ctx context.Context, db bun.IDB, offset, limit int64) ([]Article, error) {
+	ids := db.NewSelect().Model((*Article)(nil)).Column("id").
+		OrderExpr("created_at DESC, id DESC").Offset(offset).Limit(limit)
+	var articles []Article
+	err := db.NewSelect().Model(&articles).Relation("Author", withAuthorName).
+		ExcludeColumn("content").
+		Where("a.id IN (?)", ids).
+		OrderExpr("a.created_at DESC, a.id DESC").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to list articles: %w", err)
+	}
+	return articles, nil
+}
