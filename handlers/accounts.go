@@ -76,8 +76,10 @@ func (h *Handler) SignupSubmit(c *fiber.Ctx) error {
 		Password1: c.FormValue("password1"),
 		Password2: c.FormValue("password2"),
 	}
-	if f.Validate() {
-		// Checked before the costly hash; the unique index decides races.
+	f.Validate()
+	if len(f.Errors("username")) == 0 {
+		// Checked with the other fields, as Django does, and before the
+		// costly hash; the unique index decides races.
 		taken, err := models.UsernameTaken(c.UserContext(), h.db, f.Username)
 		if err != nil {
 			return err

@@ -3,6 +3,8 @@ package handlers_test
 import (
 	"context"
 	"io"
+	"log/slog"
+	"os"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -37,7 +39,12 @@ func newTestApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := handlers.New(ctx, db, handlers.Config{PasswordParams: testParams})
+	cfg := handlers.Config{PasswordParams: testParams}
+	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		cfg.AccessLog = true
+	}
+	app, err := handlers.New(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,363 @@
+//go:build browser
+
+package handlers_test
+
+import (
+	_ "embed"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// axe is axe-core 4.14.1 from npm (MPL-2.0, licence in testdata/axe-LICENSE).
+//
+//go:embed testdata/axe-4.14.1.min.js
+var axeSource string
+
+// screenshotDir collects every screenshot of a run; TestMain prints it.
+var screenshotDir = filepath.Join(os.TempDir(), "gatehouse-screenshots")
+
+func TestMain(m *testing.M) {
+	os.RemoveAll(screenshotDir)
+	os.MkdirAll(screenshotDir, 0o755)
+	code := m.Run()
+	fmt.Println("screenshots:", screenshotDir)
+	os.Exit(code)
+}
+
+// browser is one headless Chromium driving a fresh Gatehouse.
+type browser struct {
+	t   *testing.T
+	app *testApp
+	ctx context.Context
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		path, _ = exec.LookPath("chromium")
+	}
+	if path == "" {
+		t.Fatal("no chromium: apt-get install -y chromium, or set CHROMIUM")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	ctx, cancelBrowser := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{t: t, app: newTestApp(t), ctx: ctx}
+}
+
+// tab is a page in a browser context of its own (its own cookies), with
+// JavaScript on or off. It records console errors, uncaught exceptions and
+// CSP violations, and the test fails if any occur.
+type tab struct {
+	t        *testing.T
+	b        *browser
+	ctx      context.Context
+	js       bool
+	mu       sync.Mutex
+	problems []string
+}
+
+// tab opens a tab as a new visitor, with JavaScript on or off.
+func (b *browser) tab(js bool) *tab {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	tb := &tab{t: b.t, b: b, ctx: ctx, js: js}
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatal(err)
+	}
+	tb.watch()
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		b.t.Fatal(err)
+	}
+	if !js {
+		tb.setScripts(false)
+	}
+	tb.do(chromedp.EmulateViewport(1280, 900))
+	b.t.Cleanup(func() {
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		for _, problem := range tb.problems {
+			b.t.Errorf("browser (js=%v): %s", js, problem)
+		}
+	})
+	return tb
+}
+
+// watch records what must not happen, and accepts confirm() dialogs as a user
+// who means it would.
+func (tb *tab) watch() {
+	record := func(format string, args ...any) {
+		tb.mu.Lock()
+		tb.problems = append(tb.problems, fmt.Sprintf(format, args...))
+		tb.mu.Unlock()
+	}
+	consoles := chromedp.Events(tb.ctx, runtime.ConsoleAPICalled)
+	exceptions := chromedp.Events(tb.ctx, runtime.ExceptionThrown)
+	entries := chromedp.Events(tb.ctx, cdplog.EntryAdded)
+	dialogs := chromedp.Events(tb.ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range consoles {
+			if err != nil {
+				return
+			}
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var args []string
+				for _, arg := range ev.Args {
+					args = append(args, string(arg.Value)+arg.Description)
+				}
+				record("console.%s: %s", ev.Type, strings.Join(args, " "))
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			record("uncaught exception: %s %v", ev.ExceptionDetails.Text, ev.ExceptionDetails.Exception)
+		}
+	}()
+	go func() {
+		for ev, err := range entries {
+			if err != nil {
+				return
+			}
+			entry := ev.Entry
+			// A 4xx answer the test asked for (a 403 page, a 422 form) is
+			// logged as a failed load; only failed assets are problems.
+			if entry.Source == cdplog.EntrySourceNetwork && !strings.Contains(entry.URL, "/assets/") {
+				continue
+			}
+			if entry.Level == cdplog.EntryLevelError || strings.Contains(entry.Text, "Content Security Policy") {
+				record("%s %s: %s %s", entry.Source, entry.Level, entry.Text, entry.URL)
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			chromedp.Call(tb.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			_ = ev
+		}
+	}()
+}
+
+// setScripts turns the page's JavaScript on or off.
+func (tb *tab) setScripts(on bool) {
+	tb.t.Helper()
+	if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, actions...); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+func run[T any](tb *tab, action chromedp.Action[T]) T {
+	tb.t.Helper()
+	value, err := chromedp.Run(tb.ctx, action)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return value
+}
+
+// open loads path and returns the status of the document.
+func (tb *tab) open(path string) int64 {
+	tb.t.Helper()
+	res, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(tb.b.app.url+path))
+	if err != nil {
+		tb.t.Fatalf("open %s: %v", path, err)
+	}
+	return res.Status
+}
+
+// path is the path (and query) of the page shown.
+func (tb *tab) path() string {
+	tb.t.Helper()
+	return strings.TrimPrefix(run(tb, chromedp.Location()), tb.b.app.url)
+}
+
+// text is the trimmed text of the first element the CSS selector finds.
+func (tb *tab) text(selector string) string {
+	tb.t.Helper()
+	return strings.TrimSpace(run(tb, chromedp.TextContent(chromedp.CSS(selector))))
+}
+
+// count is how many elements the CSS selector finds.
+func (tb *tab) count(selector string) int {
+	tb.t.Helper()
+	return run(tb, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
+}
+
+// fill types value into the field named name, replacing what it held.
+func (tb *tab) fill(name, value string) {
+	tb.t.Helper()
+	field := chromedp.CSS(fmt.Sprintf("[name=%q]", name))
+	tb.do(chromedp.Clear(field), chromedp.SendKeys(field, value))
+}
+
+// check ticks the checkbox named name.
+func (tb *tab) check(name string) {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf("[name=%q]", name))))
+}
+
+// submitPage clicks the button and waits for the page it leads to. Without
+// JavaScript the way there must be a 303 (Post/Redirect/Get) unless the
+// answer is an error; with it, htmx follows HX-Redirect. It returns the
+// status of the page shown.
+func (tb *tab) submitPage(button string) int64 {
+	tb.t.Helper()
+	watching, stopWatching := context.WithCancel(tb.ctx)
+	defer stopWatching()
+	requests := chromedp.Events(watching, network.RequestWillBeSent)
+	res, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(button)))
+	if err != nil {
+		tb.t.Fatalf("submit %s: %v", button, err)
+	}
+	if tb.js || res.Status >= 400 {
+		return res.Status
+	}
+	time.AfterFunc(200*time.Millisecond, stopWatching)
+	for ev, err := range requests {
+		if err != nil {
+			break
+		}
+		if ev.RedirectResponse != nil && ev.RedirectResponse.Status == 303 {
+			return res.Status
+		}
+	}
+	tb.t.Errorf("submitting %s led to %s without a 303", button, res.URL)
+	return res.Status
+}
+
+// submitInPlace clicks the button of an htmx form and waits until selector
+// appears, then checks that no page load happened (a marker set on window
+// before survives) and that focus moved to the first invalid field.
+func (tb *tab) submitInPlace(button, appears string) {
+	tb.t.Helper()
+	tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`),
+		chromedp.Click(chromedp.CSS(button)))
+	tb.waitFor(appears)
+	if marker := run(tb, chromedp.Evaluate[string](`String(window.gatehouseMarker)`)); marker != "still here" {
+		tb.t.Fatalf("the page reloaded instead of swapping in place (marker %q)", marker)
+	}
+	focused := run(tb, chromedp.Poll[bool](`(() => {
+		const first = document.querySelector('form [aria-invalid="true"]');
+		return !first || document.activeElement === first;
+	})()`, chromedp.WithPollingTimeout(2*time.Second)))
+	if !focused {
+		tb.t.Errorf("focus is not on the first invalid field after the swap")
+	}
+}
+
+// waitFor waits until the CSS selector finds a visible element. It polls in
+// the page, which sees nodes that htmx swaps in.
+func (tb *tab) waitFor(selector string) {
+	tb.t.Helper()
+	visible, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](
+		fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, selector),
+		chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil || !visible {
+		tb.t.Fatalf("%s did not appear: %v", selector, err)
+	}
+}
+
+var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// look saves screenshots of the page at 1280 px and 390 px wide and checks it
+// with axe: no violation of impact serious or critical.
+func (tb *tab) look(state string) {
+	tb.t.Helper()
+	name := unsafeName.ReplaceAllString(strings.ToLower(tb.t.Name()+"-"+state), "-")
+	if !tb.js {
+		name += "-nojs"
+	}
+	for _, width := range []int64{1280, 390} {
+		tb.do(chromedp.EmulateViewport(width, 900))
+		png := run(tb, chromedp.FullScreenshot(100))
+		file := filepath.Join(screenshotDir, fmt.Sprintf("%s-%d.png", name, width))
+		if err := os.WriteFile(file, png, 0o644); err != nil {
+			tb.t.Fatal(err)
+		}
+	}
+	tb.do(chromedp.EmulateViewport(1280, 900))
+	tb.axe(state)
+}
+
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any `json:"target"`
+	} `json:"nodes"`
+}
+
+// axe runs axe-core on the page and fails on serious or critical violations.
+// Without JavaScript, scripts are allowed for the check alone: the page's own
+// scripts, skipped when it loaded, stay skipped.
+func (tb *tab) axe(state string) {
+	tb.t.Helper()
+	if !tb.js {
+		tb.setScripts(true)
+		defer tb.setScripts(false)
+	}
+	if !run(tb, chromedp.Evaluate[bool](`typeof window.axe === "object"`)) {
+		tb.do(chromedp.Evaluate[chromedp.Void](axeSource))
+	}
+	raw := run(tb, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+	var violations []axeViolation
+	if err := json.Unmarshal([]byte(raw), &violations); err != nil {
+		tb.t.Fatal(err)
+	}
+	for _, v := range violations {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			var targets []string
+			for _, node := range v.Nodes {
+				targets = append(targets, fmt.Sprint(node.Target...))
+			}
+			tb.t.Errorf("axe (%s, js=%v): %s %s: %s at %s", state, tb.js, v.Impact, v.ID, v.Help, strings.Join(targets, ", "))
+		}
+	}
+}
