@@ -232,8 +232,9 @@ func (tb *tab) count(selector string) int {
 // fill types value into the field named name, replacing what it held.
 func (tb *tab) fill(name, value string) {
 	tb.t.Helper()
-	field := chromedp.CSS(fmt.Sprintf("[name=%q]", name))
-	tb.do(chromedp.Clear(field), chromedp.SendKeys(field, value))
+	selector := fmt.Sprintf("[name=%q]", name)
+	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).value = ''", selector)),
+		chromedp.SendKeys(chromedp.CSS(selector), value))
 }
 
 // check ticks the checkbox named name.
@@ -251,12 +252,9 @@ func (tb *tab) submitPage(button string) int64 {
 	watching, stopWatching := context.WithCancel(tb.ctx)
 	defer stopWatching()
 	requests := chromedp.Events(watching, network.RequestWillBeSent)
-	res, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(button)))
-	if err != nil {
-		tb.t.Fatalf("submit %s: %v", button, err)
-	}
-	if tb.js || res.Status >= 400 {
-		return res.Status
+	status := tb.clickThrough(button)
+	if tb.js || status >= 400 {
+		return status
 	}
 	time.AfterFunc(200*time.Millisecond, stopWatching)
 	for ev, err := range requests {
@@ -264,10 +262,21 @@ func (tb *tab) submitPage(button string) int64 {
 			break
 		}
 		if ev.RedirectResponse != nil && ev.RedirectResponse.Status == 303 {
-			return res.Status
+			return status
 		}
 	}
-	tb.t.Errorf("submitting %s led to %s without a 303", button, res.URL)
+	tb.t.Errorf("submitting %s led to %s without a 303", button, tb.path())
+	return status
+}
+
+// clickThrough clicks a link or button and waits for the page it leads to,
+// returning its status.
+func (tb *tab) clickThrough(selector string) int64 {
+	tb.t.Helper()
+	res, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(selector)))
+	if err != nil {
+		tb.t.Fatalf("click %s: %v", selector, err)
+	}
 	return res.Status
 }
 
@@ -282,14 +291,17 @@ func (tb *tab) submitInPlace(button, appears string) {
 	if marker := run(tb, chromedp.Evaluate[string](`String(window.gatehouseMarker)`)); marker != "still here" {
 		tb.t.Fatalf("the page reloaded instead of swapping in place (marker %q)", marker)
 	}
-	focused := run(tb, chromedp.Poll[bool](`(() => {
-		const first = document.querySelector('form [aria-invalid="true"]');
-		return !first || document.activeElement === first;
-	})()`, chromedp.WithPollingTimeout(2*time.Second)))
-	if !focused {
+	if !run(tb, chromedp.Poll[bool](focusedOnFirstInvalid, chromedp.WithPollingTimeout(2*time.Second))) {
 		tb.t.Errorf("focus is not on the first invalid field after the swap")
 	}
 }
+
+// focusedOnFirstInvalid is true when focus is on the form's first invalid
+// field, or no field is invalid (an error for the whole form).
+const focusedOnFirstInvalid = `(() => {
+	const first = document.querySelector('form [aria-invalid="true"]');
+	return !first || document.activeElement === first;
+})()`
 
 // waitFor waits until the CSS selector finds a visible element. It polls in
 // the page, which sees nodes that htmx swaps in.
@@ -303,6 +315,68 @@ func (tb *tab) waitFor(selector string) {
 	}
 }
 
+// loginAs logs in through the login form.
+func (tb *tab) loginAs(username, pass string) {
+	tb.t.Helper()
+	tb.open("/accounts/login/")
+	tb.fill("username", username)
+	tb.fill("password", pass)
+	tb.submitPage(`[data-testid="login-form"] button[type=submit]`)
+	if got := tb.text(`[data-testid="username"]`); got != username {
+		tb.t.Fatalf("after logging in as %s the header greets %q", username, got)
+	}
+}
+
+// sessionCookie is the tab's sessionid cookie, or nil.
+func (tb *tab) sessionCookie() *network.Cookie {
+	tb.t.Helper()
+	res, err := chromedp.Call(tb.ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	for _, cookie := range res.Cookies {
+		if cookie.Name == "sessionid" {
+			return cookie
+		}
+	}
+	return nil
+}
+
+// both runs a browser test with JavaScript on and with it off.
+func bothBrowsers(t *testing.T, test func(t *testing.T, b *browser, js bool)) {
+	for _, js := range []bool{true, false} {
+		name := "js"
+		if !js {
+			name = "nojs"
+		}
+		t.Run(name, func(t *testing.T) { test(t, newBrowser(t), js) })
+	}
+}
+
+// submitForm submits the form with this data-testid: in place with htmx when
+// it has errors (waiting for errorSelector), or as a page otherwise.
+func (tb *tab) submitInvalid(formTestID, errorSelector string) {
+	tb.t.Helper()
+	button := fmt.Sprintf(`[data-testid=%q] button[type=submit]`, formTestID)
+	if tb.js {
+		tb.submitInPlace(button, errorSelector)
+		return
+	}
+	if status := tb.submitPage(button); status != 422 {
+		tb.t.Fatalf("an invalid %s without JavaScript answered %d, want 422", formTestID, status)
+	}
+	tb.waitFor(errorSelector)
+	if !run(tb, chromedp.Evaluate[bool](focusedOnFirstInvalid)) {
+		tb.t.Errorf("focus is not on the first invalid field of the reloaded %s", formTestID)
+	}
+}
+
+// submitValid submits the form with this data-testid and waits for the page it leads to.
+func (tb *tab) submitValid(formTestID string) int64 {
+	tb.t.Helper()
+	return tb.submitPage(fmt.Sprintf(`[data-testid=%q] button[type=submit]`, formTestID))
+}
+
 var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
 
 // look saves screenshots of the page at 1280 px and 390 px wide and checks it
@@ -310,9 +384,6 @@ var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
 func (tb *tab) look(state string) {
 	tb.t.Helper()
 	name := unsafeName.ReplaceAllString(strings.ToLower(tb.t.Name()+"-"+state), "-")
-	if !tb.js {
-		name += "-nojs"
-	}
 	for _, width := range []int64{1280, 390} {
 		tb.do(chromedp.EmulateViewport(width, 900))
 		png := run(tb, chromedp.FullScreenshot(100))
@@ -346,7 +417,7 @@ func (tb *tab) axe(state string) {
 	if !run(tb, chromedp.Evaluate[bool](`typeof window.axe === "object"`)) {
 		tb.do(chromedp.Evaluate[chromedp.Void](axeSource))
 	}
-	raw := run(tb, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+	raw := run(tb, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify(r.violations.concat(r.passes.length ? [] : [{id: "no-rules-passed", impact: "critical"}])))`, chromedp.EvalAwaitPromise))
 	var violations []axeViolation
 	if err := json.Unmarshal([]byte(raw), &violations); err != nil {
 		tb.t.Fatal(err)
@@ -358,6 +429,8 @@ func (tb *tab) axe(state string) {
 				targets = append(targets, fmt.Sprint(node.Target...))
 			}
 			tb.t.Errorf("axe (%s, js=%v): %s %s: %s at %s", state, tb.js, v.Impact, v.ID, v.Help, strings.Join(targets, ", "))
+		} else {
+			tb.t.Logf("axe (%s, js=%v): %s %s: %s", state, tb.js, v.Impact, v.ID, v.Help)
 		}
 	}
 }

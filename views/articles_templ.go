@@ -691,11 +691,11 @@ func ArticleFormView(f ArticleForm, action, submit string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "title", Label: "Title", Type: "text", Value: f.Title, Errors: f.Errors("title"), Required: true, MaxLength: TitleMaxLength, Autofocus: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "title", Label: "Title", Type: "text", Value: f.Title, Errors: f.Errors("title"), Required: true, MaxLength: TitleMaxLength, Autofocus: f.Focus("title", "title", "content")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "content", Label: "Content", Type: "textarea", Value: f.Content, Errors: f.Errors("content"), Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "content", Label: "Content", Type: "textarea", Value: f.Content, Errors: f.Errors("content"), Required: true, Autofocus: f.Focus("content", "title", "content")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
