@@ -3,8 +3,8 @@
 package handlers_test
 
 import (
-	_ "embed"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"os"
