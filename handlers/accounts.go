@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
@@ -134,11 +135,11 @@ func (h *Handler) ProfileSubmit(c *fiber.Ctx) error {
 	if err := models.UpdateProfile(c.UserContext(), h.db, u.ID, f.Email, f.FirstName, f.LastName); err != nil {
 		return err
 	}
+	saved := views.Message{Level: "success", Text: "Your profile was saved."}
 	if isHTMX(c) {
-		f.Saved = true
-		return h.render(c, fiber.StatusOK, views.ProfileFormView(f))
+		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(saved)))
 	}
-	h.flash(c, "success", "Your profile was saved.")
+	h.flash(c, saved.Level, saved.Text)
 	return h.redirect(c, "/accounts/update/")
 }
 

@@ -445,8 +445,8 @@ func TestProfile(t *testing.T) {
 		if htmx {
 			wantStatus(t, res, http.StatusOK)
 			wantFragment(t, res, true, "profile-form")
-			if res.doc(t).Find(`[data-testid="profile-saved"]`).Length() != 1 {
-				t.Error("no saved notice in the swapped form")
+			if got := res.text(t, `#messages[hx-swap-oob]`); !strings.Contains(got, "Your profile was saved.") {
+				t.Errorf("no out-of-band saved message: %q", got)
 			}
 		} else {
 			wantRedirect(t, res, false, "/accounts/update/")

@@ -102,10 +102,12 @@ func (h *Handler) ArticleDelete(c *fiber.Ctx) error {
 	if err := models.DeleteArticle(c.UserContext(), h.db, a.ID); err != nil {
 		return err
 	}
+	deleted := views.Message{Level: "info", Text: "Article “" + a.Title + "” was deleted."}
 	if isHTMX(c) && c.Get("HX-Target") == views.ArticleItemID(a) {
-		return h.render(c, fiber.StatusOK, views.ArticleDeleted(a.Title))
+		// The entry swaps for nothing; the message goes to the live region.
+		return h.render(c, fiber.StatusOK, views.FlashOOB(deleted))
 	}
-	h.flash(c, "info", "Article “"+a.Title+"” was deleted.")
+	h.flash(c, deleted.Level, deleted.Text)
 	return h.redirect(c, "/articles/")
 }
 

@@ -198,7 +198,10 @@ func TestBrowserProfile(t *testing.T) {
 		tb.fill("last_name", "Liddell")
 		if js {
 			// Saved in place: nothing else on the page changes.
-			tb.submitInPlace(`[data-testid="profile-form"] button[type=submit]`, `[data-testid="profile-saved"]`)
+			tb.submitInPlace(`[data-testid="profile-form"] button[type=submit]`, `#messages .message-success`)
+			if got := tb.text(`#messages`); !strings.Contains(got, "Your profile was saved.") {
+				t.Errorf("messages %q", got)
+			}
 		} else {
 			tb.submitValid("profile-form")
 			if got := tb.text(`[data-testid="messages"]`); !strings.Contains(got, "Your profile was saved.") {

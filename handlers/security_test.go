@@ -214,3 +214,21 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("%d users, want 1", n)
 	}
 }
+
+func TestServerErrorIsGeneric(t *testing.T) {
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	app.db.Close() // every query now fails
+
+	res := c.get("/articles/")
+	wantStatus(t, res, http.StatusInternalServerError)
+	if !strings.Contains(res.body, `data-testid="error"`) || !strings.Contains(res.body, "Something went wrong on our side.") {
+		t.Fatalf("no generic error page:\n%s", res.body)
+	}
+	if strings.Contains(strings.ToLower(res.body), "sql") || strings.Contains(res.body, "closed") {
+		t.Fatalf("the error page leaks its cause:\n%s", res.body)
+	}
+	wantStatus(t, c.get("/healthz"), http.StatusServiceUnavailable)
+}

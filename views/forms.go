@@ -130,7 +130,6 @@ type ProfileForm struct {
 	Email     string
 	FirstName string
 	LastName  string
-	Saved     bool
 }
 
 // Validate checks lengths and the email's syntax; every field may be blank.
