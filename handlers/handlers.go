@@ -182,7 +182,9 @@ func (h *Handler) render(c *fiber.Ctx, status int, component templ.Component) er
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(buf.Bytes())
+	// SetBody copies: the buffer goes back to the pool before the response is written.
+	c.Response().SetBody(buf.Bytes())
+	return nil
 }
 
 // renderForm answers a form submission: the form alone to htmx, which swaps
