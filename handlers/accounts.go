@@ -177,8 +177,9 @@ func (h *Handler) PasswordSubmit(c *fiber.Ctx) error {
 	if err := models.ChangePassword(c.UserContext(), h.db, u.ID, hash, sess.ID()); err != nil {
 		return err
 	}
-	u.Password = hash
-	sess.Set(keyAuthHash, h.authHash(u))
+	changed := *u // the current user may be shared with other requests (cached)
+	changed.Password = hash
+	sess.Set(keyAuthHash, h.authHash(&changed))
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}

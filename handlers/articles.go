@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
@@ -15,24 +18,56 @@ import (
 const articlesPerPage = 20
 
 // ArticleIndex lists the articles newest first, 20 a page. A page number that
-// is not a number gives the first page; one past the end, the last.
+// is not a number gives the first page; one past the end, the last. Each page
+// is counted and rendered once for each user until the database changes.
 func (h *Handler) ArticleIndex(c *fiber.Ctx) error {
-	total, err := models.CountArticles(c.UserContext(), h.db)
+	ctx := c.UserContext()
+	requested, err := strconv.ParseInt(c.Query("page"), 10, 64)
+	if err != nil || requested < 1 {
+		requested = 1
+	}
+	var viewerID int64
+	if u := currentUser(c); u != nil {
+		viewerID = u.ID
+	}
+	snapshot, err := h.snapshot(c)
 	if err != nil {
 		return err
+	}
+	index, err := models.Cached(snapshot, articleIndexKey{requested, viewerID}, func() (views.ArticlesPage, error) {
+		return h.articlesPage(ctx, requested, viewerID)
+	})
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.ArticleIndex(index))
+}
+
+// articlesPage counts the articles, picks the page (the last one if page is
+// past it) and renders its list as the user with viewerID sees it.
+func (h *Handler) articlesPage(ctx context.Context, page, viewerID int64) (views.ArticlesPage, error) {
+	total, err := models.CountArticles(ctx, h.db)
+	if err != nil {
+		return views.ArticlesPage{}, err
 	}
 	pages := max(1, (total+articlesPerPage-1)/articlesPerPage)
-	current, err := strconv.ParseInt(c.Query("page"), 10, 64)
-	if err != nil || current < 1 {
-		current = 1
-	}
-	current = min(current, pages)
-	articles, err := models.NewestArticles(c.UserContext(), h.db, (current-1)*articlesPerPage, articlesPerPage)
+	page = min(page, pages)
+	articles, err := models.NewestArticles(ctx, h.db, (page-1)*articlesPerPage, articlesPerPage)
 	if err != nil {
-		return err
+		return views.ArticlesPage{}, err
 	}
-	return h.render(c, fiber.StatusOK, views.ArticleIndex(views.ArticlesPage{Articles: articles, Page: current, Pages: pages}))
+	var list strings.Builder
+	if err := views.ArticleList(articles, viewerID).Render(ctx, &list); err != nil {
+		return views.ArticlesPage{}, fmt.Errorf("render article list: %w", err)
+	}
+	return views.ArticlesPage{List: templ.Raw(list.String()), Empty: total == 0, Page: page, Pages: pages}, nil
 }
+
+// Keys of the cached article queries.
+type (
+	articleIndexKey struct{ page, viewerID int64 }
+	articleKey      int64
+)
 
 // ArticleDetail shows one article.
 func (h *Handler) ArticleDetail(c *fiber.Ctx) error {
@@ -126,7 +161,13 @@ func (h *Handler) article(c *fiber.Ctx) (*models.Article, error) {
 	if err != nil || id < 1 {
 		return nil, fiber.ErrNotFound
 	}
-	a, err := models.ArticleByID(c.UserContext(), h.db, id)
+	snapshot, err := h.snapshot(c)
+	if err != nil {
+		return nil, err
+	}
+	a, err := models.Cached(snapshot, articleKey(id), func() (*models.Article, error) {
+		return models.ArticleByID(c.UserContext(), h.db, id)
+	})
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, fiber.ErrNotFound
 	}

@@ -51,27 +51,33 @@ func currentUser(c *fiber.Ctx) *models.User {
 
 // loadUser finds the session of the request and its user, with Django's
 // checks: the user exists and is active, and the auth hash stored at login
-// still matches their password. A session failing them is flushed.
+// still matches their password. A session failing them is flushed. A valid
+// session is cached until the database changes (see models.Cache), so a
+// page view by a logged-in user usually costs no query.
 func (h *Handler) loadUser(c *fiber.Ctx) error {
-	if c.Cookies(sessionCookie) == "" {
-		return c.Next()
-	}
-	sess, err := h.sessions.Get(c)
-	if err != nil {
-		return fmt.Errorf("load session: %w", err)
-	}
-	c.Locals(localSession, sess)
-	userID, _ := sess.Get(keyUserID).(int64)
-	if userID == 0 {
+	key := c.Cookies(sessionCookie)
+	if key == "" {
 		return c.Next()
 	}
 	now := time.Now()
-	record, err := models.SessionWithUser(c.UserContext(), h.db, sess.ID(), now)
-	if err != nil && !errors.Is(err, models.ErrNotFound) {
+	snapshot, err := h.snapshot(c)
+	if err != nil {
 		return err
 	}
-	storedHash, _ := sess.Get(keyAuthHash).(string)
-	if err != nil || record.UserID != userID || !record.User.IsActive || !hmac.Equal([]byte(storedHash), []byte(h.authHash(record.User))) {
+	cached, found := snapshot.Get(sessionCacheKey(key))
+	record, _ := cached.(*models.Session)
+	if !found {
+		if record, err = h.checkSession(c, now); err != nil {
+			return err
+		}
+		if record != nil {
+			snapshot.Put(sessionCacheKey(key), record)
+		}
+	}
+	if record == nil {
+		return c.Next()
+	}
+	if !now.Before(record.ExpiresAt) {
 		if err := h.endSession(c); err != nil {
 			return err
 		}
@@ -84,6 +90,32 @@ func (h *Handler) loadUser(c *fiber.Ctx) error {
 	}
 	c.Locals(localUser, record.User)
 	return c.Next()
+}
+
+// sessionCacheKey keys a valid session, by its id, in the cache.
+type sessionCacheKey string
+
+// checkSession loads the request's session and returns its index row with
+// the user, or nil for a session without a login. A session whose user is
+// gone or inactive, or whose auth hash no longer matches, is ended.
+func (h *Handler) checkSession(c *fiber.Ctx, now time.Time) (*models.Session, error) {
+	sess, err := h.session(c)
+	if err != nil {
+		return nil, err
+	}
+	userID, _ := sess.Get(keyUserID).(int64)
+	if userID == 0 {
+		return nil, nil
+	}
+	record, err := models.SessionWithUser(c.UserContext(), h.db, sess.ID(), now)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	storedHash, _ := sess.Get(keyAuthHash).(string)
+	if err != nil || record.UserID != userID || !record.User.IsActive || !hmac.Equal([]byte(storedHash), []byte(h.authHash(record.User))) {
+		return nil, h.endSession(c)
+	}
+	return record, nil
 }
 
 // authHash derives from the password hash what the session remembers of it,
@@ -207,9 +239,12 @@ func (h *Handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
 // endSession deletes the request's session server-side, payload and index
 // row, and expires its cookie. Without a session it does nothing.
 func (h *Handler) endSession(c *fiber.Ctx) error {
-	sess, ok := c.Locals(localSession).(*session.Session)
-	if !ok {
+	if c.Cookies(sessionCookie) == "" && c.Locals(localSession) == nil {
 		return nil
+	}
+	sess, err := h.session(c)
+	if err != nil {
+		return err
 	}
 	key := sess.ID()
 	if err := sess.Destroy(); err != nil {

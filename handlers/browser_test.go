@@ -342,13 +342,13 @@ func TestBrowserArticles(t *testing.T) {
 		if js {
 			// Deleted in place from the index, after hx-confirm.
 			tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`),
-				chromedp.Click(chromedp.CSS(entry+` [data-testid="article-delete"] button`)))
+				chromedp.Click(chromedp.CSS(entry+` [data-testid="article-delete"]`)))
 			tb.waitFor(`#messages .message`)
 			if marker := run(tb, chromedp.Evaluate[string](`String(window.gatehouseMarker)`)); marker != "still here" {
 				t.Fatal("deleting from the index reloaded the page")
 			}
 		} else {
-			tb.clickThrough(entry + ` [data-testid="article-delete"] button`)
+			tb.clickThrough(entry + ` [data-testid="article-delete"]`)
 			tb.look("article-delete-confirm")
 			tb.submitValid("article-delete-confirm")
 		}
@@ -363,9 +363,9 @@ func TestBrowserArticles(t *testing.T) {
 		// Deleting from the detail page leads to the index.
 		tb.open(detail)
 		if js {
-			tb.submitPage(`[data-testid="article-delete"] button`)
+			tb.submitPage(`[data-testid="article-delete"]`)
 		} else {
-			tb.clickThrough(`[data-testid="article-delete"] button`)
+			tb.clickThrough(`[data-testid="article-delete"]`)
 			tb.submitValid("article-delete-confirm")
 		}
 		if got := tb.path(); got != "/articles/" {

@@ -44,6 +44,7 @@ type Handler struct {
 	hasher       *password.Hasher
 	secret       []byte
 	csrfTokens   csrfTokens
+	cache        *models.Cache
 	routes       routeTable // filled in by register, read by middleware
 	cookieSecure bool
 	log          *slog.Logger
@@ -60,6 +61,8 @@ const (
 	lastSeenInterval = time.Minute
 	// bodyLimit is the largest request body accepted; larger ones get 413.
 	bodyLimit = 1 << 20
+	// cacheLimit bounds how many query results the cache holds.
+	cacheLimit = 1000
 )
 
 // New builds the Fiber app over db: middleware, routes and error pages.
@@ -73,6 +76,10 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 	}
 	if cfg.PasswordParams == (password.Params{}) {
 		cfg.PasswordParams = password.Default
+	}
+	cache, err := models.NewCache(ctx, db, cacheLimit)
+	if err != nil {
+		return nil, err
 	}
 	storage := sqlite3.NewFromConnection(db.DB, sqlite3.Config{Table: models.SessionDataTable, GCInterval: time.Minute})
 	h := &Handler{
@@ -88,19 +95,23 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 			Expiration:        browserSessionAge,
 			KeyGenerator:      newSessionKey,
 		}),
-		hasher:       password.NewHasher(cfg.PasswordParams, runtime.NumCPU()),
+		// Half the CPUs may hash at once: a flood of logins leaves the rest for pages.
+		hasher:       password.NewHasher(cfg.PasswordParams, max(1, runtime.NumCPU()/2)),
 		secret:       secret,
 		csrfTokens:   csrfTokens{secret: secret},
+		cache:        cache,
 		cookieSecure: cfg.CookieSecure,
 		log:          cfg.Logger,
 	}
 
 	app := fiber.New(fiber.Config{
-		AppName:               "Gatehouse",
-		StrictRouting:         true,
-		CaseSensitive:         true,
-		Immutable:             true, // strings from the request may outlive the handler (sessions, logs)
-		BodyLimit:             bodyLimit,
+		AppName:       "Gatehouse",
+		StrictRouting: true,
+		CaseSensitive: true,
+		Immutable:     true, // strings from the request may outlive the handler (sessions, logs)
+		BodyLimit:     bodyLimit,
+		// A page and its headers fit the write buffer, and go out in one write.
+		WriteBufferSize:       16 << 10,
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -110,7 +121,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 	stopCleaner := h.cleanExpiredSessions(time.Hour)
 	app.Hooks().OnShutdown(func() error {
 		stopCleaner()
-		return storage.Close()
+		return errors.Join(storage.Close(), cache.Close())
 	})
 
 	app.Use(recover.New())
@@ -170,6 +181,22 @@ func (h *Handler) Healthz(c *fiber.Ctx) error {
 	}
 	return c.SendString("ok\n")
 }
+
+// snapshot is the request's view of the cache, taken at its first use: all
+// cached reads of one request see the database as of one moment.
+func (h *Handler) snapshot(c *fiber.Ctx) (models.Snapshot, error) {
+	if snapshot, ok := c.Locals(localSnapshot).(models.Snapshot); ok {
+		return snapshot, nil
+	}
+	snapshot, err := h.cache.Snapshot(c.UserContext())
+	if err != nil {
+		return snapshot, err
+	}
+	c.Locals(localSnapshot, snapshot)
+	return snapshot, nil
+}
+
+const localSnapshot = "snapshot"
 
 // render writes component as the response, rendered to a buffer first so a
 // failure still yields a clean error page.

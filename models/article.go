@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -23,7 +24,7 @@ type Article struct {
 }
 
 // URL is the article's detail page.
-func (a *Article) URL() string { return fmt.Sprintf("/articles/%d/", a.ID) }
+func (a *Article) URL() string { return "/articles/" + strconv.FormatInt(a.ID, 10) + "/" }
 
 // withAuthorName joins the author's id and username, and nothing more of them.
 func withAuthorName(q *bun.SelectQuery) *bun.SelectQuery {

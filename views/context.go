@@ -43,6 +43,6 @@ const CSRFHeaderName = "X-CSRF-Token"
 
 // csrfHeaders is the hx-headers value that makes every HTMX request carry the token.
 func csrfHeaders(ctx context.Context) string {
-	headers, _ := json.Marshal(map[string]string{CSRFHeaderName: page(ctx).CSRFToken})
-	return string(headers)
+	token, _ := json.Marshal(page(ctx).CSRFToken)
+	return `{"` + CSRFHeaderName + `":` + string(token) + `}`
 }

@@ -1,6 +1,6 @@
 // Command gatehouse serves Gatehouse and manages its database.
 //
-//	gatehouse [serve] [-addr 127.0.0.1:3000] [-db ./data/gatehouse.db] [-cookie-secure]
+//	gatehouse [serve] [-addr 127.0.0.1:3000] [-db ./data/gatehouse.db] [-cookie-secure] [-access-log=false]
 //	gatehouse migrate [-db …]
 //	gatehouse createsuperuser [-db …] [-username u -email e -password p]
 //	gatehouse changepassword [-db …] [-password p] username
@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -31,11 +33,16 @@ func main() {
 	}
 }
 
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets one.
+const defaultMemoryLimit = 36 << 20
+
 // settings are read from the environment, then overridden by flags.
 type settings struct {
 	addr         string
 	db           string
 	cookieSecure bool
+	accessLog    bool
+	cpuProfile   string
 }
 
 func run(args []string) error {
@@ -49,12 +56,18 @@ func run(args []string) error {
 		db:   envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
 	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
+	s.accessLog = true
+	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_ACCESS_LOG")); err == nil {
+		s.accessLog = value
+	}
 	flags.StringVar(&s.db, "db", s.db, "SQLite database file (env GATEHOUSE_DB)")
 
 	switch command {
 	case "serve":
 		flags.StringVar(&s.addr, "addr", s.addr, "address to listen on (env GATEHOUSE_ADDR)")
 		flags.BoolVar(&s.cookieSecure, "cookie-secure", s.cookieSecure, "mark cookies Secure, for HTTPS (env GATEHOUSE_COOKIE_SECURE)")
+		flags.BoolVar(&s.accessLog, "access-log", s.accessLog, "log one line a request (env GATEHOUSE_ACCESS_LOG)")
+		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		if err := flags.Parse(args); err != nil {
 			return err
 		}
@@ -81,6 +94,22 @@ func run(args []string) error {
 // serve runs the app until SIGINT or SIGTERM, then lets in-flight requests finish.
 func serve(s settings) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Each password hash takes 19 MiB for a moment; a soft limit has the
+		// garbage collector hand it back promptly instead of letting the heap
+		// grow to twice its peak.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	if s.cpuProfile != "" {
+		f, err := os.Create(s.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -89,7 +118,7 @@ func serve(s settings) error {
 		return err
 	}
 	defer db.Close()
-	app, err := handlers.New(ctx, db, handlers.Config{CookieSecure: s.cookieSecure, Logger: logger, AccessLog: true})
+	app, err := handlers.New(ctx, db, handlers.Config{CookieSecure: s.cookieSecure, Logger: logger, AccessLog: s.accessLog})
 	if err != nil {
 		return err
 	}

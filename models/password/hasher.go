@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -85,11 +86,21 @@ func (h *Hasher) SpendCheck(password string) {
 	h.key(password, salt, params, keyLen)
 }
 
-// key runs argon2id, waiting for a free slot first.
+// key runs argon2id once a slot is free. It runs on an OS thread of the
+// lowest CPU priority, so that under load the scheduler serves page views
+// before logins, and it hands its memory back to the collector at once, so
+// the process holds one hash's worth of memory, not one per collection cycle.
 func (h *Hasher) key(password string, salt []byte, params Params, length uint32) []byte {
 	h.slots <- struct{}{}
 	defer func() { <-h.slots }()
-	return argon2.IDKey([]byte(password), salt, params.Time, params.MemoryKiB, params.Threads, length)
+	done := make(chan []byte, 1)
+	go func() {
+		lowerThreadPriority()
+		done <- argon2.IDKey([]byte(password), salt, params.Time, params.MemoryKiB, params.Threads, length)
+	}()
+	key := <-done
+	runtime.GC()
+	return key
 }
 
 func (h *Hasher) encode(salt, key []byte) string {

@@ -113,8 +113,21 @@ func TestValidate(t *testing.T) {
 }
 
 func TestCommonPasswordList(t *testing.T) {
-	if len(commonPasswords) < 20000 {
-		t.Fatalf("%d common passwords, want at least 20,000", len(commonPasswords))
+	if n := len(commonPasswordLines); n < 20000 {
+		t.Fatalf("%d common passwords, want at least 20,000", n)
+	}
+	for i := 1; i < len(commonPasswordLines); i++ {
+		if previous, line := commonPassword(i-1), commonPassword(i); previous >= line || line != strings.ToLower(line) {
+			t.Fatalf("common-passwords.txt is not sorted, unique and lower case at line %d: %q after %q", i+1, line, previous)
+		}
+	}
+	for _, password := range []string{commonPassword(0), commonPassword(len(commonPasswordLines) - 1), "dragon", "Dragon", " dragon "} {
+		if !isCommon(password) {
+			t.Errorf("%q is not found", password)
+		}
+	}
+	if isCommon("correct horse battery staple zebra") {
+		t.Error("a long passphrase counts as common")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,14 +24,37 @@ type User struct {
 //go:embed common-passwords.txt
 var commonPasswordsText string
 
-// commonPasswords is the embedded list of 49,233 passwords seen most in leaks.
-var commonPasswords = func() map[string]struct{} {
-	set := make(map[string]struct{}, 50000)
-	for line := range strings.Lines(commonPasswordsText) {
-		set[strings.ToLower(strings.TrimSpace(line))] = struct{}{}
+// commonPasswordLines holds where each line of commonPasswordsText starts.
+// The file is sorted (byte order, all lower case), so a binary search over
+// these offsets finds a password without copying the list onto the heap.
+var commonPasswordLines = func() []uint32 {
+	offsets := make([]uint32, 0, 50000)
+	for start := 0; start < len(commonPasswordsText); {
+		offsets = append(offsets, uint32(start))
+		end := strings.IndexByte(commonPasswordsText[start:], '\n')
+		if end < 0 {
+			break
+		}
+		start += end + 1
 	}
-	return set
+	return offsets
 }()
+
+// commonPassword returns line i of the common-password list.
+func commonPassword(i int) string {
+	line := commonPasswordsText[commonPasswordLines[i]:]
+	if end := strings.IndexByte(line, '\n'); end >= 0 {
+		line = line[:end]
+	}
+	return line
+}
+
+// isCommon reports whether password, in any letter case, is on the list.
+func isCommon(password string) bool {
+	password = strings.ToLower(strings.TrimSpace(password))
+	i := sort.Search(len(commonPasswordLines), func(i int) bool { return commonPassword(i) >= password })
+	return i < len(commonPasswordLines) && commonPassword(i) == password
+}
 
 // Validate runs Django's four default validators and returns their messages:
 // similarity to the user, minimum length, common passwords, all digits.
@@ -42,7 +66,7 @@ func Validate(password string, user User) []string {
 	if utf8.RuneCountInString(password) < MinLength {
 		problems = append(problems, fmt.Sprintf("This password is too short. It must contain at least %d characters.", MinLength))
 	}
-	if _, common := commonPasswords[strings.ToLower(strings.TrimSpace(password))]; common {
+	if isCommon(password) {
 		problems = append(problems, "This password is too common.")
 	}
 	if password != "" && strings.IndexFunc(password, func(r rune) bool { return !unicode.IsDigit(r) }) < 0 {

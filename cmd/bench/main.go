@@ -1,0 +1,500 @@
+// Command bench loads a real Gatehouse with wrk, beside a Fiber hello-world as
+// the machine's ceiling, and writes the figures into BENCHMARKS.md.
+//
+//	go tool task bench        (or: go run ./cmd/bench)
+//
+// Each scenario runs wrk for BENCH_DURATION (default 10s) at 32 connections.
+// To profile, BENCH_ONLY=b runs the ceiling and one scenario and
+// BENCH_CPUPROFILE=file has the server write a pprof CPU profile meanwhile;
+// neither writes BENCHMARKS.md.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gatehouse/models"
+	"gatehouse/models/password"
+)
+
+const (
+	connections  = 32
+	benchUser    = "bench"
+	benchPass    = "bench marks the spot"
+	startMarker  = "<!-- bench:start -->"
+	endMarker    = "<!-- bench:end -->"
+	resultsFile  = "BENCHMARKS.md"
+	seedArticles = 100
+	bigArticles  = 100_000
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one scenario's figures.
+type result struct {
+	key, name      string
+	rps            float64
+	p50, p99       time.Duration
+	failed         int // non-2xx/3xx answers and socket errors
+	peakRSSKiB     int
+	lockedMessages int
+}
+
+func run() error {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk is not installed: apt-get install -y wrk")
+	}
+	duration := os.Getenv("BENCH_DURATION")
+	if duration == "" {
+		duration = "10s"
+	}
+	work, err := os.MkdirTemp("", "gatehouse-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	fmt.Println("building…")
+	gatehouseBin, helloBin := filepath.Join(work, "gatehouse"), filepath.Join(work, "hello")
+	for bin, pkg := range map[string]string{gatehouseBin: "./cmd/gatehouse", helloBin: "./cmd/bench/hello"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	b := &bench{work: work, duration: duration}
+
+	// The ceiling: the same machine serving a string with Fiber alone.
+	hello, err := b.start(helloBin, "")
+	if err != nil {
+		return err
+	}
+	ceiling, err := b.wrk(hello, "hello", "Fiber hello-world (ceiling)", scenario{path: "/"})
+	hello.stop()
+	if err != nil {
+		return err
+	}
+	results := []result{ceiling}
+
+	db := filepath.Join(work, "gatehouse.db")
+	if err := prepare(db, seedArticles); err != nil {
+		return err
+	}
+	app, err := b.start(gatehouseBin, db)
+	if err != nil {
+		return err
+	}
+	defer func() { app.stop() }()
+	session, csrf, err := login(app.url)
+	if err != nil {
+		return err
+	}
+	loggedIn := "sessionid=" + session + "; csrftoken=" + csrf
+	loginBody := url.Values{"csrfmiddlewaretoken": {csrf}, "username": {benchUser}, "password": {benchPass}}.Encode()
+	createBody := url.Values{"csrfmiddlewaretoken": {csrf}, "title": {"Benchmark article"}, "content": {"Written under load."}}.Encode()
+	detail, err := firstArticle(app.url, loggedIn)
+	if err != nil {
+		return err
+	}
+
+	scenarios := []struct {
+		key, name string
+		s         scenario
+	}{
+		{"a", "GET /articles/, anonymous", scenario{path: "/articles/"}},
+		{"b", "GET /articles/, logged in", scenario{path: "/articles/", cookie: loggedIn}},
+		{"c", "GET article detail, logged in", scenario{path: detail, cookie: loggedIn}},
+		{"d", "GET /accounts/login/", scenario{path: "/accounts/login/"}},
+		{"e1", "POST login, sequential (1 client)", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + csrf, connections: 1}},
+		{"e32", "POST login, 32 clients", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + csrf}},
+		{"f", "POST create article, 32 clients", scenario{path: "/articles/create/", method: "POST", body: createBody, cookie: loggedIn}},
+	}
+	if only := os.Getenv("BENCH_ONLY"); only != "" {
+		for _, sc := range scenarios {
+			if sc.key == only {
+				r, err := b.wrk(app, sc.key, sc.name, sc.s)
+				fmt.Printf("%s: %.0f requests/s (%.0f%% of the ceiling), p50 %s, p99 %s (ceiling's %s), %d failed, peak RSS %.1f MiB\n",
+					r.key, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), ms(ceiling.p99), r.failed, float64(r.peakRSSKiB)/1024)
+				return err
+			}
+		}
+		return fmt.Errorf("no scenario %q", only)
+	}
+	for _, sc := range scenarios {
+		r, err := b.wrk(app, sc.key, sc.name, sc.s)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+
+	// (b) while 32 clients hammer login: does hashing starve page views?
+	fmt.Println("b under e32…")
+	under := make(chan result, 1)
+	go func() {
+		r, _ := b.wrk(app, "e32-background", "", scenarios[5].s)
+		under <- r
+	}()
+	time.Sleep(500 * time.Millisecond)
+	r, err := b.wrk(app, "b+e", "GET /articles/, logged in, while 32 clients log in", scenarios[1].s)
+	if err != nil {
+		return err
+	}
+	<-under
+	results = append(results, r)
+
+	// (g): (b) again over 100,000 articles.
+	app.stop()
+	if err := seed(db, bigArticles-seedArticles); err != nil {
+		return err
+	}
+	if app, err = b.start(gatehouseBin, db); err != nil {
+		return err
+	}
+	if r, err = b.wrk(app, "g", "GET /articles/, logged in, 100,000 articles", scenarios[1].s); err != nil {
+		return err
+	}
+	results = append(results, r)
+	return write(results, duration)
+}
+
+// scenario is one wrk run: a path, and optionally a method, a form body and cookies.
+type scenario struct {
+	path, method, body, cookie string
+	connections                int
+}
+
+type bench struct {
+	work     string
+	duration string
+}
+
+// server is a process under test.
+type server struct {
+	cmd *exec.Cmd
+	url string
+	log string
+}
+
+// start runs bin on a free loopback port (with db for Gatehouse) and waits until it answers.
+func (b *bench) start(bin, db string) (*server, error) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := listener.Addr().String()
+	listener.Close()
+	logFile := filepath.Join(b.work, filepath.Base(bin)+".log")
+	out, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, addr)
+	if db != "" {
+		cmd = exec.Command(bin, "-addr", addr, "-db", db, "-access-log=false", "-cpuprofile", os.Getenv("BENCH_CPUPROFILE"))
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, url: "http://" + addr, log: logFile}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if res, err := http.Get(s.url + "/"); err == nil {
+			res.Body.Close()
+			return s, nil
+		}
+	}
+	s.stop()
+	return nil, fmt.Errorf("%s did not start; see %s", bin, logFile)
+}
+
+func (s *server) stop() {
+	if s.cmd.Process != nil {
+		s.cmd.Process.Signal(os.Interrupt)
+		s.cmd.Wait()
+	}
+}
+
+// wrkScript sets the request and prints wrk's summary as JSON.
+const wrkScript = `
+wrk.method = %q
+wrk.body = %q
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+%s
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("JSON {\"requests\":%%d,\"duration_us\":%%d,\"p50_us\":%%d,\"p99_us\":%%d,\"failed\":%%d}\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+`
+
+// wrk loads the server with one scenario and measures the server's peak RSS meanwhile.
+func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
+	if name != "" {
+		fmt.Printf("%s: %s…\n", key, name)
+	}
+	method := sc.method
+	if method == "" {
+		method = "GET"
+	}
+	cookie := ""
+	if sc.cookie != "" {
+		cookie = fmt.Sprintf("wrk.headers[\"Cookie\"] = %q", sc.cookie)
+	}
+	script := filepath.Join(b.work, key+".lua")
+	if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, method, sc.body, cookie), 0o644); err != nil {
+		return result{}, err
+	}
+	conns := sc.connections
+	if conns == 0 {
+		conns = connections
+	}
+	threads := min(conns, runtime.NumCPU())
+	pid := s.cmd.Process.Pid
+	// Writing 5 to clear_refs resets the peak RSS (VmHWM), so each scenario has its own.
+	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0o644)
+	lockedBefore := countInFile(s.log, "database is locked")
+
+	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", b.duration,
+		"-s", script, s.url+sc.path).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk %s: %v\n%s", key, err, out)
+	}
+	var summary struct {
+		Requests   int64 `json:"requests"`
+		DurationUS int64 `json:"duration_us"`
+		P50US      int64 `json:"p50_us"`
+		P99US      int64 `json:"p99_us"`
+		Failed     int   `json:"failed"`
+	}
+	_, jsonLine, found := strings.Cut(string(out), "JSON ")
+	if !found {
+		return result{}, fmt.Errorf("wrk %s printed no summary:\n%s", key, out)
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(jsonLine)), &summary); err != nil {
+		return result{}, fmt.Errorf("wrk %s summary: %v", key, err)
+	}
+	return result{
+		key:            key,
+		name:           name,
+		rps:            float64(summary.Requests) / (float64(summary.DurationUS) / 1e6),
+		p50:            time.Duration(summary.P50US) * time.Microsecond,
+		p99:            time.Duration(summary.P99US) * time.Microsecond,
+		failed:         summary.Failed,
+		peakRSSKiB:     peakRSS(pid),
+		lockedMessages: countInFile(s.log, "database is locked") - lockedBefore,
+	}, nil
+}
+
+var vmHWM = regexp.MustCompile(`VmHWM:\s+(\d+) kB`)
+
+// peakRSS reads the process's peak resident set size in KiB.
+func peakRSS(pid int) int {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	m := vmHWM.FindSubmatch(status)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+func countInFile(path, needle string) int {
+	data, _ := os.ReadFile(path)
+	return strings.Count(string(data), needle)
+}
+
+// prepare creates the database with the benchmark user and n articles, through the app's models.
+func prepare(path string, n int) error {
+	ctx := context.Background()
+	db, err := models.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	hash, err := password.NewHasher(password.Default, 1).Hash(benchPass)
+	if err != nil {
+		return err
+	}
+	if err := models.CreateUser(ctx, db, &models.User{Username: benchUser, Password: hash, IsActive: true}); err != nil {
+		return err
+	}
+	return createArticles(ctx, db, n)
+}
+
+// seed adds n articles by the benchmark user.
+func seed(path string, n int) error {
+	fmt.Printf("seeding %d articles…\n", n)
+	ctx := context.Background()
+	db, err := models.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return createArticles(ctx, db, n)
+}
+
+func createArticles(ctx context.Context, db *bun.DB, n int) error {
+	u, err := models.UserByUsername(ctx, db, benchUser)
+	if err != nil {
+		return err
+	}
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for i := range n {
+			content := fmt.Sprintf("Article number %d, with a paragraph of text to render.\nAnd a second line.", i)
+			if _, err := models.CreateArticle(ctx, tx, u.ID, fmt.Sprintf("Article %d", i), content); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// login logs the benchmark user in through the login form, as a browser
+// would, and returns the session id and the CSRF token.
+func login(base string) (session, csrf string, err error) {
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	res, err := client.Get(base + "/accounts/login/")
+	if err != nil {
+		return "", "", err
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := regexp.MustCompile(`name="csrfmiddlewaretoken" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		return "", "", errors.New("no CSRF token on the login page")
+	}
+	csrf = string(m[1])
+	res, err = client.PostForm(base+"/accounts/login/", url.Values{"csrfmiddlewaretoken": {csrf}, "username": {benchUser}, "password": {benchPass}})
+	if err != nil {
+		return "", "", err
+	}
+	res.Body.Close()
+	u, _ := url.Parse(base)
+	for _, cookie := range jar.Cookies(u) {
+		switch cookie.Name {
+		case "sessionid":
+			session = cookie.Value
+		case "csrftoken":
+			csrf = cookie.Value
+		}
+	}
+	if session == "" {
+		return "", "", errors.New("login failed: no session cookie")
+	}
+	// The token rotates at login; the forms of the next page carry the new one.
+	return session, csrf, nil
+}
+
+// firstArticle finds an article's URL on the index, and checks that the cookie logs in.
+func firstArticle(base, cookie string) (string, error) {
+	req, _ := http.NewRequest(http.MethodGet, base+"/articles/", nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(page), `data-testid="username">`+benchUser) {
+		return "", errors.New("the benchmark session does not log in")
+	}
+	m := regexp.MustCompile(`href="(/articles/\d+/)"`).FindSubmatch(page)
+	if m == nil {
+		return "", errors.New("no article on the index")
+	}
+	return string(m[1]), nil
+}
+
+// write puts the table, with the machine and the date, between the markers of BENCHMARKS.md.
+func write(results []result, duration string) error {
+	ceiling := results[0]
+	var table strings.Builder
+	cpu := cpuModel()
+	fmt.Fprintf(&table, "Measured %s on %d × %s, Go %s, wrk %s at %d connections (sequential login: 1).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), cpu, strings.TrimPrefix(runtime.Version(), "go"), duration, connections)
+	table.WriteString("| | scenario | requests/s | of ceiling | p50 | p99 | failed | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range results {
+		fmt.Fprintf(&table, "| %s | %s | %.0f | %.0f%% | %s | %s | %d | %.1f MiB |\n",
+			r.key, r.name, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), r.failed, float64(r.peakRSSKiB)/1024)
+	}
+	byKey := map[string]result{}
+	for _, r := range results {
+		byKey[r.key] = r
+	}
+	maxRSS := 0
+	for _, r := range results[1:] {
+		maxRSS = max(maxRSS, r.peakRSSKiB)
+	}
+	b, f, g, under := byKey["b"], byKey["f"], byKey["g"], byKey["b+e"]
+	table.WriteString("\nTargets:\n\n")
+	check := func(ok bool, format string, args ...any) {
+		mark := "met"
+		if !ok {
+			mark = "**missed**"
+		}
+		fmt.Fprintf(&table, "- %s — "+format+"\n", append([]any{mark}, args...)...)
+	}
+	check(b.rps >= 0.3*ceiling.rps && b.p99 <= 2*ceiling.p99, "(b) %.0f%% of the ceiling (≥ 30%%), p99 %s vs the ceiling's %s (≤ 2×)", 100*b.rps/ceiling.rps, ms(b.p99), ms(ceiling.p99))
+	check(f.failed == 0 && f.lockedMessages == 0, "(f) %d failed requests, %d \"database is locked\" in the server log", f.failed, f.lockedMessages)
+	check(g.p50 <= b.p50*3/2, "(g) p50 %s vs (b) %s (≤ 1.5×)", ms(g.p50), ms(b.p50))
+	check(maxRSS < 60*1024, "peak RSS %.1f MiB across all scenarios (< 60 MiB)", float64(maxRSS)/1024)
+	check(under.rps >= b.rps/2, "(b) during (e32): %.0f requests/s, %.0f%% of (b) alone (≥ 50%%)", under.rps, 100*under.rps/b.rps)
+	fmt.Print(table.String())
+
+	doc, err := os.ReadFile(resultsFile)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", resultsFile, err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), startMarker)
+	_, after, ok2 := strings.Cut(rest, endMarker)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("%s lacks the %s … %s markers", resultsFile, startMarker, endMarker)
+	}
+	updated := before + startMarker + "\n" + table.String() + endMarker + after
+	return os.WriteFile(resultsFile, []byte(updated), 0o644)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		if name, value, found := strings.Cut(scanner.Text(), ":"); found && strings.TrimSpace(name) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return "unknown CPU"
+}
