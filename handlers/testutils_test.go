@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
 	"gatehouse/handlers"
@@ -27,12 +28,13 @@ var testParams = password.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 // testApp is a real Gatehouse on a loopback port over a fresh SQLite file.
 type testApp struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	db  *bun.DB
+	app *fiber.App
 }
 
-func newTestApp(t *testing.T) *testApp {
+func newTestApp(t testing.TB) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	db, err := models.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
@@ -57,7 +59,7 @@ func newTestApp(t *testing.T) *testApp {
 		app.Shutdown()
 		db.Close()
 	})
-	return &testApp{t: t, url: "http://" + listener.Addr().String(), db: db}
+	return &testApp{t: t, url: "http://" + listener.Addr().String(), db: db, app: app}
 }
 
 // createUser inserts an active user with this password straight into the database.
@@ -98,7 +100,7 @@ func (a *testApp) count(query string, args ...any) int {
 // the CSRF token from the page it posts from. With htmx set it sends
 // HX-Request and the token header, as htmx does.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	app  *testApp
 	http *http.Client
 	htmx bool
@@ -125,7 +127,7 @@ type response struct {
 	body string
 }
 
-func (r *response) doc(t *testing.T) *goquery.Document {
+func (r *response) doc(t testing.TB) *goquery.Document {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
 	if err != nil {
@@ -135,7 +137,7 @@ func (r *response) doc(t *testing.T) *goquery.Document {
 }
 
 // text is the trimmed text of the elements selector finds.
-func (r *response) text(t *testing.T, selector string) string {
+func (r *response) text(t testing.TB, selector string) string {
 	t.Helper()
 	return strings.TrimSpace(r.doc(t).Find(selector).Text())
 }
