@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"gatehouse/models"
 )
 
@@ -14,15 +16,7 @@ import (
 // current user": the session index row joined with its user.
 func BenchmarkSessionWithUser(b *testing.B) {
 	ctx := context.Background()
-	db, err := models.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	u := &models.User{Username: "bench", Password: "x", IsActive: true}
-	if err := models.CreateUser(ctx, db, u); err != nil {
-		b.Fatal(err)
-	}
+	db, u := benchDB(b)
 	now := time.Now().UTC()
 	for i := range 100 {
 		s := &models.Session{Key: fmt.Sprintf("key-%d", i), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -42,16 +36,8 @@ func BenchmarkSessionWithUser(b *testing.B) {
 // 100,000 articles: the query behind a cache miss of the index.
 func BenchmarkNewestArticles(b *testing.B) {
 	ctx := context.Background()
-	db, err := models.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	u := &models.User{Username: "bench", Password: "x", IsActive: true}
-	if err := models.CreateUser(ctx, db, u); err != nil {
-		b.Fatal(err)
-	}
-	_, err = db.NewRaw(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < 100000)
+	db, u := benchDB(b)
+	_, err := db.NewRaw(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < 100000)
 		INSERT INTO articles (title, content, author_id, created_at, updated_at)
 		SELECT 'Article ' || i, 'Body', ?, strftime('%Y-%m-%d %H:%M:%S+00:00', 1767225600 + i, 'unixepoch'),
 			strftime('%Y-%m-%d %H:%M:%S+00:00', 1767225600 + i, 'unixepoch') FROM seq`, u.ID).Exec(ctx)
@@ -67,4 +53,20 @@ func BenchmarkNewestArticles(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchDB opens a fresh database holding one user.
+func benchDB(b *testing.B) (*bun.DB, *models.User) {
+	b.Helper()
+	ctx := context.Background()
+	db, err := models.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	u := &models.User{Username: "bench", Password: "x", IsActive: true}
+	if err := models.CreateUser(ctx, db, u); err != nil {
+		b.Fatal(err)
+	}
+	return db, u
 }

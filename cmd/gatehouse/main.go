@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -19,8 +18,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"gatehouse/handlers"
 	"gatehouse/models"
@@ -145,14 +142,3 @@ func envOr(name, fallback string) string {
 	}
 	return fallback
 }
-
-// openForCommand opens the database for a management command.
-func openForCommand(path string) (*bun.DB, error) {
-	db, err := models.Open(context.Background(), path)
-	if err != nil {
-		return nil, err
-	}
-	return db, nil
-}
-
-var errAborted = errors.New("aborted")

@@ -16,6 +16,8 @@ import (
 	"gatehouse/views"
 )
 
+var errAborted = errors.New("aborted")
+
 // createSuperuser creates a staff superuser, from flags or by prompting.
 func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	username := flags.String("username", "", "username (prompted when empty)")
@@ -24,7 +26,7 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	db, err := openForCommand(s.db)
+	db, err := models.Open(context.Background(), s.db)
 	if err != nil {
 		return err
 	}
@@ -92,7 +94,7 @@ func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
 	if flags.NArg() != 1 {
 		return errors.New("usage: gatehouse changepassword [-db file] [-password p] username")
 	}
-	db, err := openForCommand(s.db)
+	db, err := models.Open(context.Background(), s.db)
 	if err != nil {
 		return err
 	}
