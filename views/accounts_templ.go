@@ -89,6 +89,7 @@ func LoginFormView(f LoginForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
+		focus := f.Focus("username", "password")
 		templ_7745c5c3_Var4 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
@@ -112,7 +113,7 @@ func LoginFormView(f LoginForm) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(f.Next).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/accounts.templ`, Line: 28, Col: 49}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/accounts.templ`, Line: 29, Col: 49}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
@@ -122,11 +123,11 @@ func LoginFormView(f LoginForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "username", Label: "Username", Type: "text", Value: f.Username, Autocomplete: "username", Errors: f.Errors("username"), Required: true, MaxLength: UsernameMaxLength, Autofocus: f.Focus("username", "username", "password")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "username", Label: "Username", Type: "text", Value: f.Username, Autocomplete: "username", Errors: f.Errors("username"), Required: true, MaxLength: UsernameMaxLength, Autofocus: focus == "username"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Errors: f.Errors("password"), Required: true, Autofocus: f.Focus("password", "username", "password")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Errors: f.Errors("password"), Required: true, Autofocus: focus == "password"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -218,6 +219,7 @@ func SignupFormView(f SignupForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
+		focus := f.Focus("username", "password1", "password2")
 		templ_7745c5c3_Var9 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
@@ -234,17 +236,17 @@ func SignupFormView(f SignupForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "username", Label: "Username", Type: "text", Value: f.Username, Autocomplete: "username", Errors: f.Errors("username"), Required: true, MaxLength: UsernameMaxLength, Autofocus: f.Focus("username", "username", "password1", "password2"),
+			templ_7745c5c3_Err = Field(Input{Name: "username", Label: "Username", Type: "text", Value: f.Username, Autocomplete: "username", Errors: f.Errors("username"), Required: true, MaxLength: UsernameMaxLength, Autofocus: focus == "username",
 				Help: "Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "password1", Label: "Password", Type: "password", Autocomplete: "new-password", Errors: f.Errors("password1"), Required: true, Autofocus: f.Focus("password1", "username", "password1", "password2"),
+			templ_7745c5c3_Err = Field(Input{Name: "password1", Label: "Password", Type: "password", Autocomplete: "new-password", Errors: f.Errors("password1"), Required: true, Autofocus: focus == "password1",
 				Help: "At least 8 characters; not a common password, not only digits, not like your username."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "password2", Label: "Password confirmation", Type: "password", Autocomplete: "new-password", Errors: f.Errors("password2"), Required: true, Autofocus: f.Focus("password2", "username", "password1", "password2"),
+			templ_7745c5c3_Err = Field(Input{Name: "password2", Label: "Password confirmation", Type: "password", Autocomplete: "new-password", Errors: f.Errors("password2"), Required: true, Autofocus: focus == "password2",
 				Help: "Enter the same password as before, for verification."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -333,6 +335,7 @@ func ProfileFormView(f ProfileForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
+		focus := f.Focus("email", "first_name", "last_name")
 		templ_7745c5c3_Var13 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
@@ -349,15 +352,15 @@ func ProfileFormView(f ProfileForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "email", Label: "Email address", Type: "email", Value: f.Email, Autocomplete: "email", Errors: f.Errors("email"), MaxLength: EmailMaxLength, Autofocus: f.Focus("email", "email", "first_name", "last_name")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "email", Label: "Email address", Type: "email", Value: f.Email, Autocomplete: "email", Errors: f.Errors("email"), MaxLength: EmailMaxLength, Autofocus: focus == "email"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "first_name", Label: "First name", Type: "text", Value: f.FirstName, Autocomplete: "given-name", Errors: f.Errors("first_name"), MaxLength: NameMaxLength, Autofocus: f.Focus("first_name", "email", "first_name", "last_name")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "first_name", Label: "First name", Type: "text", Value: f.FirstName, Autocomplete: "given-name", Errors: f.Errors("first_name"), MaxLength: NameMaxLength, Autofocus: focus == "first_name"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "last_name", Label: "Last name", Type: "text", Value: f.LastName, Autocomplete: "family-name", Errors: f.Errors("last_name"), MaxLength: NameMaxLength, Autofocus: f.Focus("last_name", "email", "first_name", "last_name")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "last_name", Label: "Last name", Type: "text", Value: f.LastName, Autocomplete: "family-name", Errors: f.Errors("last_name"), MaxLength: NameMaxLength, Autofocus: focus == "last_name"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -445,6 +448,7 @@ func PasswordFormView(f PasswordForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
+		focus := f.Focus("old_password", "new_password1", "new_password2")
 		templ_7745c5c3_Var17 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
@@ -461,16 +465,16 @@ func PasswordFormView(f PasswordForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "old_password", Label: "Old password", Type: "password", Autocomplete: "current-password", Errors: f.Errors("old_password"), Required: true, Autofocus: f.Focus("old_password", "old_password", "new_password1", "new_password2")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "old_password", Label: "Old password", Type: "password", Autocomplete: "current-password", Errors: f.Errors("old_password"), Required: true, Autofocus: focus == "old_password"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "new_password1", Label: "New password", Type: "password", Autocomplete: "new-password", Errors: f.Errors("new_password1"), Required: true, Autofocus: f.Focus("new_password1", "old_password", "new_password1", "new_password2"),
+			templ_7745c5c3_Err = Field(Input{Name: "new_password1", Label: "New password", Type: "password", Autocomplete: "new-password", Errors: f.Errors("new_password1"), Required: true, Autofocus: focus == "new_password1",
 				Help: "At least 8 characters; not a common password, not only digits, not like your name or email."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(Input{Name: "new_password2", Label: "New password confirmation", Type: "password", Autocomplete: "new-password", Errors: f.Errors("new_password2"), Required: true, Autofocus: f.Focus("new_password2", "old_password", "new_password1", "new_password2")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(Input{Name: "new_password2", Label: "New password confirmation", Type: "password", Autocomplete: "new-password", Errors: f.Errors("new_password2"), Required: true, Autofocus: focus == "new_password2"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -31,15 +31,15 @@ func (f *Form) AddError(field, message string) {
 // Errors returns the messages recorded beside field.
 func (f *Form) Errors(field string) []string { return f.FieldErrors[field] }
 
-// Focus reports whether field should have autofocus: the first of fields
-// (the form's order) with an error, or the first of them when none has one.
-func (f *Form) Focus(field string, fields ...string) bool {
+// Focus names the field that should have autofocus: the first of fields (the
+// form's order) with an error, or the first of them when none has one.
+func (f *Form) Focus(fields ...string) string {
 	for _, name := range fields {
 		if len(f.FieldErrors[name]) > 0 {
-			return name == field
+			return name
 		}
 	}
-	return len(fields) > 0 && fields[0] == field
+	return fields[0]
 }
 
 // Valid reports whether no error was recorded.
