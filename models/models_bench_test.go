@@ -20,7 +20,7 @@ func BenchmarkSessionWithUser(b *testing.B) {
 	now := time.Now().UTC()
 	for i := range 100 {
 		s := &models.Session{Key: fmt.Sprintf("key-%d", i), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
-		if err := models.CreateSession(ctx, db, s); err != nil {
+		if err := models.RecordLogin(ctx, db, s); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -24,8 +24,8 @@ type Session struct {
 	User *User `bun:"rel:belongs-to,join:user_id=id"`
 }
 
-// CreateSession records a new login.
-func CreateSession(ctx context.Context, db bun.IDB, s *Session) error {
+// createSession records a new login.
+func createSession(ctx context.Context, db bun.IDB, s *Session) error {
 	if _, err := db.NewInsert().Model(s).Exec(ctx); err != nil {
 		return fmt.Errorf("models: unable to create session for user #%d: %w", s.UserID, err)
 	}
@@ -35,10 +35,10 @@ func CreateSession(ctx context.Context, db bun.IDB, s *Session) error {
 // RecordLogin indexes a new login and sets the user's last_login, together.
 func RecordLogin(ctx context.Context, db bun.IDB, s *Session) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := CreateSession(ctx, tx, s); err != nil {
+		if err := createSession(ctx, tx, s); err != nil {
 			return err
 		}
-		return SetLastLogin(ctx, tx, s.UserID, s.CreatedAt)
+		return setLastLogin(ctx, tx, s.UserID, s.CreatedAt)
 	})
 }
 
@@ -83,13 +83,7 @@ func DeleteSession(ctx context.Context, db bun.IDB, key string) error {
 	})
 }
 
-// EndOtherSessions ends every session of the user except the one with keepKey.
-func EndOtherSessions(ctx context.Context, db bun.IDB, userID int64, keepKey string) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return endOtherSessions(ctx, tx, userID, keepKey)
-	})
-}
-
+// endOtherSessions ends every session of the user except the one with keepKey.
 func endOtherSessions(ctx context.Context, tx bun.Tx, userID int64, keepKey string) error {
 	if err := deleteSessionData(ctx, tx, userID, keepKey); err != nil {
 		return err

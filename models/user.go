@@ -90,13 +90,6 @@ func UserByUsername(ctx context.Context, db bun.IDB, username string) (*User, er
 	return u, notFound(err, "user by username")
 }
 
-// UserByID finds the account with this id.
-func UserByID(ctx context.Context, db bun.IDB, id int64) (*User, error) {
-	u := new(User)
-	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
-	return u, notFound(err, fmt.Sprintf("user #%d", id))
-}
-
 // UpdateProfile sets the three fields a user may edit on their own account.
 func UpdateProfile(ctx context.Context, db bun.IDB, id int64, email, firstName, lastName string) error {
 	_, err := db.NewUpdate().Model((*User)(nil)).
@@ -117,8 +110,8 @@ func SetPassword(ctx context.Context, db bun.IDB, id int64, hash string) error {
 	return nil
 }
 
-// SetLastLogin records the time of a successful login.
-func SetLastLogin(ctx context.Context, db bun.IDB, id int64, at time.Time) error {
+// setLastLogin records the time of a successful login.
+func setLastLogin(ctx context.Context, db bun.IDB, id int64, at time.Time) error {
 	_, err := db.NewUpdate().Model((*User)(nil)).Set("last_login = ?", at.UTC()).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("models: unable to set last login of user #%d: %w", id, err)
