@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -12,24 +11,17 @@ import (
 	"gatehouse/views"
 )
 
-// LoginPage shows the login form.
-func (h *Handler) LoginPage(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.Login(views.LoginForm{Next: safeNext(c.Query("next"))}))
+// loginPage shows the login form.
+func (h *handler) loginPage(c *fiber.Ctx) error {
+	f := views.NewLoginForm()
+	f.Next = safeNext(c.Query("next"))
+	return h.render(c, fiber.StatusOK, views.Login(f))
 }
 
-// LoginSubmit logs the user in and sends them to next, if it is a local
+// loginSubmit logs the user in and sends them to next, if it is a local
 // path, or to the articles.
-func (h *Handler) LoginSubmit(c *fiber.Ctx) error {
-	next := c.FormValue("next")
-	if next == "" {
-		next = c.Query("next")
-	}
-	f := views.LoginForm{
-		Username: strings.TrimSpace(c.FormValue("username")),
-		Password: c.FormValue("password"),
-		Remember: c.FormValue("remember") != "",
-		Next:     safeNext(next),
-	}
+func (h *handler) loginSubmit(c *fiber.Ctx) error {
+	f := newLoginForm(c)
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
@@ -44,39 +36,35 @@ func (h *Handler) LoginSubmit(c *fiber.Ctx) error {
 	if err := h.login(c, u, f.Remember); err != nil {
 		return err
 	}
-	h.flash(c, "success", "Welcome back, "+u.Username+".")
+	h.flash(c, views.LevelSuccess, "Welcome back, "+u.Username+".")
 	if f.Next != "" {
 		return h.redirect(c, f.Next)
 	}
-	return h.redirect(c, "/articles/")
+	return h.redirect(c, views.PathArticles)
 }
 
-// Logout ends the session, if there is one; it never fails for a visitor
+// logout ends the session, if there is one; it never fails for a visitor
 // who is not logged in.
-func (h *Handler) Logout(c *fiber.Ctx) error {
+func (h *handler) logout(c *fiber.Ctx) error {
 	wasLoggedIn := currentUser(c) != nil
 	if err := h.endSession(c); err != nil {
 		return err
 	}
 	h.rotateCSRFToken(c)
 	if wasLoggedIn {
-		h.flash(c, "info", "You have been logged out.")
+		h.flash(c, views.LevelInfo, "You have been logged out.")
 	}
-	return h.redirect(c, "/articles/")
+	return h.redirect(c, views.PathArticles)
 }
 
-// SignupPage shows the signup form.
-func (h *Handler) SignupPage(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.Signup(views.SignupForm{}))
+// signupPage shows the signup form.
+func (h *handler) signupPage(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.Signup(views.NewSignupForm()))
 }
 
-// SignupSubmit creates the account and logs it in.
-func (h *Handler) SignupSubmit(c *fiber.Ctx) error {
-	f := views.SignupForm{
-		Username:  models.NormalizeUsername(strings.TrimSpace(c.FormValue("username"))),
-		Password1: c.FormValue("password1"),
-		Password2: c.FormValue("password2"),
-	}
+// signupSubmit creates the account and logs it in.
+func (h *handler) signupSubmit(c *fiber.Ctx) error {
+	f := newSignupForm(c)
 	f.Validate()
 	if len(f.Errors("username")) == 0 {
 		// Checked with the other fields, as Django does, and before the
@@ -86,7 +74,7 @@ func (h *Handler) SignupSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		if taken {
-			f.AddError("username", usernameTaken)
+			f.AddError("username", models.DuplicateUsername)
 		}
 	}
 	if !f.Valid() {
@@ -99,7 +87,7 @@ func (h *Handler) SignupSubmit(c *fiber.Ctx) error {
 	u := &models.User{Username: f.Username, Password: hash, IsActive: true}
 	err = models.CreateUser(c.UserContext(), h.db, u)
 	if errors.Is(err, models.ErrDuplicateUsername) {
-		f.AddError("username", usernameTaken)
+		f.AddError("username", models.DuplicateUsername)
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}
 	if err != nil {
@@ -108,55 +96,42 @@ func (h *Handler) SignupSubmit(c *fiber.Ctx) error {
 	if err := h.login(c, u, false); err != nil {
 		return err
 	}
-	h.flash(c, "success", "Welcome, "+u.Username+". Your account is ready.")
-	return h.redirect(c, "/articles/")
+	h.flash(c, views.LevelSuccess, "Welcome, "+u.Username+". Your account is ready.")
+	return h.redirect(c, views.PathArticles)
 }
 
-const usernameTaken = "A user with that username already exists."
-
-// ProfilePage shows the profile form filled with the user's details.
-func (h *Handler) ProfilePage(c *fiber.Ctx) error {
-	u := currentUser(c)
-	return h.render(c, fiber.StatusOK, views.Profile(views.ProfileForm{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}))
+// profilePage shows the profile form filled with the user's details.
+func (h *handler) profilePage(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.Profile(views.NewProfileForm(currentUser(c))))
 }
 
-// ProfileSubmit saves email, first and last name; any other field posted,
-// such as is_staff or username, is never read.
-func (h *Handler) ProfileSubmit(c *fiber.Ctx) error {
-	u := currentUser(c)
-	f := views.ProfileForm{
-		Email:     strings.TrimSpace(c.FormValue("email")),
-		FirstName: strings.TrimSpace(c.FormValue("first_name")),
-		LastName:  strings.TrimSpace(c.FormValue("last_name")),
-	}
+// profileSubmit saves email, first and last name.
+func (h *handler) profileSubmit(c *fiber.Ctx) error {
+	f := newProfileForm(c)
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ProfileFormView(f), views.Profile(f))
 	}
-	if err := models.UpdateProfile(c.UserContext(), h.db, u.ID, f.Email, f.FirstName, f.LastName); err != nil {
+	if err := models.UpdateProfile(c.UserContext(), h.db, currentUser(c).ID, f.Email, f.FirstName, f.LastName); err != nil {
 		return err
 	}
-	saved := views.Message{Level: "success", Text: "Your profile was saved."}
+	saved := views.Message{Level: views.LevelSuccess, Text: "Your profile was saved."}
 	if isHTMX(c) {
 		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(saved)))
 	}
 	h.flash(c, saved.Level, saved.Text)
-	return h.redirect(c, "/accounts/update/")
+	return h.redirect(c, views.PathProfile)
 }
 
-// PasswordPage shows the password change form.
-func (h *Handler) PasswordPage(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.Password(views.PasswordForm{}))
+// passwordPage shows the password change form.
+func (h *handler) passwordPage(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.Password(views.NewPasswordForm()))
 }
 
-// PasswordSubmit changes the password, keeps this session logged in and
+// passwordSubmit changes the password, keeps this session logged in and
 // ends every other session of the user.
-func (h *Handler) PasswordSubmit(c *fiber.Ctx) error {
+func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	u := currentUser(c)
-	f := views.PasswordForm{
-		OldPassword:  c.FormValue("old_password"),
-		NewPassword1: c.FormValue("new_password1"),
-		NewPassword2: c.FormValue("new_password2"),
-	}
+	f := newPasswordForm(c)
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
 		if ok, _ := h.hasher.Check(f.OldPassword, u.Password); !ok {
@@ -183,14 +158,14 @@ func (h *Handler) PasswordSubmit(c *fiber.Ctx) error {
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}
-	h.flash(c, "success", "Your password was changed.")
-	return h.redirect(c, "/articles/")
+	h.flash(c, views.LevelSuccess, "Your password was changed.")
+	return h.redirect(c, views.PathArticles)
 }
 
-// AccountDelete deletes the user, their articles and all their sessions, then
+// accountDelete deletes the user, their articles and all their sessions, then
 // logs them out. Without the confirmation that hx-confirm adds, it asks first.
-func (h *Handler) AccountDelete(c *fiber.Ctx) error {
-	if c.FormValue("confirm") != "yes" {
+func (h *handler) accountDelete(c *fiber.Ctx) error {
+	if !confirmed(c) {
 		return h.render(c, fiber.StatusOK, views.AccountDelete())
 	}
 	if err := models.DeleteUser(c.UserContext(), h.db, currentUser(c).ID); err != nil {
@@ -200,6 +175,6 @@ func (h *Handler) AccountDelete(c *fiber.Ctx) error {
 		return err
 	}
 	h.rotateCSRFToken(c)
-	h.flash(c, "info", "Your account was deleted.")
-	return h.redirect(c, "/articles/")
+	h.flash(c, views.LevelInfo, "Your account was deleted.")
+	return h.redirect(c, views.PathArticles)
 }

@@ -292,7 +292,7 @@ func TestLoginRequired(t *testing.T) {
 	}
 
 	// A POST-only action sends the visitor to log in and come back to a page
-	// that answers GET, never to the POST URL (the seed's 405 trap).
+	// that answers GET, never to the POST URL (which would answer 405).
 	c := app.client()
 	res := c.postForm("/accounts/login/", "/accounts/delete/", url.Values{"confirm": {"yes"}})
 	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/accounts/login/?next=%2Farticles%2F" {

@@ -17,10 +17,10 @@ import (
 // articlesPerPage is the length of a page of the index.
 const articlesPerPage = 20
 
-// ArticleIndex lists the articles newest first, 20 a page. A page number that
+// articleIndex lists the articles newest first, 20 a page. A page number that
 // is not a number gives the first page; one past the end, the last. Each page
 // is counted and rendered once for each user until the database changes.
-func (h *Handler) ArticleIndex(c *fiber.Ctx) error {
+func (h *handler) articleIndex(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	requested, err := strconv.ParseInt(c.Query("page"), 10, 64)
 	if err != nil || requested < 1 {
@@ -45,7 +45,7 @@ func (h *Handler) ArticleIndex(c *fiber.Ctx) error {
 
 // articlesPage counts the articles, picks the page (the last one if page is
 // past it) and renders its list as the user with viewerID sees it.
-func (h *Handler) articlesPage(ctx context.Context, page, viewerID int64) (views.ArticlesPage, error) {
+func (h *handler) articlesPage(ctx context.Context, page, viewerID int64) (views.ArticlesPage, error) {
 	total, err := models.CountArticles(ctx, h.db)
 	if err != nil {
 		return views.ArticlesPage{}, err
@@ -69,8 +69,8 @@ type (
 	articleKey      int64
 )
 
-// ArticleDetail shows one article.
-func (h *Handler) ArticleDetail(c *fiber.Ctx) error {
+// articleDetail shows one article.
+func (h *handler) articleDetail(c *fiber.Ctx) error {
 	a, err := h.article(c)
 	if err != nil {
 		return err
@@ -78,85 +78,77 @@ func (h *Handler) ArticleDetail(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, views.ArticleDetail(a))
 }
 
-// ArticleCreatePage shows the form for a new article.
-func (h *Handler) ArticleCreatePage(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.ArticleCreate(views.ArticleForm{}))
+// articleCreatePage shows the form for a new article.
+func (h *handler) articleCreatePage(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.ArticleCreate(views.NewArticleForm("", "")))
 }
 
-// ArticleCreateSubmit saves a new article by the current user.
-func (h *Handler) ArticleCreateSubmit(c *fiber.Ctx) error {
-	f := articleForm(c)
+// articleCreateSubmit saves a new article by the current user.
+func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
+	f := newArticleForm(c)
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, "/articles/create/", "Publish"), views.ArticleCreate(f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish"), views.ArticleCreate(f))
 	}
 	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
 	if err != nil {
 		return err
 	}
-	h.flash(c, "success", "Article published.")
-	return h.redirect(c, a.URL())
+	h.flash(c, views.LevelSuccess, "Article published.")
+	return h.redirect(c, views.ArticlePath(a.ID))
 }
 
-// ArticleEditPage shows the author the form to edit their article.
-func (h *Handler) ArticleEditPage(c *fiber.Ctx) error {
+// articleUpdatePage shows the author the form to edit their article.
+func (h *handler) articleUpdatePage(c *fiber.Ctx) error {
 	a, err := h.ownArticle(c)
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.ArticleEdit(a, views.ArticleForm{Title: a.Title, Content: a.Content}))
+	return h.render(c, fiber.StatusOK, views.ArticleEdit(a, views.NewArticleForm(a.Title, a.Content)))
 }
 
-// ArticleEditSubmit saves the author's changes to their article.
-func (h *Handler) ArticleEditSubmit(c *fiber.Ctx) error {
+// articleUpdateSubmit saves the author's changes to their article.
+func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 	a, err := h.ownArticle(c)
 	if err != nil {
 		return err
 	}
-	f := articleForm(c)
+	f := newArticleForm(c)
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, a.URL()+"update/", "Save"), views.ArticleEdit(a, f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), "Save"), views.ArticleEdit(a, f))
 	}
 	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content); err != nil {
 		return err
 	}
-	h.flash(c, "success", "Article saved.")
-	return h.redirect(c, a.URL())
+	h.flash(c, views.LevelSuccess, "Article saved.")
+	return h.redirect(c, views.ArticlePath(a.ID))
 }
 
-// ArticleDelete deletes the author's article. Without the confirmation that
+// articleDelete deletes the author's article. Without the confirmation that
 // hx-confirm adds, it asks first. From the index, htmx removes the entry in
 // place; elsewhere the browser goes to the index.
-func (h *Handler) ArticleDelete(c *fiber.Ctx) error {
+func (h *handler) articleDelete(c *fiber.Ctx) error {
 	a, err := h.ownArticle(c)
 	if err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != "yes" {
+	if !confirmed(c) {
 		return h.render(c, fiber.StatusOK, views.ArticleDelete(a))
 	}
 	if err := models.DeleteArticle(c.UserContext(), h.db, a.ID); err != nil {
 		return err
 	}
-	deleted := views.Message{Level: "info", Text: "Article “" + a.Title + "” was deleted."}
-	if isHTMX(c) && c.Get("HX-Target") == views.ArticleItemID(a) {
+	deleted := views.Message{Level: views.LevelInfo, Text: "Article “" + a.Title + "” was deleted."}
+	if isHTMX(c) && c.Get(hxTarget) == views.ArticleItemID(a) {
 		// The entry swaps for nothing; the message goes to the live region.
 		return h.render(c, fiber.StatusOK, views.FlashOOB(deleted))
 	}
 	h.flash(c, deleted.Level, deleted.Text)
-	return h.redirect(c, "/articles/")
-}
-
-// articleForm reads the article form, trimmed as Django's CharField does.
-func articleForm(c *fiber.Ctx) views.ArticleForm {
-	return views.ArticleForm{
-		Title:   strings.TrimSpace(c.FormValue("title")),
-		Content: strings.TrimSpace(c.FormValue("content")),
-	}
+	return h.redirect(c, views.PathArticles)
 }
 
 // article loads the article the URL names; an id that is not a positive
 // 64-bit number, or names no article, is a 404.
-func (h *Handler) article(c *fiber.Ctx) (*models.Article, error) {
+func (h *handler) article(c *fiber.Ctx) (*models.Article, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id < 1 {
 		return nil, fiber.ErrNotFound
@@ -176,7 +168,7 @@ func (h *Handler) article(c *fiber.Ctx) (*models.Article, error) {
 
 // ownArticle loads the article the URL names, for its author only: anyone
 // else gets 403.
-func (h *Handler) ownArticle(c *fiber.Ctx) (*models.Article, error) {
+func (h *handler) ownArticle(c *fiber.Ctx) (*models.Article, error) {
 	a, err := h.article(c)
 	if err != nil {
 		return nil, err
@@ -190,5 +182,5 @@ func (h *Handler) ownArticle(c *fiber.Ctx) (*models.Article, error) {
 // articlePage is the page of the article an action is about, where a login
 // for that action returns to.
 func articlePage(c *fiber.Ctx) string {
-	return "/articles/" + c.Params("id") + "/"
+	return views.PathArticles + c.Params("id") + "/"
 }

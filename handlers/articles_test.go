@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"gatehouse/models"
+	"gatehouse/views"
 )
 
 // createArticle saves an article by author straight into the database.
@@ -53,7 +54,7 @@ func TestArticleIndexLinks(t *testing.T) {
 
 	anonymous := app.client().get("/articles/")
 	wantStatus(t, anonymous, http.StatusOK)
-	if href, _ := anonymous.doc(t).Find(`[data-testid="login-to-write"]`).Attr("href"); href != "/accounts/login/?next=/articles/" {
+	if href, _ := anonymous.doc(t).Find(`[data-testid="login-to-write"]`).Attr("href"); href != "/accounts/login/?next=%2Farticles%2F" {
 		t.Errorf("anonymous index links to %q to log in", href)
 	}
 	if anonymous.doc(t).Find(`[data-testid="no-articles"]`).Length() != 1 {
@@ -83,7 +84,7 @@ func TestArticleCreate(t *testing.T) {
 		if err := app.db.NewSelect().Model(&a).Scan(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		wantRedirect(t, res, htmx, a.URL())
+		wantRedirect(t, res, htmx, views.ArticlePath(a.ID))
 		if a.AuthorID != alice.ID {
 			t.Fatalf("the article's author is #%d, want alice (#%d): the author must come from the session", a.AuthorID, alice.ID)
 		}
@@ -91,7 +92,7 @@ func TestArticleCreate(t *testing.T) {
 			t.Fatalf("saved %q / %q", a.Title, a.Content)
 		}
 
-		detail := app.client().get(a.URL())
+		detail := app.client().get(views.ArticlePath(a.ID))
 		wantStatus(t, detail, http.StatusOK)
 		if got := detail.text(t, `[data-testid="article-title"]`); got != "Hello, world" {
 			t.Errorf("detail title %q", got)
@@ -150,7 +151,7 @@ func TestArticleNotFound(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"/articles/999/delete/", "/articles/abc/delete/", "/articles/99999999999999999999/update/"} {
-		if res := c.postForm(a.URL(), path, url.Values{"confirm": {"yes"}}); res.StatusCode != http.StatusNotFound {
+		if res := c.postForm(views.ArticlePath(a.ID), path, url.Values{"confirm": {"yes"}}); res.StatusCode != http.StatusNotFound {
 			t.Errorf("POST %s: %d, want 404", path, res.StatusCode)
 		}
 	}
@@ -162,7 +163,7 @@ func TestArticleUpdate(t *testing.T) {
 		alice := app.createUser("alice", goodPassword)
 		app.createUser("bob", goodPassword)
 		a := app.createArticle(alice, "Original", "Original content")
-		editURL := a.URL() + "update/"
+		editURL := views.ArticlePath(a.ID) + "update/"
 
 		anonymous := app.client().get(editURL)
 		if anonymous.StatusCode != http.StatusFound || anonymous.Header.Get("Location") != "/accounts/login/?next="+url.QueryEscape(editURL) {
@@ -172,7 +173,7 @@ func TestArticleUpdate(t *testing.T) {
 		bob := app.newClient(htmx)
 		bob.loginAs("bob", goodPassword)
 		wantStatus(t, bob.get(editURL), http.StatusForbidden)
-		res := bob.postForm(a.URL(), editURL, url.Values{"title": {"Bob was here"}, "content": {"Defaced"}})
+		res := bob.postForm(views.ArticlePath(a.ID), editURL, url.Values{"title": {"Bob was here"}, "content": {"Defaced"}})
 		wantStatus(t, res, http.StatusForbidden)
 
 		alice1 := app.newClient(htmx)
@@ -183,7 +184,7 @@ func TestArticleUpdate(t *testing.T) {
 			t.Errorf("edit form shows title %q", value)
 		}
 		res = alice1.postForm(editURL, editURL, url.Values{"title": {"Revised"}, "content": {"Revised content"}})
-		wantRedirect(t, res, htmx, a.URL())
+		wantRedirect(t, res, htmx, views.ArticlePath(a.ID))
 		res = alice1.postForm(editURL, editURL, url.Values{"title": {""}, "content": {"x"}})
 		wantStatus(t, res, http.StatusUnprocessableEntity)
 		wantFragment(t, res, htmx, "article-form")
@@ -202,7 +203,7 @@ func TestArticleDelete(t *testing.T) {
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	app.createUser("bob", goodPassword)
-	deleteURL := func(a *models.Article) string { return a.URL() + "delete/" }
+	deleteURL := func(a *models.Article) string { return views.ArticlePath(a.ID) + "delete/" }
 
 	t.Run("GET is not allowed", func(t *testing.T) {
 		a := app.createArticle(alice, "Keep", "x")
@@ -216,7 +217,7 @@ func TestArticleDelete(t *testing.T) {
 		a := app.createArticle(alice, "Alice's", "x")
 		bob := app.client()
 		bob.loginAs("bob", goodPassword)
-		wantStatus(t, bob.postForm(a.URL(), deleteURL(a), url.Values{"confirm": {"yes"}}), http.StatusForbidden)
+		wantStatus(t, bob.postForm(views.ArticlePath(a.ID), deleteURL(a), url.Values{"confirm": {"yes"}}), http.StatusForbidden)
 		if app.count("SELECT COUNT(*) FROM articles WHERE id = ?", a.ID) != 1 {
 			t.Fatal("bob deleted alice's article")
 		}
@@ -225,7 +226,7 @@ func TestArticleDelete(t *testing.T) {
 		a := app.createArticle(alice, "Still here", "x")
 		c := app.client()
 		res := c.postForm("/accounts/login/", deleteURL(a), url.Values{"confirm": {"yes"}})
-		want := "/accounts/login/?next=" + url.QueryEscape(a.URL())
+		want := "/accounts/login/?next=" + url.QueryEscape(views.ArticlePath(a.ID))
 		if res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
 			t.Fatalf("anonymous POST delete: %d → %q, want 302 → %q", res.StatusCode, res.Header.Get("Location"), want)
 		}
@@ -233,14 +234,14 @@ func TestArticleDelete(t *testing.T) {
 			t.Fatal("an anonymous POST deleted the article")
 		}
 		res = c.postForm(want, want, url.Values{"username": {"alice"}, "password": {goodPassword}})
-		wantRedirect(t, res, false, a.URL())
-		wantStatus(t, c.get(a.URL()), http.StatusOK)
+		wantRedirect(t, res, false, views.ArticlePath(a.ID))
+		wantStatus(t, c.get(views.ArticlePath(a.ID)), http.StatusOK)
 	})
 	t.Run("without JavaScript, a confirmation page first", func(t *testing.T) {
 		a := app.createArticle(alice, "Confirm me", "x")
 		c := app.client()
 		c.loginAs("alice", goodPassword)
-		res := c.postForm(a.URL(), deleteURL(a), nil)
+		res := c.postForm(views.ArticlePath(a.ID), deleteURL(a), nil)
 		wantStatus(t, res, http.StatusOK)
 		if res.doc(t).Find(`form[data-testid="article-delete-confirm"]`).Length() != 1 {
 			t.Fatalf("no confirmation form:\n%s", res.body)
@@ -248,7 +249,7 @@ func TestArticleDelete(t *testing.T) {
 		if app.count("SELECT COUNT(*) FROM articles WHERE id = ?", a.ID) != 1 {
 			t.Fatal("deleted without confirmation")
 		}
-		res = c.postForm(a.URL(), deleteURL(a), url.Values{"confirm": {"yes"}})
+		res = c.postForm(views.ArticlePath(a.ID), deleteURL(a), url.Values{"confirm": {"yes"}})
 		wantRedirect(t, res, false, "/articles/")
 		if app.count("SELECT COUNT(*) FROM articles WHERE id = ?", a.ID) != 0 {
 			t.Fatal("the article survived its confirmed delete")
@@ -258,7 +259,7 @@ func TestArticleDelete(t *testing.T) {
 		a := app.createArticle(alice, "From detail", "x")
 		c := app.htmxClient()
 		c.loginAs("alice", goodPassword)
-		res := c.postForm(a.URL(), deleteURL(a), url.Values{"confirm": {"yes"}})
+		res := c.postForm(views.ArticlePath(a.ID), deleteURL(a), url.Values{"confirm": {"yes"}})
 		wantRedirect(t, res, true, "/articles/")
 	})
 	t.Run("htmx from the index removes the entry in place", func(t *testing.T) {
@@ -288,7 +289,7 @@ func TestArticleHTMLIsEscaped(t *testing.T) {
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	a := app.createArticle(alice, `<script>alert("title")</script>`, "<img src=x onerror=alert(1)>\n<b>bold?</b>")
-	for _, path := range []string{"/articles/", a.URL()} {
+	for _, path := range []string{"/articles/", views.ArticlePath(a.ID)} {
 		res := app.client().get(path)
 		if strings.Contains(res.body, "<script>alert") || strings.Contains(res.body, "<img src=x") || strings.Contains(res.body, "<b>bold") {
 			t.Errorf("%s renders HTML from an article:\n%s", path, res.body)

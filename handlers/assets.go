@@ -6,9 +6,9 @@ import (
 	"gatehouse/assets"
 )
 
-// Asset serves an embedded static file by its content-hashed name; the name
+// asset serves an embedded static file by its content-hashed name; the name
 // changes with the content, so it may be cached for a year.
-func (h *Handler) Asset(c *fiber.Ctx) error {
+func (h *handler) asset(c *fiber.Ctx) error {
 	file, ok := assets.Lookup(c.Params("name"))
 	if !ok {
 		return fiber.ErrNotFound

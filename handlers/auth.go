@@ -3,7 +3,6 @@ package handlers
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,10 +16,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/session"
 
 	"gatehouse/models"
+	"gatehouse/views"
 )
-
-// sessionCookie is the cookie holding the session id, named as in Django.
-const sessionCookie = "sessionid"
 
 // Keys of the session payload, after Django's _auth_user_id and _auth_user_hash.
 const (
@@ -54,7 +51,7 @@ func currentUser(c *fiber.Ctx) *models.User {
 // still matches their password. A session failing them is flushed. A valid
 // session is cached until the database changes (see models.Cache), so a
 // page view by a logged-in user usually costs no query.
-func (h *Handler) loadUser(c *fiber.Ctx) error {
+func (h *handler) loadUser(c *fiber.Ctx) error {
 	key := c.Cookies(sessionCookie)
 	if key == "" {
 		return c.Next()
@@ -98,7 +95,7 @@ type sessionCacheKey string
 // checkSession loads the request's session and returns its index row with
 // the user, or nil for a session without a login. A session whose user is
 // gone or inactive, or whose auth hash no longer matches, is ended.
-func (h *Handler) checkSession(c *fiber.Ctx, now time.Time) (*models.Session, error) {
+func (h *handler) checkSession(c *fiber.Ctx, now time.Time) (*models.Session, error) {
 	sess, err := h.session(c)
 	if err != nil {
 		return nil, err
@@ -120,17 +117,14 @@ func (h *Handler) checkSession(c *fiber.Ctx, now time.Time) (*models.Session, er
 
 // authHash derives from the password hash what the session remembers of it,
 // as Django's get_session_auth_hash does: a new password ends old sessions.
-func (h *Handler) authHash(u *models.User) string {
-	mac := hmac.New(sha256.New, h.secret)
-	mac.Write([]byte("gatehouse.session-auth-hash\x00"))
-	mac.Write([]byte(u.Password))
-	return hex.EncodeToString(mac.Sum(nil))
+func (h *handler) authHash(u *models.User) string {
+	return hex.EncodeToString(h.signer.sign("session-auth-hash", []byte(u.Password)))
 }
 
 // checkCredentials returns the active user with this username and password,
 // upgrading their stored hash if its parameters are old. An unknown username
 // costs one hash too, so timing does not tell who has an account.
-func (h *Handler) checkCredentials(c *fiber.Ctx, username, password string) (*models.User, error) {
+func (h *handler) checkCredentials(c *fiber.Ctx, username, password string) (*models.User, error) {
 	u, err := models.UserByUsername(c.UserContext(), h.db, username)
 	if errors.Is(err, models.ErrNotFound) {
 		h.hasher.SpendCheck(password)
@@ -158,7 +152,7 @@ func (h *Handler) checkCredentials(c *fiber.Ctx, username, password string) (*mo
 
 // login starts a session for u under a new id (no session fixation), records
 // it in the session index with last_login, and rotates the CSRF token.
-func (h *Handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
+func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 	sess, err := h.session(c)
 	if err != nil {
 		return err
@@ -196,7 +190,7 @@ func (h *Handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 }
 
 // session returns the request's session, loading it if loadUser did not.
-func (h *Handler) session(c *fiber.Ctx) (*session.Session, error) {
+func (h *handler) session(c *fiber.Ctx) (*session.Session, error) {
 	if sess, ok := c.Locals(localSession).(*session.Session); ok {
 		return sess, nil
 	}
@@ -211,7 +205,7 @@ func (h *Handler) session(c *fiber.Ctx) (*session.Session, error) {
 // saveSession stores the session and sets its cookie: without an expiry for
 // a browser session, with the login's fixed expiry for a remembered one.
 // The session must not be used afterwards (Fiber recycles it).
-func (h *Handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
+func (h *handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
 	expiresUnix, _ := sess.Get(keyExpires).(int64)
 	remember, _ := sess.Get(keyRemember).(bool)
 	expires := time.Unix(expiresUnix, 0)
@@ -222,23 +216,14 @@ func (h *Handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
 		return fmt.Errorf("save session: %w", err)
 	}
 	if remember {
-		c.Cookie(&fiber.Cookie{
-			Name:     sessionCookie,
-			Value:    key,
-			Path:     "/",
-			Expires:  expires,
-			MaxAge:   int(time.Until(expires).Seconds()),
-			Secure:   h.cookieSecure,
-			HTTPOnly: true,
-			SameSite: fiber.CookieSameSiteLaxMode,
-		})
+		h.setCookie(c, sessionCookie, key, expires)
 	}
 	return nil
 }
 
 // endSession deletes the request's session server-side, payload and index
 // row, and expires its cookie. Without a session it does nothing.
-func (h *Handler) endSession(c *fiber.Ctx) error {
+func (h *handler) endSession(c *fiber.Ctx) error {
 	if c.Cookies(sessionCookie) == "" && c.Locals(localSession) == nil {
 		return nil
 	}
@@ -257,21 +242,22 @@ func (h *Handler) endSession(c *fiber.Ctx) error {
 
 // loginRequired sends anonymous visitors to the login page, to come back to
 // this page afterwards.
-func (h *Handler) loginRequired(c *fiber.Ctx) error {
+func (h *handler) loginRequired(c *fiber.Ctx) error {
 	return h.loginRequiredThen(samePage)(c)
 }
 
 // loginRequiredThen sends anonymous visitors to the login page, to come back
 // to the page nextPage names: for a POST-only action that must be a page
-// that answers GET, or the login would lead to a 405 (the seed's trap).
-func (h *Handler) loginRequiredThen(nextPage func(*fiber.Ctx) string) fiber.Handler {
+// that answers GET, or the login would lead back to a POST-only URL and a
+// 405 (the trap of pairing login_required with require_POST in Django).
+func (h *handler) loginRequiredThen(nextPage func(*fiber.Ctx) string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if currentUser(c) != nil {
 			return c.Next()
 		}
-		target := "/accounts/login/?next=" + url.QueryEscape(nextPage(c))
+		target := views.LoginPath(nextPage(c))
 		if isHTMX(c) {
-			c.Set("HX-Redirect", target)
+			c.Set(hxRedirect, target)
 			return c.SendStatus(fiber.StatusOK)
 		}
 		return c.Redirect(target, fiber.StatusFound)
@@ -288,9 +274,9 @@ func samePage(c *fiber.Ctx) string {
 }
 
 // anonymousOnly sends logged-in users away from the login and signup pages.
-func (h *Handler) anonymousOnly(c *fiber.Ctx) error {
+func (h *handler) anonymousOnly(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
-		return h.redirect(c, "/articles/")
+		return h.redirect(c, views.PathArticles)
 	}
 	return c.Next()
 }

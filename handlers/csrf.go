@@ -3,7 +3,6 @@ package handlers
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"time"
@@ -15,8 +14,6 @@ import (
 )
 
 const (
-	// csrfCookie holds the token the form or header must repeat, named as in Django.
-	csrfCookie = "csrftoken"
 	// csrfTokenAge is how long a token is accepted after it was issued.
 	csrfTokenAge   = 7 * 24 * time.Hour
 	localCSRFToken = "csrf"
@@ -26,13 +23,13 @@ const (
 // the csrftoken cookie in the X-CSRF-Token header (htmx) or the
 // csrfmiddlewaretoken field (forms), and the token must be one this server
 // signed. A failure is a 403 before any handler runs.
-func (h *Handler) csrfMiddleware() fiber.Handler {
+func (h *handler) csrfMiddleware() fiber.Handler {
 	return csrf.New(csrf.Config{
 		// A method the path has no handler for gets its 405, not a 403 that
 		// would hide it; nothing runs for it that a token would protect.
 		Next: func(c *fiber.Ctx) bool {
 			method := c.Method()
-			return method != fiber.MethodGet && method != fiber.MethodHead && !h.routes.allows(method, c.Path())
+			return method != fiber.MethodGet && method != fiber.MethodHead && !h.routeTable.allows(method, c.Path())
 		},
 		Extractor:         csrfFromHeaderOrForm,
 		CookieName:        csrfCookie,
@@ -57,7 +54,7 @@ func csrfFromHeaderOrForm(c *fiber.Ctx) (string, error) {
 	if token := c.Get(views.CSRFHeaderName); token != "" {
 		return token, nil
 	}
-	if token := c.FormValue(views.CSRFFieldName); token != "" {
+	if token := formValue(c, views.CSRFFieldName); token != "" {
 		return token, nil
 	}
 	return "", csrf.ErrTokenNotFound
@@ -71,17 +68,9 @@ func csrfToken(c *fiber.Ctx) string {
 
 // rotateCSRFToken issues a new token at login and logout, as Django does, so
 // a token seen before cannot be used after.
-func (h *Handler) rotateCSRFToken(c *fiber.Ctx) {
+func (h *handler) rotateCSRFToken(c *fiber.Ctx) {
 	token := h.csrfTokens.New()
-	c.Cookie(&fiber.Cookie{
-		Name:        csrfCookie,
-		Value:       token,
-		Path:        "/",
-		Secure:      h.cookieSecure,
-		HTTPOnly:    true,
-		SameSite:    fiber.CookieSameSiteLaxMode,
-		SessionOnly: true,
-	})
+	h.setCookie(c, csrfCookie, token, time.Time{})
 	c.Locals(localCSRFToken, token)
 }
 
@@ -90,7 +79,7 @@ func (h *Handler) rotateCSRFToken(c *fiber.Ctx) {
 // issue time is the answer. Nothing is written per request, and tokens
 // survive restarts.
 type csrfTokens struct {
-	secret []byte
+	signer signer
 }
 
 const (
@@ -108,10 +97,7 @@ func (t csrfTokens) New() string {
 }
 
 func (t csrfTokens) mac(payload []byte) []byte {
-	mac := hmac.New(sha256.New, t.secret)
-	mac.Write([]byte("gatehouse.csrf\x00"))
-	mac.Write(payload)
-	return mac.Sum(nil)[:csrfMACLen]
+	return t.signer.sign("csrf", payload)[:csrfMACLen]
 }
 
 // Get returns a non-nil value when token was signed here and is not too old.

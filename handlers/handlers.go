@@ -9,12 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/gofiber/storage/sqlite3/v2"
 	"github.com/uptrace/bun"
@@ -37,15 +35,15 @@ type Config struct {
 	AccessLog bool
 }
 
-// Handler holds everything the handlers need; there is no package-level state.
-type Handler struct {
+// handler holds everything the handlers need; there is no package-level state.
+type handler struct {
 	db           *bun.DB
 	sessions     *session.Store
 	hasher       *password.Hasher
-	secret       []byte
+	signer       signer
 	csrfTokens   csrfTokens
 	cache        *models.Cache
-	routes       routeTable // filled in by register, read by middleware
+	routeTable   routeTable // filled in by routes, read by middleware
 	cookieSecure bool
 	log          *slog.Logger
 }
@@ -82,7 +80,8 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		return nil, err
 	}
 	storage := sqlite3.NewFromConnection(db.DB, sqlite3.Config{Table: models.SessionDataTable, GCInterval: time.Minute})
-	h := &Handler{
+	signer := signer{secret: secret}
+	h := &handler{
 		db: db,
 		sessions: session.New(session.Config{
 			Storage:           storage,
@@ -97,8 +96,8 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		}),
 		// Half the CPUs may hash at once: a flood of logins leaves the rest for pages.
 		hasher:       password.NewHasher(cfg.PasswordParams, max(1, runtime.NumCPU()/2)),
-		secret:       secret,
-		csrfTokens:   csrfTokens{secret: secret},
+		signer:       signer,
+		csrfTokens:   csrfTokens{signer: signer},
 		cache:        cache,
 		cookieSecure: cfg.CookieSecure,
 		log:          cfg.Logger,
@@ -115,7 +114,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
-		ErrorHandler:          h.ErrorHandler,
+		ErrorHandler:          h.errorHandler,
 		DisableStartupMessage: true,
 	})
 	stopCleaner := h.cleanExpiredSessions(time.Hour)
@@ -124,55 +123,17 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		return errors.Join(storage.Close(), cache.Close())
 	})
 
-	app.Use(recover.New())
-	if cfg.AccessLog {
-		app.Use(h.accessLog)
-	}
-	app.Use(securityHeaders, h.appendSlash, rejectBadText)
-	h.register(app)
+	h.routes(app, cfg.AccessLog)
 	return app, nil
 }
 
-// register adds every route; login-only and anonymous-only checks, and
-// no-store caching, are per route.
-func (h *Handler) register(app *fiber.App) {
-	// Served before the session and CSRF middleware: they need neither.
-	app.Get("/healthz", h.Healthz)
-	app.Get("/assets/:name", h.Asset)
-
-	app.Use(h.loadUser, h.csrfMiddleware())
-
-	app.Get("/", h.Home)
-	app.Get("/articles/", h.ArticleIndex)
-	app.Get("/articles/create/", h.loginRequired, h.ArticleCreatePage)
-	app.Post("/articles/create/", h.loginRequired, h.ArticleCreateSubmit)
-	app.Get("/articles/:id/", h.ArticleDetail)
-	app.Get("/articles/:id/update/", h.loginRequired, h.ArticleEditPage)
-	app.Post("/articles/:id/update/", h.loginRequired, h.ArticleEditSubmit)
-	app.Post("/articles/:id/delete/", h.loginRequiredThen(articlePage), h.ArticleDelete)
-
-	app.Get("/accounts/login/", noStore, h.anonymousOnly, h.LoginPage)
-	app.Post("/accounts/login/", noStore, h.anonymousOnly, h.LoginSubmit)
-	app.Post("/accounts/logout/", h.Logout)
-	app.Get("/accounts/signup/", noStore, h.anonymousOnly, h.SignupPage)
-	app.Post("/accounts/signup/", noStore, h.anonymousOnly, h.SignupSubmit)
-	app.Get("/accounts/update/", noStore, h.loginRequired, h.ProfilePage)
-	app.Post("/accounts/update/", noStore, h.loginRequired, h.ProfileSubmit)
-	app.Get("/accounts/password/", noStore, h.loginRequired, h.PasswordPage)
-	app.Post("/accounts/password/", noStore, h.loginRequired, h.PasswordSubmit)
-	app.Post("/accounts/delete/", noStore, h.loginRequiredThen(fixedPage("/articles/")), h.AccountDelete)
-
-	h.routes = newRouteTable(app)
-	answerOtherMethods(app, h.routes)
+// home sends visitors to the articles.
+func (h *handler) home(c *fiber.Ctx) error {
+	return c.Redirect(views.PathArticles, fiber.StatusFound)
 }
 
-// Home sends visitors to the articles, as the seed's root URL does.
-func (h *Handler) Home(c *fiber.Ctx) error {
-	return c.Redirect("/articles/", fiber.StatusFound)
-}
-
-// Healthz answers 200 while the database answers.
-func (h *Handler) Healthz(c *fiber.Ctx) error {
+// healthz answers 200 while the database answers.
+func (h *handler) healthz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if err := models.Ping(ctx, h.db); err != nil {
@@ -184,7 +145,7 @@ func (h *Handler) Healthz(c *fiber.Ctx) error {
 
 // snapshot is the request's view of the cache, taken at its first use: all
 // cached reads of one request see the database as of one moment.
-func (h *Handler) snapshot(c *fiber.Ctx) (models.Snapshot, error) {
+func (h *handler) snapshot(c *fiber.Ctx) (models.Snapshot, error) {
 	if snapshot, ok := c.Locals(localSnapshot).(models.Snapshot); ok {
 		return snapshot, nil
 	}
@@ -200,7 +161,7 @@ const localSnapshot = "snapshot"
 
 // render writes component as the response, rendered to a buffer first so a
 // failure still yields a clean error page.
-func (h *Handler) render(c *fiber.Ctx, status int, component templ.Component) error {
+func (h *handler) render(c *fiber.Ctx, status int, component templ.Component) error {
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
 	ctx := views.WithPage(c.UserContext(), h.page(c))
@@ -216,7 +177,7 @@ func (h *Handler) render(c *fiber.Ctx, status int, component templ.Component) er
 
 // renderForm answers a form submission: the form alone to htmx, which swaps
 // it in place, or the whole page to a plain browser.
-func (h *Handler) renderForm(c *fiber.Ctx, status int, form, page templ.Component) error {
+func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Component) error {
 	if isHTMX(c) {
 		return h.render(c, status, form)
 	}
@@ -225,7 +186,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 
 // page gathers what every component may read. A full page shows, and so
 // uses up, the pending flash messages; an htmx fragment leaves them.
-func (h *Handler) page(c *fiber.Ctx) views.Page {
+func (h *handler) page(c *fiber.Ctx) views.Page {
 	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c)}
 	if !isHTMX(c) {
 		p.Messages = h.takeMessages(c)
@@ -233,34 +194,10 @@ func (h *Handler) page(c *fiber.Ctx) views.Page {
 	return p
 }
 
-// redirect sends the browser to url after a successful POST: 200 with
-// HX-Redirect for htmx, which ignores the Location of a 3xx, and 303 otherwise.
-func (h *Handler) redirect(c *fiber.Ctx, url string) error {
-	if isHTMX(c) {
-		c.Set("HX-Redirect", url)
-		return c.SendStatus(fiber.StatusOK)
-	}
-	return c.Redirect(url, fiber.StatusSeeOther)
-}
-
-// isHTMX reports whether htmx made the request for a fragment: not a boosted
-// link and not a history restore, which both want the whole page.
-func isHTMX(c *fiber.Ctx) bool {
-	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" && c.Get("HX-History-Restore-Request") != "true"
-}
-
-// ErrorHandler logs a failed request (5xx as errors, 4xx as warnings) and
+// errorHandler logs a failed request (5xx as errors, 4xx as warnings) and
 // answers with an error page that reveals nothing of the cause.
-func (h *Handler) ErrorHandler(c *fiber.Ctx, err error) error {
-	status, message := fiber.StatusInternalServerError, ""
-	var clientErr *clientError
-	var fiberErr *fiber.Error
-	switch {
-	case errors.As(err, &clientErr):
-		status, message = clientErr.status, clientErr.message
-	case errors.As(err, &fiberErr):
-		status = fiberErr.Code
-	}
+func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
+	status, message := errorStatus(err)
 	title, generic := statusText(status)
 	if message == "" {
 		message = generic
@@ -275,6 +212,21 @@ func (h *Handler) ErrorHandler(c *fiber.Ctx, err error) error {
 		return c.Status(status).SendString(title)
 	}
 	return nil
+}
+
+// errorStatus is the status a handler's error answers with, and the
+// message for the user if the error carries one: the error page and the
+// access log both ask here.
+func errorStatus(err error) (status int, message string) {
+	var clientErr *clientError
+	var fiberErr *fiber.Error
+	switch {
+	case errors.As(err, &clientErr):
+		return clientErr.status, clientErr.message
+	case errors.As(err, &fiberErr):
+		return fiberErr.Code, ""
+	}
+	return fiber.StatusInternalServerError, ""
 }
 
 // clientError is a 4xx whose message is meant for the user.
@@ -307,14 +259,13 @@ func statusText(status int) (title, message string) {
 	return "Server error", "Something went wrong on our side. Please try again later."
 }
 
-// accessLog writes one line a request.
-func (h *Handler) accessLog(c *fiber.Ctx) error {
+// accessLog writes one line a request, with the status the client got.
+func (h *handler) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
 	status := c.Response().StatusCode()
-	var fiberErr *fiber.Error
-	if errors.As(err, &fiberErr) {
-		status = fiberErr.Code
+	if err != nil {
+		status, _ = errorStatus(err)
 	}
 	h.log.Info("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
 	return err
@@ -322,7 +273,7 @@ func (h *Handler) accessLog(c *fiber.Ctx) error {
 
 // cleanExpiredSessions deletes expired session index rows every interval
 // until the returned function is called.
-func (h *Handler) cleanExpiredSessions(interval time.Duration) (stop func()) {
+func (h *handler) cleanExpiredSessions(interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		ticker := time.NewTicker(interval)
@@ -345,6 +296,3 @@ func (h *Handler) cleanExpiredSessions(interval time.Duration) (stop func()) {
 func fixedPage(path string) func(*fiber.Ctx) string {
 	return func(*fiber.Ctx) string { return path }
 }
-
-// hasTrailingSlash reports whether path ends in a slash.
-func hasTrailingSlash(path string) bool { return strings.HasSuffix(path, "/") }

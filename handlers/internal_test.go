@@ -39,7 +39,7 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestCSRFTokens(t *testing.T) {
-	tokens := csrfTokens{secret: []byte("0123456789abcdef0123456789abcdef")}
+	tokens := csrfTokens{signer{secret: []byte("0123456789abcdef0123456789abcdef")}}
 	token := tokens.New()
 	if raw, _ := tokens.Get(token); raw == nil {
 		t.Fatal("a fresh token is refused")
@@ -47,7 +47,7 @@ func TestCSRFTokens(t *testing.T) {
 	if tokens.New() == token {
 		t.Fatal("two tokens are equal")
 	}
-	other := csrfTokens{secret: []byte("another secret, another site...")}
+	other := csrfTokens{signer{secret: []byte("another secret, another site...")}}
 	if raw, _ := other.Get(token); raw != nil {
 		t.Fatal("a token signed with another secret is accepted")
 	}

@@ -34,9 +34,9 @@ func noStore(c *fiber.Ctx) error {
 
 // appendSlash redirects a path without its trailing slash to the slashed
 // route when one exists, as Django's APPEND_SLASH does.
-func (h *Handler) appendSlash(c *fiber.Ctx) error {
+func (h *handler) appendSlash(c *fiber.Ctx) error {
 	path := c.Path()
-	if hasTrailingSlash(path) || !h.routes.allows("", path+"/") {
+	if strings.HasSuffix(path, "/") || !h.routeTable.allows("", path+"/") {
 		return c.Next()
 	}
 	target := path + "/"
@@ -95,18 +95,6 @@ func matchesPattern(pattern, path string) bool {
 		}
 	}
 	return true
-}
-
-// answerOtherMethods makes every route answer the methods it has no handler
-// for with 405 and an Allow header listing those it has.
-func answerOtherMethods(app *fiber.App, table routeTable) {
-	for _, pattern := range table.patterns {
-		allow := strings.Join(table.methods[pattern], ", ")
-		app.All(pattern, func(c *fiber.Ctx) error {
-			c.Set(fiber.HeaderAllow, allow)
-			return fiber.ErrMethodNotAllowed
-		})
-	}
 }
 
 // rejectBadText refuses query strings and forms that are not valid UTF-8 or

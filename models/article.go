@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -22,9 +21,6 @@ type Article struct {
 
 	Author *User `bun:"rel:belongs-to,join:author_id=id"`
 }
-
-// URL is the article's detail page.
-func (a *Article) URL() string { return "/articles/" + strconv.FormatInt(a.ID, 10) + "/" }
 
 // withAuthorName joins the author's id and username, and nothing more of them.
 func withAuthorName(q *bun.SelectQuery) *bun.SelectQuery {

@@ -6,5 +6,5 @@ var (
 	// ErrNotFound is returned when no row matches.
 	ErrNotFound = errors.New("models: not found")
 	// ErrDuplicateUsername is returned when the username, compared case-insensitively, is taken.
-	ErrDuplicateUsername = errors.New("models: username already exists")
+	ErrDuplicateUsername = errors.New(DuplicateUsername)
 )

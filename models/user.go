@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/uptrace/bun"
@@ -33,23 +34,34 @@ type User struct {
 	DateJoined  time.Time `bun:"date_joined,notnull"`
 }
 
+// UsernameMaxLength is the longest username, as Django's auth_user allows.
+const UsernameMaxLength = 150
+
+// Django's messages for a username that breaks its rules.
+const (
+	InvalidUsername   = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+	DuplicateUsername = "A user with that username already exists."
+)
+
 // NormalizeUsername applies NFKC, as Django does, so that look-alike forms of
 // one name are stored and compared as one.
 func NormalizeUsername(username string) string {
 	return norm.NFKC.String(username)
 }
 
-// InvalidUsername is Django's message for a username of other characters.
-const InvalidUsername = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
-
-// ValidUsername is Django's UnicodeUsernameValidator: letters, digits and @.+-_.
-func ValidUsername(username string) bool {
+// UsernameProblem returns Django's message for a normalized, non-empty
+// username that is too long or has characters other than letters, digits
+// and @.+-_ (its UnicodeUsernameValidator), or "" for a good one.
+func UsernameProblem(username string) string {
+	if n := utf8.RuneCountInString(username); n > UsernameMaxLength {
+		return fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", UsernameMaxLength, n)
+	}
 	for _, r := range username {
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("@.+-_", r) {
-			return false
+			return InvalidUsername
 		}
 	}
-	return true
+	return ""
 }
 
 // usernameKey is the case-folded form the unique index compares.

@@ -19,7 +19,7 @@ type Page struct {
 
 // Message is a one-shot notice (Django's messages framework).
 type Message struct {
-	Level string // "success", "info" or "error"
+	Level string // LevelSuccess, LevelInfo or LevelError
 	Text  string
 }
 
@@ -46,3 +46,10 @@ func csrfHeaders(ctx context.Context) string {
 	token, _ := json.Marshal(page(ctx).CSRFToken)
 	return `{"` + CSRFHeaderName + `":` + string(token) + `}`
 }
+
+// Levels of a Message, each with its own style.
+const (
+	LevelSuccess = "success"
+	LevelInfo    = "info"
+	LevelError   = "error"
+)

@@ -10,11 +10,16 @@ import (
 	"gatehouse/models/password"
 )
 
-// Form holds a submitted form's errors: beside each field, and for the form as a whole.
+// Form holds a submitted form's errors: beside each field, and for the form
+// as a whole. Each form's constructor names its fields in page order, so
+// that the first field with an error, or else the first field, has the focus.
 type Form struct {
+	fields         []string
 	FieldErrors    map[string][]string
 	NonFieldErrors []string
 }
+
+func newForm(fields ...string) Form { return Form{fields: fields} }
 
 // AddError records message beside field, or for the whole form when field is "".
 func (f *Form) AddError(field, message string) {
@@ -31,15 +36,15 @@ func (f *Form) AddError(field, message string) {
 // Errors returns the messages recorded beside field.
 func (f *Form) Errors(field string) []string { return f.FieldErrors[field] }
 
-// Focus names the field that should have autofocus: the first of fields (the
-// form's order) with an error, or the first of them when none has one.
-func (f *Form) Focus(fields ...string) string {
-	for _, name := range fields {
+// Autofocus reports whether field should have the focus: it is the first
+// field with an error, or the first field when none has one.
+func (f *Form) Autofocus(field string) bool {
+	for _, name := range f.fields {
 		if len(f.FieldErrors[name]) > 0 {
-			return name
+			return name == field
 		}
 	}
-	return fields[0]
+	return len(f.fields) > 0 && f.fields[0] == field
 }
 
 // Valid reports whether no error was recorded.
@@ -65,7 +70,7 @@ func (f *Form) checkMaxLength(field, value string, limit int) bool {
 
 // Limits of Django's auth_user columns.
 const (
-	UsernameMaxLength = 150
+	UsernameMaxLength = models.UsernameMaxLength
 	NameMaxLength     = 150
 	EmailMaxLength    = 254
 )
@@ -78,6 +83,9 @@ type LoginForm struct {
 	Remember bool
 	Next     string
 }
+
+// NewLoginForm returns an empty login form.
+func NewLoginForm() LoginForm { return LoginForm{Form: newForm("username", "password")} }
 
 // LoginFailed is the one message for an unknown user, a wrong password and an
 // inactive account alike, so the form never tells which.
@@ -100,11 +108,18 @@ type SignupForm struct {
 	Password2 string
 }
 
+// NewSignupForm returns an empty signup form.
+func NewSignupForm() SignupForm {
+	return SignupForm{Form: newForm("username", "password1", "password2")}
+}
+
 // Validate checks the username's shape and the two passwords; whether the
 // username is taken is for the database to say.
 func (f *SignupForm) Validate() bool {
-	if f.checkRequired("username", f.Username) && f.checkMaxLength("username", f.Username, UsernameMaxLength) && !models.ValidUsername(f.Username) {
-		f.AddError("username", models.InvalidUsername)
+	if f.checkRequired("username", f.Username) {
+		if problem := models.UsernameProblem(f.Username); problem != "" {
+			f.AddError("username", problem)
+		}
 	}
 	f.checkRequired("password1", f.Password1)
 	if f.checkRequired("password2", f.Password2) {
@@ -124,12 +139,17 @@ func (f *Form) checkNewPassword(field, first, second string, user password.User)
 	}
 }
 
-// ProfileForm is the seed's CustomUserChangeForm: email, first and last name only.
+// ProfileForm is Django's UserChangeForm cut to what a user may edit: email, first and last name.
 type ProfileForm struct {
 	Form
 	Email     string
 	FirstName string
 	LastName  string
+}
+
+// NewProfileForm returns the profile form filled with u's details.
+func NewProfileForm(u *models.User) ProfileForm {
+	return ProfileForm{Form: newForm("email", "first_name", "last_name"), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
 }
 
 // Validate checks lengths and the email's syntax; every field may be blank.
@@ -160,6 +180,11 @@ type PasswordForm struct {
 	NewPassword2 string
 }
 
+// NewPasswordForm returns an empty password change form.
+func NewPasswordForm() PasswordForm {
+	return PasswordForm{Form: newForm("old_password", "new_password1", "new_password2")}
+}
+
 // WrongOldPassword is Django's message for a wrong current password.
 const WrongOldPassword = "Your old password was entered incorrectly. Please enter it again."
 
@@ -182,6 +207,11 @@ type ArticleForm struct {
 	Form
 	Title   string
 	Content string
+}
+
+// NewArticleForm returns the article form filled with a title and content.
+func NewArticleForm(title, content string) ArticleForm {
+	return ArticleForm{Form: newForm("title", "content"), Title: title, Content: content}
 }
 
 // Validate checks the title (1–100 characters) and that there is content.

@@ -9,11 +9,11 @@ import (
 	"os"
 	"strings"
 
+	"github.com/uptrace/bun"
 	"golang.org/x/term"
 
 	"gatehouse/models"
 	"gatehouse/models/password"
-	"gatehouse/views"
 )
 
 var errAborted = errors.New("aborted")
@@ -40,28 +40,17 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 			*username = prompt(in, "Username: ")
 		}
 		*username = models.NormalizeUsername(*username)
-		var problems []string
-		switch {
-		case *username == "" || len([]rune(*username)) > views.UsernameMaxLength:
-			problems = append(problems, fmt.Sprintf("A username has 1 to %d characters.", views.UsernameMaxLength))
-		case !models.ValidUsername(*username):
-			problems = append(problems, models.InvalidUsername)
-		default:
-			taken, err := models.UsernameTaken(ctx, db, *username)
-			if err != nil {
-				return err
-			}
-			if taken {
-				problems = append(problems, "A user with that username already exists.")
-			}
+		problem, err := newUsernameProblem(ctx, db, *username)
+		if err != nil {
+			return err
 		}
-		if len(problems) == 0 {
+		if problem == "" {
 			break
 		}
 		if !interactive() {
-			return fmt.Errorf("username: %s", strings.Join(problems, " "))
+			return fmt.Errorf("username: %s", problem)
 		}
-		fmt.Fprintln(os.Stderr, "Error:", strings.Join(problems, " "))
+		fmt.Fprintln(os.Stderr, "Error:", problem)
 		*username = ""
 	}
 	if *email == "" && prompting {
@@ -83,6 +72,21 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	}
 	fmt.Println("Superuser created successfully.")
 	return nil
+}
+
+// newUsernameProblem is what the signup form would say of username, or "".
+func newUsernameProblem(ctx context.Context, db bun.IDB, username string) (string, error) {
+	if username == "" {
+		return "This field cannot be blank.", nil
+	}
+	if problem := models.UsernameProblem(username); problem != "" {
+		return problem, nil
+	}
+	taken, err := models.UsernameTaken(ctx, db, username)
+	if err != nil || !taken {
+		return "", err
+	}
+	return models.DuplicateUsername, nil
 }
 
 // changePassword sets a user's password and so ends all their sessions.

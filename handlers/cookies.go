@@ -1,0 +1,47 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Cookie names, as in Django.
+const (
+	sessionCookie  = "sessionid"
+	csrfCookie     = "csrftoken"
+	messagesCookie = "messages"
+)
+
+// setCookie sets a cookie that scripts cannot read and other sites' requests
+// do not carry. A zero expires makes it end with the browser.
+func (h *handler) setCookie(c *fiber.Ctx, name, value string, expires time.Time) {
+	cookie := &fiber.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		Secure:   h.cookieSecure,
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+	}
+	if expires.IsZero() {
+		cookie.SessionOnly = true
+	} else {
+		cookie.Expires = expires
+		cookie.MaxAge = int(time.Until(expires).Seconds())
+	}
+	c.Cookie(cookie)
+}
+
+// clearCookie tells the browser to delete a cookie.
+func (h *handler) clearCookie(c *fiber.Ctx, name string) {
+	c.Cookie(&fiber.Cookie{
+		Name:     name,
+		Path:     "/",
+		Expires:  time.Unix(0, 0),
+		MaxAge:   -1,
+		Secure:   h.cookieSecure,
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}

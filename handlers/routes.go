@@ -1,0 +1,48 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"gatehouse/views"
+)
+
+// routes adds the middleware chain and every route. Login-only and
+// anonymous-only checks, and no-store caching, are per route.
+func (h *handler) routes(app *fiber.App, accessLog bool) {
+	app.Use(recover.New())
+	if accessLog {
+		app.Use(h.accessLog)
+	}
+	app.Use(securityHeaders, h.appendSlash, rejectBadText)
+
+	// Served before the session and CSRF middleware: they need neither.
+	app.Get("/healthz", h.healthz)
+	app.Get("/assets/:name", h.asset)
+
+	app.Use(h.loadUser, h.csrfMiddleware())
+
+	app.Get("/", h.home)
+	app.Get(views.PathArticles, h.articleIndex)
+	app.Get(views.PathArticleCreate, h.loginRequired, h.articleCreatePage)
+	app.Post(views.PathArticleCreate, h.loginRequired, h.articleCreateSubmit)
+	app.Get("/articles/:id/", h.articleDetail)
+	app.Get("/articles/:id/update/", h.loginRequired, h.articleUpdatePage)
+	app.Post("/articles/:id/update/", h.loginRequired, h.articleUpdateSubmit)
+	app.Post("/articles/:id/delete/", h.loginRequiredThen(articlePage), h.articleDelete)
+
+	app.Get(views.PathLogin, noStore, h.anonymousOnly, h.loginPage)
+	app.Post(views.PathLogin, noStore, h.anonymousOnly, h.loginSubmit)
+	app.Post(views.PathLogout, h.logout)
+	app.Get(views.PathSignup, noStore, h.anonymousOnly, h.signupPage)
+	app.Post(views.PathSignup, noStore, h.anonymousOnly, h.signupSubmit)
+	app.Get(views.PathProfile, noStore, h.loginRequired, h.profilePage)
+	app.Post(views.PathProfile, noStore, h.loginRequired, h.profileSubmit)
+	app.Get(views.PathPassword, noStore, h.loginRequired, h.passwordPage)
+	app.Post(views.PathPassword, noStore, h.loginRequired, h.passwordSubmit)
+	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)
+
+	// Fiber answers a method a path has no route for with 405 and Allow;
+	// appendSlash and the CSRF check need to know the same.
+	h.routeTable = newRouteTable(app)
+}

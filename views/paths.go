@@ -1,0 +1,35 @@
+package views
+
+import (
+	"net/url"
+	"strconv"
+)
+
+// Paths of the site's pages: links in views and redirects in handlers use these.
+const (
+	PathArticles      = "/articles/"
+	PathArticleCreate = "/articles/create/"
+	PathLogin         = "/accounts/login/"
+	PathLogout        = "/accounts/logout/"
+	PathSignup        = "/accounts/signup/"
+	PathProfile       = "/accounts/update/"
+	PathPassword      = "/accounts/password/"
+	PathAccountDelete = "/accounts/delete/"
+)
+
+// ArticlePath is an article's detail page.
+func ArticlePath(id int64) string { return PathArticles + strconv.FormatInt(id, 10) + "/" }
+
+// ArticleUpdatePath is the page for editing an article.
+func ArticleUpdatePath(id int64) string { return ArticlePath(id) + "update/" }
+
+// ArticleDeletePath is the action that deletes an article.
+func ArticleDeletePath(id int64) string { return ArticlePath(id) + "delete/" }
+
+// LoginPath is the login page, returning to next (a local path) afterwards.
+func LoginPath(next string) string {
+	if next == "" {
+		return PathLogin
+	}
+	return PathLogin + "?next=" + url.QueryEscape(next)
+}
