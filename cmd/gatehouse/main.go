@@ -65,12 +65,12 @@ func run(args []string) error {
 		flags.BoolVar(&s.cookieSecure, "cookie-secure", s.cookieSecure, "mark cookies Secure, for HTTPS (env GATEHOUSE_COOKIE_SECURE)")
 		flags.BoolVar(&s.accessLog, "access-log", s.accessLog, "log one line a request (env GATEHOUSE_ACCESS_LOG)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
-		if err := flags.Parse(args); err != nil {
+		if err := parseNoArgs(flags, args); err != nil {
 			return err
 		}
 		return serve(s)
 	case "migrate":
-		if err := flags.Parse(args); err != nil {
+		if err := parseNoArgs(flags, args); err != nil {
 			return err
 		}
 		db, err := models.Open(context.Background(), s.db)
@@ -132,6 +132,19 @@ func serve(s settings) error {
 	logger.Info("shutting down: finishing requests in flight")
 	if err := app.ShutdownWithTimeout(30 * time.Second); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// parseNoArgs parses flags and refuses words left over, such as a command
+// written after a flag ("gatehouse -db x migrate"), which would otherwise
+// start the server.
+func parseNoArgs(flags *flag.FlagSet, args []string) error {
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected %q: a command comes before its flags (gatehouse COMMAND [flags])", flags.Arg(0))
 	}
 	return nil
 }

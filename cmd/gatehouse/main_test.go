@@ -259,8 +259,8 @@ func TestCreateSuperuserErrors(t *testing.T) {
 		{"username characters", "", nil, []string{"-username", "bob smith!", "-password", goodPassword},
 			models.InvalidUsername},
 		{"username 151 characters", "", nil, []string{"-username", strings.Repeat("b", 151), "-password", goodPassword},
-			"A username has 1 to 150 characters."},
-		{"username empty on stdin", "", nil, nil, "A username has 1 to 150 characters."},
+			"Ensure this value has at most 150 characters (it has 151)."},
+		{"username empty on stdin", "", nil, nil, "This field cannot be blank."},
 		{"password common", "", nil, asBob("sunshine1"), "This password is too common."},
 		{"password common in capitals", "", nil, asBob("SunShine1"), "This password is too common."},
 		{"password short", "", nil, asBob("x7#kq"), "This password is too short. It must contain at least 8 characters."},
@@ -419,5 +419,23 @@ func TestUnknownCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCommandAfterFlag(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"-db", "x.db", "-addr", "127.0.0.1:0", "migrate"}, {"migrate", "extra"}} {
+		wantFailure(t, gatehouse(t, "", nil, args...), "a command comes before its flags")
+	}
+}
+
+func TestPipedPasswordKeepsSpaces(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "x.db")
+	spaced := "  " + goodPassword + "  "
+	res := gatehouse(t, "admin\na@example.com\n"+spaced+"\n"+spaced+"\n", nil, "createsuperuser", "-db", path)
+	wantSuccess(t, res, "Superuser created successfully.")
+	if u := user(t, openDB(t, path), "admin"); !passwordMatches(t, spaced, u.Password) {
+		t.Fatal("the spaces around a piped password were dropped")
 	}
 }

@@ -161,15 +161,20 @@ func choosePassword(in *bufio.Reader, given string, user password.User) (string,
 func interactive() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
 
 func prompt(in *bufio.Reader, label string) string {
-	fmt.Fprint(os.Stderr, label)
-	line, _ := in.ReadString('\n')
-	return strings.TrimSpace(line)
+	return strings.TrimSpace(readLine(in, label))
 }
 
-// promptSecret reads a line without echo from a terminal, or plainly from a pipe.
+func readLine(in *bufio.Reader, label string) string {
+	fmt.Fprint(os.Stderr, label)
+	line, _ := in.ReadString('\n')
+	return strings.TrimRight(line, "\r\n")
+}
+
+// promptSecret reads a line without echo from a terminal, or plainly from a
+// pipe; either way spaces around it are part of the password.
 func promptSecret(in *bufio.Reader, label string) string {
 	if !interactive() {
-		return prompt(in, label)
+		return readLine(in, label)
 	}
 	fmt.Fprint(os.Stderr, label)
 	secret, _ := term.ReadPassword(int(os.Stdin.Fd()))
