@@ -14,6 +14,7 @@ import (
 const goodPassword = "correct horse battery"
 
 func TestSignup(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		c := app.newClient(htmx)
@@ -42,6 +43,7 @@ func TestSignup(t *testing.T) {
 }
 
 func TestSignupErrors(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("a", 10_000)
 	tests := []struct {
 		name, username, password1, password2 string
@@ -96,6 +98,7 @@ func TestSignupErrors(t *testing.T) {
 }
 
 func TestSignupRaceCreatesOneAccount(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	const racers = 30
 	clients := make([]*client, racers)
@@ -138,6 +141,7 @@ func TestSignupRaceCreatesOneAccount(t *testing.T) {
 }
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		app.createUser("alice", goodPassword)
@@ -178,6 +182,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestLoginCaseInsensitiveUsername(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("Alice", goodPassword)
 	c := app.client()
@@ -188,6 +193,7 @@ func TestLoginCaseInsensitiveUsername(t *testing.T) {
 }
 
 func TestLoginFailuresAreGeneric(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, username, password string }{
 		{"wrong password", "alice", "wrong password"},
 		{"unknown user", "nobody", goodPassword},
@@ -225,6 +231,7 @@ func TestLoginFailuresAreGeneric(t *testing.T) {
 }
 
 func TestLoginRequiredFields(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.client().postForm("/accounts/login/", "/accounts/login/", url.Values{"username": {strings.Repeat("x", 10_000)}})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
@@ -237,6 +244,7 @@ func TestLoginRequiredFields(t *testing.T) {
 }
 
 func TestLoginNext(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ next, lands string }{
 		{"/accounts/update/", "/accounts/update/"},
 		{"/articles/?page=2", "/articles/?page=2"},
@@ -276,6 +284,7 @@ func TestLoginNext(t *testing.T) {
 }
 
 func TestLoginRequired(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for _, path := range []string{"/accounts/update/", "/accounts/password/"} {
 		res := app.client().get(path)
@@ -305,6 +314,7 @@ func TestLoginRequired(t *testing.T) {
 }
 
 func TestRememberMe(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 	login := func(remember bool) *http.Cookie {
@@ -349,6 +359,7 @@ func TestRememberMe(t *testing.T) {
 }
 
 func TestLoginIssuesNewSessionID(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 	c := app.client()
@@ -368,6 +379,7 @@ func TestLoginIssuesNewSessionID(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		app.createUser("alice", goodPassword)
@@ -406,6 +418,7 @@ func TestLogout(t *testing.T) {
 }
 
 func TestFlashMessagesShowOnce(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 	c := app.client()
@@ -430,6 +443,7 @@ func TestFlashMessagesShowOnce(t *testing.T) {
 }
 
 func TestProfile(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		app.createUser("alice", goodPassword)
@@ -470,6 +484,7 @@ func TestProfile(t *testing.T) {
 }
 
 func TestProfileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, field, value, message string }{
 		{"email syntax", "email", "not-an-email", "Enter a valid email address."},
 		{"email with a name", "email", "Alice <alice@example.com>", "Enter a valid email address."},
@@ -497,6 +512,7 @@ func TestProfileErrors(t *testing.T) {
 }
 
 func TestPasswordChange(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		app.createUser("alice", goodPassword)
@@ -532,6 +548,7 @@ func TestPasswordChange(t *testing.T) {
 }
 
 func TestPasswordChangeErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, old, new1, new2 string
 		field, message        string
@@ -573,6 +590,7 @@ func TestPasswordChangeErrors(t *testing.T) {
 }
 
 func TestAccountDelete(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		app.createUser("alice", goodPassword)
@@ -622,6 +640,7 @@ func TestAccountDelete(t *testing.T) {
 }
 
 func TestDeactivatedUserIsLoggedOut(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 	c := app.client()
@@ -638,6 +657,7 @@ func TestDeactivatedUserIsLoggedOut(t *testing.T) {
 }
 
 func TestPasswordChangedElsewhereEndsSession(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	u := app.createUser("alice", goodPassword)
 	c := app.client()

@@ -49,6 +49,7 @@ func titles(t *testing.T, res *response) []string {
 }
 
 func TestArticleIndexLinks(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 
@@ -69,6 +70,7 @@ func TestArticleIndexLinks(t *testing.T) {
 }
 
 func TestArticleCreate(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		alice := app.createUser("alice", goodPassword)
@@ -107,6 +109,7 @@ func TestArticleCreate(t *testing.T) {
 }
 
 func TestArticleCreateErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, title, content, field, message string }{
 		{"title required", "   ", "Some content", "title", "This field is required."},
 		{"title too long", strings.Repeat("t", 101), "Some content", "title", "Ensure this value has at most 100 characters (it has 101)."},
@@ -137,6 +140,7 @@ func TestArticleCreateErrors(t *testing.T) {
 }
 
 func TestArticleNotFound(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	a := app.createArticle(alice, "Real", "Exists")
@@ -158,6 +162,7 @@ func TestArticleNotFound(t *testing.T) {
 }
 
 func TestArticleUpdate(t *testing.T) {
+	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
 		app := newTestApp(t)
 		alice := app.createUser("alice", goodPassword)
@@ -200,6 +205,7 @@ func TestArticleUpdate(t *testing.T) {
 }
 
 func TestArticleDelete(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	app.createUser("bob", goodPassword)
@@ -286,6 +292,7 @@ func TestArticleDelete(t *testing.T) {
 }
 
 func TestArticleHTMLIsEscaped(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	a := app.createArticle(alice, `<script>alert("title")</script>`, "<img src=x onerror=alert(1)>\n<b>bold?</b>")
@@ -301,6 +308,7 @@ func TestArticleHTMLIsEscaped(t *testing.T) {
 }
 
 func TestAccountDeleteDeletesArticles(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	bob := app.createUser("bob", goodPassword)
@@ -319,6 +327,7 @@ func TestAccountDeleteDeletesArticles(t *testing.T) {
 }
 
 func TestArticlePaging(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	app.seedArticles(alice, 45)
@@ -354,6 +363,7 @@ func TestArticlePaging(t *testing.T) {
 }
 
 func TestArticlePagingAtScale(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	alice := app.createUser("alice", goodPassword)
 	app.seedArticles(alice, 100_000)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"/articles/":                     "/articles/",
 		"/articles/?page=2#top":          "/articles/?page=2#top",
@@ -39,6 +40,7 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestCSRFTokens(t *testing.T) {
+	t.Parallel()
 	tokens := csrfTokens{signer{secret: []byte("0123456789abcdef0123456789abcdef")}}
 	token := tokens.New()
 	if raw, _ := tokens.Get(token); raw == nil {
@@ -72,6 +74,7 @@ func TestCSRFTokens(t *testing.T) {
 }
 
 func TestTruncate(t *testing.T) {
+	t.Parallel()
 	if got := truncate("héllo", 2); got != "h" {
 		t.Errorf("truncate split a character: %q", got)
 	}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 	signup := url.Values{"username": {"mallory"}, "password1": {goodPassword}, "password2": {goodPassword}}
@@ -80,6 +81,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.client().get("/articles/")
 	want := map[string]string{
@@ -106,6 +108,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestRoutingEdges(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	tests := []struct {
@@ -144,6 +147,7 @@ func TestRoutingEdges(t *testing.T) {
 }
 
 func TestAssets(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	c := app.client()
 	page := c.get("/articles/").doc(t)
@@ -165,6 +169,7 @@ func TestAssets(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 
@@ -216,6 +221,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestServerErrorIsGeneric(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.createUser("alice", goodPassword)
 	c := app.client()

@@ -293,7 +293,8 @@ func wantFragment(t *testing.T, res *response, htmx bool, formTestID string) {
 	}
 }
 
-// both runs a subtest with a plain client and with an htmx one.
+// both runs a subtest with a plain client and with an htmx one, in parallel:
+// each must build its own app.
 func both(t *testing.T, test func(t *testing.T, htmx bool)) {
 	t.Helper()
 	for _, htmx := range []bool{false, true} {
@@ -301,7 +302,10 @@ func both(t *testing.T, test func(t *testing.T, htmx bool)) {
 		if htmx {
 			name = "htmx"
 		}
-		t.Run(name, func(t *testing.T) { test(t, htmx) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, htmx)
+		})
 	}
 }
 
