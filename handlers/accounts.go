@@ -159,7 +159,11 @@ func (h *Handler) PasswordSubmit(c *fiber.Ctx) error {
 	}
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
-		if ok, _ := h.hasher.Check(f.OldPassword, u.Password); !ok {
+		ok, _, err := h.hasher.Check(f.OldPassword, u.Password)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			f.AddError("old_password", views.WrongOldPassword)
 		}
 	}
