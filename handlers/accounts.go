@@ -134,7 +134,11 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	f := newPasswordForm(c)
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
-		if ok, _ := h.hasher.Check(f.OldPassword, u.Password); !ok {
+		ok, _, err := h.hasher.Check(f.OldPassword, u.Password)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			f.AddError("old_password", views.WrongOldPassword)
 		}
 	}

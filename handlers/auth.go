@@ -127,13 +127,18 @@ func (h *handler) authHash(u *models.User) string {
 func (h *handler) checkCredentials(c *fiber.Ctx, username, password string) (*models.User, error) {
 	u, err := models.UserByUsername(c.UserContext(), h.db, username)
 	if errors.Is(err, models.ErrNotFound) {
-		h.hasher.SpendCheck(password)
+		if err := h.hasher.SpendCheck(password); err != nil {
+			return nil, err
+		}
 		return nil, errBadCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
-	ok, outdated := h.hasher.Check(password, u.Password)
+	ok, outdated, err := h.hasher.Check(password, u.Password)
+	if err != nil {
+		return nil, err
+	}
 	if !ok || !u.IsActive {
 		return nil, errBadCredentials
 	}

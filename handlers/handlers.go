@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 
 	"gatehouse/models"
+	"gatehouse/models/hashpool"
 	"gatehouse/models/password"
 	"gatehouse/views"
 )
@@ -95,7 +96,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 			KeyGenerator:      newSessionKey,
 		}),
 		// Half the CPUs may hash at once: a flood of logins leaves the rest for pages.
-		hasher:       password.NewHasher(cfg.PasswordParams, max(1, runtime.NumCPU()/2)),
+		hasher:       password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashpool.New(hashpool.Config{Concurrent: max(1, runtime.NumCPU()/2), MaxWaiting: 0}).Run)),
 		signer:       signer,
 		csrfTokens:   csrfTokens{signer: signer},
 		cache:        cache,

@@ -65,7 +65,7 @@ func newTestApp(t testing.TB) *testApp {
 // createUser inserts an active user with this password straight into the database.
 func (a *testApp) createUser(username, pass string) *models.User {
 	a.t.Helper()
-	hash, err := password.NewHasher(testParams, 1).Hash(pass)
+	hash, err := password.NewHasher(testParams).Hash(pass)
 	if err != nil {
 		a.t.Fatal(err)
 	}

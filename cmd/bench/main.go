@@ -338,7 +338,7 @@ func prepare(path string, n int) error {
 		return err
 	}
 	defer db.Close()
-	hash, err := password.NewHasher(password.Default, 1).Hash(benchPass)
+	hash, err := password.NewHasher(password.Default).Hash(benchPass)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	if err != nil {
 		return err
 	}
-	hasher := password.NewHasher(password.Default, 1)
+	hasher := password.NewHasher(password.Default)
 	hash, err := hasher.Hash(chosen)
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
 	if err != nil {
 		return err
 	}
-	hash, err := password.NewHasher(password.Default, 1).Hash(chosen)
+	hash, err := password.NewHasher(password.Default).Hash(chosen)
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,16 @@
 package password
 
 import (
+	"crypto/pbkdf2"
 	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
+	"hash"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -27,7 +31,10 @@ var Default = Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 const (
 	saltLen = 16
 	keyLen  = 32
-	prefix  = "argon2$argon2id$"
+
+	// maxIterations bounds PBKDF2 rounds so a tampered row cannot hold a
+	// login for minutes; Django's own default is about a million.
+	maxIterations = 10_000_000
 )
 
 // ErrUnknownFormat is returned for an encoded hash this package cannot read.
@@ -37,20 +44,30 @@ var ErrUnknownFormat = errors.New("password: unknown hash format")
 // argon2 hasher writes.
 var b64 = base64.RawStdEncoding
 
-// Hasher hashes with one set of parameters and caps how many hashes run at
-// once, so a flood of logins queues instead of starving other requests of
-// CPU and memory.
+// Hasher hashes with one set of argon2id parameters and verifies those
+// hashes and Django's.
 type Hasher struct {
 	params Params
-	slots  chan struct{}
-	dummy  string
+	run    func(work func()) error
 }
 
-// NewHasher returns a hasher using params that runs at most maxConcurrent
-// hashes at a time.
-func NewHasher(params Params, maxConcurrent int) *Hasher {
-	h := &Hasher{params: params, slots: make(chan struct{}, max(1, maxConcurrent))}
-	h.dummy = h.encode(make([]byte, saltLen), make([]byte, keyLen))
+// Option configures a Hasher.
+type Option func(*Hasher)
+
+// WithScheduler runs every key derivation through run, which may queue it,
+// refuse it (returning an error) or run it elsewhere; it returns once work
+// has finished or will never run.
+func WithScheduler(run func(work func()) error) Option {
+	return func(h *Hasher) { h.run = run }
+}
+
+// NewHasher returns a hasher using params that derives keys on the caller's
+// goroutine unless a scheduler is given.
+func NewHasher(params Params, opts ...Option) *Hasher {
+	h := &Hasher{params: params, run: func(work func()) error { work(); return nil }}
+	for _, opt := range opts {
+		opt(h)
+	}
 	return h
 }
 
@@ -61,74 +78,135 @@ func (h *Hasher) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: unable to read salt: %w", err)
 	}
-	return h.encode(salt, h.key(password, salt, h.params, keyLen)), nil
+	key, err := h.derive(func() []byte { return h.key(password, salt) })
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("argon2$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
+		h.params.MemoryKiB, h.params.Time, h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // Check reports whether password matches encoded, and whether encoded should
-// be replaced by a fresh Hash because its parameters are not the current ones.
-func (h *Hasher) Check(password, encoded string) (ok, outdated bool) {
-	params, salt, want, err := decode(encoded)
+// be replaced by a fresh Hash: another algorithm, or argon2id weaker than
+// ours. It returns an error only when the scheduler refuses the work.
+func (h *Hasher) Check(password, encoded string) (ok, upgrade bool, err error) {
+	stored, err := h.decode(encoded)
 	if err != nil {
 		// Spend the same work as a real check, so a broken or unusable hash
 		// does not answer faster than a wrong password.
-		h.SpendCheck(password)
-		return false, false
+		return false, false, h.SpendCheck(password)
 	}
-	got := h.key(password, salt, params, uint32(len(want)))
-	ok = subtle.ConstantTimeCompare(got, want) == 1
-	return ok, ok && (params != h.params || len(salt) < saltLen || len(want) != keyLen)
+	got, err := h.derive(func() []byte { return stored.derive(password) })
+	if err != nil {
+		return false, false, err
+	}
+	ok = subtle.ConstantTimeCompare(got, stored.key) == 1
+	return ok, ok && stored.upgrade, nil
 }
 
 // SpendCheck does the work of one Check against a hash that never matches,
 // for callers that have no user to check: who exists is not revealed by timing.
-func (h *Hasher) SpendCheck(password string) {
-	params, salt, _, _ := decode(h.dummy)
-	h.key(password, salt, params, keyLen)
+func (h *Hasher) SpendCheck(password string) error {
+	_, err := h.derive(func() []byte { return h.key(password, make([]byte, saltLen)) })
+	return err
 }
 
-// key runs argon2id once a slot is free. It runs on an OS thread of the
-// lowest CPU priority, so that under load the scheduler serves page views
-// before logins, and it hands its memory back to the collector at once, so
-// the process holds one hash's worth of memory, not one per collection cycle.
-func (h *Hasher) key(password string, salt []byte, params Params, length uint32) []byte {
-	h.slots <- struct{}{}
-	defer func() { <-h.slots }()
-	done := make(chan []byte, 1)
-	go func() {
-		lowerThreadPriority()
-		done <- argon2.IDKey([]byte(password), salt, params.Time, params.MemoryKiB, params.Threads, length)
-	}()
-	key := <-done
-	runtime.GC()
-	return key
+// key derives an argon2id key with the hasher's parameters.
+func (h *Hasher) key(password string, salt []byte) []byte {
+	return argon2.IDKey([]byte(password), salt, h.params.Time, h.params.MemoryKiB, h.params.Threads, keyLen)
 }
 
-func (h *Hasher) encode(salt, key []byte) string {
-	return fmt.Sprintf("%sv=%d$m=%d,t=%d,p=%d$%s$%s", prefix, argon2.Version,
-		h.params.MemoryKiB, h.params.Time, h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
-}
-
-// decode parses argon2$argon2id$v=19$m=…,t=…,p=…$salt$hash.
-func decode(encoded string) (params Params, salt, key []byte, err error) {
-	rest, found := strings.CutPrefix(encoded, prefix)
-	if !found {
-		return params, nil, nil, ErrUnknownFormat
+// derive runs kdf through the scheduler.
+func (h *Hasher) derive(kdf func() []byte) ([]byte, error) {
+	var key []byte
+	if err := h.run(func() { key = kdf() }); err != nil {
+		return nil, fmt.Errorf("password: unable to derive key: %w", err)
 	}
+	return key, nil
+}
+
+// storedHash is an encoded hash taken apart: how to derive a key from a
+// password, the key to compare it with, and whether a match needs a new Hash.
+type storedHash struct {
+	derive  func(password string) []byte
+	key     []byte
+	upgrade bool
+}
+
+// decode reads the hashes Django writes with its argon2 and PBKDF2 hashers.
+func (h *Hasher) decode(encoded string) (storedHash, error) {
+	algorithm, rest, _ := strings.Cut(encoded, "$")
+	switch algorithm {
+	case "argon2":
+		return h.decodeArgon2(rest)
+	case "pbkdf2_sha256":
+		return decodePBKDF2(rest, sha256.New)
+	case "pbkdf2_sha1":
+		return decodePBKDF2(rest, sha1.New)
+	}
+	return storedHash{}, ErrUnknownFormat
+}
+
+// decodeArgon2 parses argon2id$v=19$m=…,t=…,p=…$salt$hash, or argon2i, which
+// older Django wrote. A hash at least as strong as ours is kept: rehashing it
+// with our parameters would weaken it.
+func (h *Hasher) decodeArgon2(rest string) (storedHash, error) {
 	parts := strings.Split(rest, "$")
-	if len(parts) != 4 || parts[0] != fmt.Sprintf("v=%d", argon2.Version) {
-		return params, nil, nil, ErrUnknownFormat
+	if len(parts) != 5 || (parts[0] != "argon2id" && parts[0] != "argon2i") || parts[1] != fmt.Sprintf("v=%d", argon2.Version) {
+		return storedHash{}, ErrUnknownFormat
 	}
-	if _, err := fmt.Sscanf(parts[1], "m=%d,t=%d,p=%d", &params.MemoryKiB, &params.Time, &params.Threads); err != nil {
-		return params, nil, nil, ErrUnknownFormat
+	var p Params
+	_, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads)
+	if err != nil || parts[2] != fmt.Sprintf("m=%d,t=%d,p=%d", p.MemoryKiB, p.Time, p.Threads) {
+		return storedHash{}, ErrUnknownFormat
 	}
 	// Bounds keep a tampered row from making a login allocate gigabytes.
-	if params.MemoryKiB < 8 || params.MemoryKiB > 1<<21 || params.Time < 1 || params.Time > 64 || params.Threads < 1 {
-		return params, nil, nil, ErrUnknownFormat
+	if p.MemoryKiB < 8 || p.MemoryKiB > 1<<21 || p.Time < 1 || p.Time > 64 || p.Threads < 1 {
+		return storedHash{}, ErrUnknownFormat
 	}
-	salt, err1 := b64.DecodeString(parts[2])
-	key, err2 := b64.DecodeString(parts[3])
+	salt, err1 := b64.DecodeString(parts[3])
+	key, err2 := b64.DecodeString(parts[4])
 	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 || len(key) > 64 {
-		return params, nil, nil, ErrUnknownFormat
+		return storedHash{}, ErrUnknownFormat
 	}
-	return params, salt, key, nil
+	kdf := argon2.IDKey
+	if parts[0] == "argon2i" {
+		kdf = argon2.Key
+	}
+	return storedHash{
+		derive: func(password string) []byte {
+			return kdf([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(key)))
+		},
+		key: key,
+		upgrade: parts[0] != "argon2id" || p.MemoryKiB < h.params.MemoryKiB || p.Time < h.params.Time ||
+			len(salt) < saltLen || len(key) < keyLen,
+	}, nil
+}
+
+// decodePBKDF2 parses Django's <iterations>$<salt>$<base64 hash>, whose salt
+// is used as text. A match is always upgraded to argon2id.
+func decodePBKDF2(rest string, newHash func() hash.Hash) (storedHash, error) {
+	parts := strings.Split(rest, "$")
+	if len(parts) != 3 || parts[1] == "" {
+		return storedHash{}, ErrUnknownFormat
+	}
+	iterations, err := strconv.ParseUint(parts[0], 10, 32)
+	if err != nil || iterations < 1 || iterations > maxIterations {
+		return storedHash{}, ErrUnknownFormat
+	}
+	key, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(key) != newHash().Size() {
+		return storedHash{}, ErrUnknownFormat
+	}
+	salt := []byte(parts[1])
+	return storedHash{
+		derive: func(password string) []byte {
+			// Key fails only for lengths we ruled out, or for a short salt in
+			// FIPS-only mode; a nil key then never matches.
+			derived, _ := pbkdf2.Key(newHash, password, salt, int(iterations), len(key))
+			return derived
+		},
+		key:     key,
+		upgrade: true,
+	}, nil
 }

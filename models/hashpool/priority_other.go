@@ -1,6 +1,6 @@
 //go:build !linux
 
-package password
+package hashpool
 
 // lowerThreadPriority does nothing where threads have no nice value to set.
 func lowerThreadPriority() {}

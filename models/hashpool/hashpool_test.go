@@ -1,0 +1,110 @@
+package hashpool
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRunCapsConcurrency(t *testing.T) {
+	const concurrent, callers = 3, 40
+	p := New(Config{Concurrent: concurrent})
+	var running, most, ran atomic.Int64
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			err := p.Run(func() {
+				now := running.Add(1)
+				for seen := most.Load(); now > seen && !most.CompareAndSwap(seen, now); seen = most.Load() {
+				}
+				time.Sleep(time.Millisecond)
+				running.Add(-1)
+				ran.Add(1)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if most.Load() > concurrent {
+		t.Errorf("%d work items ran at once, want at most %d", most.Load(), concurrent)
+	}
+	if ran.Load() != callers {
+		t.Errorf("%d of %d work items ran", ran.Load(), callers)
+	}
+}
+
+func TestRunRefusesWhenTheQueueIsFull(t *testing.T) {
+	p := New(Config{Concurrent: 1, MaxWaiting: 2})
+	release := make(chan struct{})
+	var ran atomic.Int64
+	block := func() { <-release; ran.Add(1) }
+
+	var wg sync.WaitGroup
+	for range 3 { // one runs, two wait
+		wg.Go(func() {
+			if err := p.Run(block); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitFor(t, func() bool { return p.waiting.Load() == 2 })
+
+	refused := make(chan error, 1)
+	go func() { refused <- p.Run(func() { t.Error("work ran although the queue was full") }) }()
+	select {
+	case err := <-refused:
+		if !errors.Is(err, ErrBusy) {
+			t.Errorf("Run with a full queue = %v, want ErrBusy", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run with a full queue waited instead of refusing")
+	}
+
+	close(release)
+	wg.Wait()
+	if ran.Load() != 3 {
+		t.Errorf("%d of 3 queued work items ran", ran.Load())
+	}
+	if err := p.Run(func() {}); err != nil {
+		t.Errorf("Run after the queue drained = %v", err)
+	}
+}
+
+func TestRunReraisesPanics(t *testing.T) {
+	p := New(Config{Concurrent: 1})
+	defer func() {
+		if recover() != "boom" {
+			t.Error("the work's panic did not reach the caller")
+		}
+		if err := p.Run(func() {}); err != nil {
+			t.Errorf("Run after a panic = %v; the slot was not released", err)
+		}
+	}()
+	_ = p.Run(func() { panic("boom") })
+}
+
+func TestRunLeaksNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p := New(Config{Concurrent: 2, MaxWaiting: 1})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { _ = p.Run(func() { time.Sleep(time.Millisecond) }) })
+	}
+	wg.Wait()
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// waitFor polls condition until it holds, failing the test after a few seconds.
+func waitFor(t *testing.T, condition func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !condition(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+	}
+}
