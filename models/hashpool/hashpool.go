@@ -1,5 +1,5 @@
-// Package hashpool schedules password hashing: a few hashes at a time, each on
-// a low-priority thread, with a bounded queue in front.
+// Package hashpool schedules password hashing: a few hashes at a time, with
+// a bounded queue in front.
 package hashpool
 
 import (
@@ -38,21 +38,9 @@ func (p *Pool) Run(work func()) error {
 		return err
 	}
 	defer func() { <-p.slots }()
-
-	done := make(chan struct{})
-	var panicked any
-	go func() {
-		defer close(done)
-		// A panic on this goroutine would end the process, out of reach of
-		// the caller's recover; it is raised again on the caller's instead.
-		defer func() { panicked = recover() }()
-		lowerThreadPriority()
-		work()
-	}()
-	<-done
-	if panicked != nil {
-		panic(panicked)
-	}
+	// No lower thread priority here: argon2 runs its work on goroutines of
+	// its own, which a locked, reniced thread would not carry along.
+	work()
 	// An argon2 hash allocates 19 MiB and the app runs with a 36 MiB soft
 	// memory limit. Collecting now, before the slot is free, returns that
 	// memory before the next hash asks for its own, so the heap holds at

@@ -1,6 +1,0 @@
-//go:build !linux
-
-package hashpool
-
-// lowerThreadPriority does nothing where threads have no nice value to set.
-func lowerThreadPriority() {}
