@@ -2,12 +2,17 @@ package handlers_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+
+	"gatehouse/handlers"
 )
 
 func TestCSRF(t *testing.T) {
@@ -237,4 +242,45 @@ func TestServerErrorIsGeneric(t *testing.T) {
 		t.Fatalf("the error page leaks its cause:\n%s", res.body)
 	}
 	wantStatus(t, c.get("/healthz"), http.StatusServiceUnavailable)
+}
+
+// The access log names the status the client got, also for requests
+// refused before any handler ran.
+func TestAccessLogStatus(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	app := newTestAppWith(t, handlers.Config{Logger: slog.New(slog.NewTextHandler(&log, nil)), AccessLog: true})
+	c := app.client()
+	c.get("/articles/")
+	wantStatus(t, c.post("/accounts/login/", url.Values{"username": {"x"}}), http.StatusForbidden) // no CSRF token
+	wantStatus(t, c.get("/articles/0/"), http.StatusNotFound)
+	wantStatus(t, c.post("/articles/", nil), http.StatusMethodNotAllowed)
+	for _, want := range []string{
+		"msg=request method=GET path=/articles/ status=200",
+		"msg=request method=POST path=/accounts/login/ status=403",
+		"msg=request method=GET path=/articles/0/ status=404",
+		"msg=request method=POST path=/articles/ status=405",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the access log has no %q:\n%s", want, log.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines may write to.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -36,16 +36,23 @@ type testApp struct {
 
 func newTestApp(t testing.TB) *testApp {
 	t.Helper()
+	cfg := handlers.Config{}
+	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		cfg.AccessLog = true
+	}
+	return newTestAppWith(t, cfg)
+}
+
+// newTestAppWith is newTestApp with cfg, hashing at the test cost.
+func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
+	t.Helper()
 	ctx := context.Background()
 	db, err := models.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := handlers.Config{PasswordParams: testParams}
-	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-		cfg.AccessLog = true
-	}
+	cfg.PasswordParams = testParams
 	app, err := handlers.New(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
