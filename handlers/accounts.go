@@ -21,7 +21,10 @@ func (h *handler) loginPage(c *fiber.Ctx) error {
 // loginSubmit logs the user in and sends them to next, if it is a local
 // path, or to the articles.
 func (h *handler) loginSubmit(c *fiber.Ctx) error {
-	f := newLoginForm(c)
+	f, err := newLoginForm(c)
+	if err != nil {
+		return err
+	}
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
@@ -64,7 +67,10 @@ func (h *handler) signupPage(c *fiber.Ctx) error {
 
 // signupSubmit creates the account and logs it in.
 func (h *handler) signupSubmit(c *fiber.Ctx) error {
-	f := newSignupForm(c)
+	f, err := newSignupForm(c)
+	if err != nil {
+		return err
+	}
 	f.Validate()
 	if len(f.Errors("username")) == 0 {
 		// Checked with the other fields, as Django does, and before the
@@ -107,7 +113,10 @@ func (h *handler) profilePage(c *fiber.Ctx) error {
 
 // profileSubmit saves email, first and last name.
 func (h *handler) profileSubmit(c *fiber.Ctx) error {
-	f := newProfileForm(c)
+	f, err := newProfileForm(c)
+	if err != nil {
+		return err
+	}
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ProfileFormView(f), views.Profile(f))
 	}
@@ -131,7 +140,10 @@ func (h *handler) passwordPage(c *fiber.Ctx) error {
 // ends every other session of the user.
 func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	u := currentUser(c)
-	f := newPasswordForm(c)
+	f, err := newPasswordForm(c)
+	if err != nil {
+		return err
+	}
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
 		ok, _, err := h.hasher.Check(f.OldPassword, u.Password)

@@ -85,7 +85,10 @@ func (h *handler) articleCreatePage(c *fiber.Ctx) error {
 
 // articleCreateSubmit saves a new article by the current user.
 func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
-	f := newArticleForm(c)
+	f, err := newArticleForm(c)
+	if err != nil {
+		return err
+	}
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish"), views.ArticleCreate(f))
 	}
@@ -112,7 +115,10 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := newArticleForm(c)
+	f, err := newArticleForm(c)
+	if err != nil {
+		return err
+	}
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), "Save"), views.ArticleEdit(a, f))
 	}

@@ -29,8 +29,9 @@ const (
 
 // Keys of c.Locals.
 const (
-	localSession = "session"
-	localUser    = "user"
+	localSession    = "session"
+	localSessionKey = "session-key" // of a logged-in session
+	localUser       = "user"
 )
 
 // errBadCredentials covers an unknown user, a wrong password and an inactive
@@ -52,7 +53,7 @@ func currentUser(c *fiber.Ctx) *models.User {
 // session is cached until the database changes (see models.Cache), so a
 // page view by a logged-in user usually costs no query.
 func (h *handler) loadUser(c *fiber.Ctx) error {
-	key := c.Cookies(sessionCookie)
+	key := c.Cookies(h.cookieName(sessionCookie))
 	if key == "" {
 		return c.Next()
 	}
@@ -86,6 +87,7 @@ func (h *handler) loadUser(c *fiber.Ctx) error {
 		}
 	}
 	c.Locals(localUser, record.User)
+	c.Locals(localSessionKey, key)
 	return c.Next()
 }
 
@@ -190,6 +192,7 @@ func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 		return err
 	}
 	c.Locals(localUser, u)
+	c.Locals(localSessionKey, record.Key)
 	h.rotateCSRFToken(c)
 	return nil
 }
@@ -229,7 +232,7 @@ func (h *handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
 // endSession deletes the request's session server-side, payload and index
 // row, and expires its cookie. Without a session it does nothing.
 func (h *handler) endSession(c *fiber.Ctx) error {
-	if c.Cookies(sessionCookie) == "" && c.Locals(localSession) == nil {
+	if c.Cookies(h.cookieName(sessionCookie)) == "" && c.Locals(localSession) == nil {
 		return nil
 	}
 	sess, err := h.session(c)
@@ -242,6 +245,7 @@ func (h *handler) endSession(c *fiber.Ctx) error {
 	}
 	c.Locals(localSession, nil)
 	c.Locals(localUser, nil)
+	c.Locals(localSessionKey, nil)
 	return models.DeleteSession(c.UserContext(), h.db, key)
 }
 

@@ -13,11 +13,22 @@ const (
 	messagesCookie = "messages"
 )
 
+// cookieName is the name a cookie has on this site: over HTTPS the session
+// and CSRF cookies take the __Host- prefix, which browsers only accept from
+// this very host, over HTTPS, for the whole site — a sibling subdomain cannot
+// plant one.
+func (h *handler) cookieName(name string) string {
+	if h.cookieSecure && (name == sessionCookie || name == csrfCookie) {
+		return "__Host-" + name
+	}
+	return name
+}
+
 // setCookie sets a cookie that scripts cannot read and other sites' requests
 // do not carry. A zero expires makes it end with the browser.
 func (h *handler) setCookie(c *fiber.Ctx, name, value string, expires time.Time) {
 	cookie := &fiber.Cookie{
-		Name:     name,
+		Name:     h.cookieName(name),
 		Value:    value,
 		Path:     "/",
 		Secure:   h.cookieSecure,
@@ -36,7 +47,7 @@ func (h *handler) setCookie(c *fiber.Ctx, name, value string, expires time.Time)
 // clearCookie tells the browser to delete a cookie.
 func (h *handler) clearCookie(c *fiber.Ctx, name string) {
 	c.Cookie(&fiber.Cookie{
-		Name:     name,
+		Name:     h.cookieName(name),
 		Path:     "/",
 		Expires:  time.Unix(0, 0),
 		MaxAge:   -1,

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 
 	"gatehouse/views"
 )
@@ -19,45 +19,75 @@ const (
 	localCSRFToken = "csrf"
 )
 
-// csrfMiddleware is Fiber's CSRF middleware: a POST must repeat the token of
-// the csrftoken cookie in the X-CSRF-Token header (htmx) or the
-// csrfmiddlewaretoken field (forms), and the token must be one this server
-// signed. A failure is a 403 before any handler runs.
-func (h *handler) csrfMiddleware() fiber.Handler {
-	return csrf.New(csrf.Config{
-		// A method the path has no handler for gets its 405, not a 403 that
-		// would hide it; nothing runs for it that a token would protect.
-		Next: func(c *fiber.Ctx) bool {
-			method := c.Method()
-			return method != fiber.MethodGet && method != fiber.MethodHead && !h.routeTable.allows(method, c.Path())
-		},
-		Extractor:         csrfFromHeaderOrForm,
-		CookieName:        csrfCookie,
-		CookiePath:        "/",
-		CookieSecure:      h.cookieSecure,
-		CookieHTTPOnly:    true,
-		CookieSameSite:    fiber.CookieSameSiteLaxMode,
-		CookieSessionOnly: true,
-		Expiration:        csrfTokenAge,
-		KeyGenerator:      h.csrfTokens.New,
-		Storage:           h.csrfTokens,
-		ContextKey:        localCSRFToken,
-		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			return &clientError{fiber.StatusForbidden, "CSRF verification failed: the form was too old or did not come from this site. Reload the page and try again."}
-		},
-	})
+var errCSRF = &clientError{fiber.StatusForbidden, "CSRF verification failed: the form was too old or did not come from this site. Reload the page and try again."}
+
+// csrfProtect guards every unsafe request twice, as Django does: the
+// browser must say it comes from this site (Sec-Fetch-Site, else Origin),
+// and it must repeat, in the X-CSRF-Token header (htmx) or the
+// csrfmiddlewaretoken field (forms), the token of its csrftoken cookie — a
+// token this server signed for the current session. A safe request gets a
+// token if it has none that is valid for its session. Failures are 403
+// before any handler runs.
+func (h *handler) csrfProtect(c *fiber.Ctx) error {
+	cookieToken := c.Cookies(h.cookieName(csrfCookie))
+	valid := h.csrfTokens.valid(cookieToken, h.sessionBinding(c))
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
+		if valid {
+			c.Locals(localCSRFToken, cookieToken)
+		} else {
+			h.rotateCSRFToken(c)
+		}
+		return c.Next()
+	}
+	// A method the path has no route for gets its 405, not a 403 that
+	// would hide it; nothing runs for it that a token would protect.
+	if !h.routeTable.allows(c.Method(), c.Path()) {
+		return c.Next()
+	}
+	if !sameOrigin(c) || !valid {
+		return errCSRF
+	}
+	submitted := c.Get(views.CSRFHeaderName)
+	if submitted == "" {
+		submitted = formValue(c, views.CSRFFieldName)
+	}
+	if !hmac.Equal([]byte(submitted), []byte(cookieToken)) {
+		return errCSRF
+	}
+	c.Locals(localCSRFToken, cookieToken)
+	return c.Next()
 }
 
-// csrfFromHeaderOrForm takes the token from the header htmx sends, or else
-// from the hidden form field.
-func csrfFromHeaderOrForm(c *fiber.Ctx) (string, error) {
-	if token := c.Get(views.CSRFHeaderName); token != "" {
-		return token, nil
+// sameOrigin reports whether the browser says the request comes from this
+// site, as Go's http.CrossOriginProtection decides: Sec-Fetch-Site when
+// the browser sends it, else the Origin header against the Host. A request
+// with neither is not from a current browser, and the token still guards it.
+func sameOrigin(c *fiber.Ctx) bool {
+	switch c.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		return false
 	}
-	if token := formValue(c, views.CSRFFieldName); token != "" {
-		return token, nil
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
 	}
-	return "", csrf.ErrTokenNotFound
+	parsed, err := url.Parse(origin)
+	return err == nil && parsed.Host == c.Hostname()
+}
+
+// sessionBinding is what a CSRF token is tied to: the session of a logged-in
+// user, or nothing for a visitor. A token minted before a login or logout
+// is therefore refused after it.
+func (h *handler) sessionBinding(c *fiber.Ctx) string {
+	if currentUser(c) == nil {
+		return ""
+	}
+	key, _ := c.Locals(localSessionKey).(string)
+	return key
 }
 
 // csrfToken is the token to put in the page's forms.
@@ -66,18 +96,17 @@ func csrfToken(c *fiber.Ctx) string {
 	return token
 }
 
-// rotateCSRFToken issues a new token at login and logout, as Django does, so
-// a token seen before cannot be used after.
+// rotateCSRFToken issues a new token for the request's session as it now
+// is: at every login and logout, as Django does, and when the key changes.
 func (h *handler) rotateCSRFToken(c *fiber.Ctx) {
-	token := h.csrfTokens.New()
+	token := h.csrfTokens.issue(h.sessionBinding(c))
 	h.setCookie(c, csrfCookie, token, time.Time{})
 	c.Locals(localCSRFToken, token)
 }
 
-// csrfTokens signs tokens instead of storing them: the middleware's storage
-// is asked whether a token is live, and a valid signature with a recent
-// issue time is the answer. Nothing is written per request, and tokens
-// survive restarts.
+// csrfTokens signs tokens instead of storing them: a token is a random nonce
+// and its issue time, signed together with the session it was issued for.
+// Nothing is written per request, and tokens survive restarts.
 type csrfTokens struct {
 	signer signer
 }
@@ -88,37 +117,29 @@ const (
 	csrfMACLen   = 16
 )
 
-// New returns a token: a random nonce and the issue time, signed.
-func (t csrfTokens) New() string {
+// issue returns a new token tied to binding.
+func (t csrfTokens) issue(binding string) string {
 	token := make([]byte, csrfNonceLen+csrfTimeLen, csrfNonceLen+csrfTimeLen+csrfMACLen)
 	rand.Read(token[:csrfNonceLen])
 	binary.BigEndian.PutUint64(token[csrfNonceLen:], uint64(time.Now().Unix()))
-	return base64.RawURLEncoding.EncodeToString(append(token, t.mac(token)...))
+	return base64.RawURLEncoding.EncodeToString(append(token, t.mac(token, binding)...))
 }
 
-func (t csrfTokens) mac(payload []byte) []byte {
-	return t.signer.sign("csrf", payload)[:csrfMACLen]
+func (t csrfTokens) mac(payload []byte, binding string) []byte {
+	return t.signer.sign("csrf", append(append([]byte(binding), 0), payload...))[:csrfMACLen]
 }
 
-// Get returns a non-nil value when token was signed here and is not too old.
-func (t csrfTokens) Get(token string) ([]byte, error) {
+// valid reports whether token was signed here for binding and is not too old.
+func (t csrfTokens) valid(token, binding string) bool {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(raw) != csrfNonceLen+csrfTimeLen+csrfMACLen {
-		return nil, nil
+		return false
 	}
 	payload, signature := raw[:csrfNonceLen+csrfTimeLen], raw[csrfNonceLen+csrfTimeLen:]
-	if !hmac.Equal(signature, t.mac(payload)) {
-		return nil, nil
+	if !hmac.Equal(signature, t.mac(payload, binding)) {
+		return false
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(payload[csrfNonceLen:])), 0)
-	if age := time.Since(issued); age < -time.Minute || age > csrfTokenAge {
-		return nil, nil
-	}
-	return []byte{1}, nil
+	age := time.Since(issued)
+	return age > -time.Minute && age < csrfTokenAge
 }
-
-// Set, Delete, Reset and Close have nothing to do: the signature is the state.
-func (csrfTokens) Set(string, []byte, time.Duration) error { return nil }
-func (csrfTokens) Delete(string) error                     { return nil }
-func (csrfTokens) Reset() error                            { return nil }
-func (csrfTokens) Close() error                            { return nil }

@@ -62,6 +62,11 @@ const (
 	bodyLimit = 1 << 20
 	// cacheLimit bounds how many query results the cache holds.
 	cacheLimit = 1000
+	// maxHashWait bounds how long a password check may queue for the hasher.
+	maxHashWait = time.Second
+	// headerLimit is the most request-line and header bytes accepted: a
+	// browser carrying other sites' cookies of a parent domain still fits.
+	headerLimit = 20 << 10
 )
 
 // New builds the Fiber app over db: middleware, routes and error pages.
@@ -82,34 +87,38 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 	}
 	storage := sqlite3.NewFromConnection(db.DB, sqlite3.Config{Table: models.SessionDataTable, GCInterval: time.Minute})
 	signer := signer{secret: secret}
+	// Half the CPUs may hash at once, so a flood of logins leaves the rest
+	// for pages; and a login that would wait over a second for its turn is
+	// refused at once, so the queue never grows without bound.
+	hashQueue := hashpool.New(hashpool.Config{Concurrent: max(1, runtime.NumCPU()/2), MaxWait: maxHashWait})
 	h := &handler{
-		db: db,
-		sessions: session.New(session.Config{
-			Storage:           storage,
-			KeyLookup:         "cookie:" + sessionCookie,
-			CookiePath:        "/",
-			CookieSecure:      cfg.CookieSecure,
-			CookieHTTPOnly:    true,
-			CookieSameSite:    fiber.CookieSameSiteLaxMode,
-			CookieSessionOnly: true,
-			Expiration:        browserSessionAge,
-			KeyGenerator:      newSessionKey,
-		}),
-		// Half the CPUs may hash at once: a flood of logins leaves the rest for pages.
-		hasher:       password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashpool.New(hashpool.Config{Concurrent: max(1, runtime.NumCPU()/2), MaxWaiting: 0}).Run)),
+		db:           db,
+		hasher:       password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
 		signer:       signer,
 		csrfTokens:   csrfTokens{signer: signer},
 		cache:        cache,
 		cookieSecure: cfg.CookieSecure,
 		log:          cfg.Logger,
 	}
+	h.sessions = session.New(session.Config{
+		Storage:           storage,
+		KeyLookup:         "cookie:" + h.cookieName(sessionCookie),
+		CookiePath:        "/",
+		CookieSecure:      cfg.CookieSecure,
+		CookieHTTPOnly:    true,
+		CookieSameSite:    fiber.CookieSameSiteLaxMode,
+		CookieSessionOnly: true,
+		Expiration:        browserSessionAge,
+		KeyGenerator:      newSessionKey,
+	})
 
 	app := fiber.New(fiber.Config{
-		AppName:       "Gatehouse",
-		StrictRouting: true,
-		CaseSensitive: true,
-		Immutable:     true, // strings from the request may outlive the handler (sessions, logs)
-		BodyLimit:     bodyLimit,
+		AppName:        "Gatehouse",
+		StrictRouting:  true,
+		CaseSensitive:  true,
+		Immutable:      true, // strings from the request may outlive the handler (sessions, logs)
+		BodyLimit:      bodyLimit,
+		ReadBufferSize: headerLimit,
 		// A page and its headers fit the write buffer, and go out in one write.
 		WriteBufferSize:       16 << 10,
 		ReadTimeout:           15 * time.Second,
@@ -171,6 +180,11 @@ func (h *handler) render(c *fiber.Ctx, status int, component templ.Component) er
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	if len(c.Response().Header.Peek(fiber.HeaderCacheControl)) == 0 {
+		// Every page carries a CSRF token and may show the user: shared
+		// caches must not keep it, and the browser must ask again.
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	}
 	// SetBody copies: the buffer goes back to the pool before the response is written.
 	c.Response().SetBody(buf.Bytes())
 	return nil
@@ -226,6 +240,8 @@ func errorStatus(err error) (status int, message string) {
 		return clientErr.status, clientErr.message
 	case errors.As(err, &fiberErr):
 		return fiberErr.Code, ""
+	case errors.Is(err, hashpool.ErrBusy):
+		return fiber.StatusTooManyRequests, "Too many people are logging in right now. Please try again in a moment."
 	}
 	return fiber.StatusInternalServerError, ""
 }

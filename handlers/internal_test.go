@@ -42,15 +42,23 @@ func TestSafeNext(t *testing.T) {
 func TestCSRFTokens(t *testing.T) {
 	t.Parallel()
 	tokens := csrfTokens{signer{secret: []byte("0123456789abcdef0123456789abcdef")}}
-	token := tokens.New()
-	if raw, _ := tokens.Get(token); raw == nil {
+	token := tokens.issue("session-a")
+	if !tokens.valid(token, "session-a") {
 		t.Fatal("a fresh token is refused")
 	}
-	if tokens.New() == token {
+	if tokens.issue("session-a") == token {
 		t.Fatal("two tokens are equal")
 	}
+	for _, binding := range []string{"", "session-b"} {
+		if tokens.valid(token, binding) {
+			t.Errorf("a token of one session is accepted for %q", binding)
+		}
+	}
+	if tokens.valid(tokens.issue(""), "session-a") {
+		t.Error("a visitor's token is accepted after login")
+	}
 	other := csrfTokens{signer{secret: []byte("another secret, another site...")}}
-	if raw, _ := other.Get(token); raw != nil {
+	if other.valid(token, "session-a") {
 		t.Fatal("a token signed with another secret is accepted")
 	}
 
@@ -58,8 +66,8 @@ func TestCSRFTokens(t *testing.T) {
 	raw, _ := base64.RawURLEncoding.DecodeString(token)
 	payload := raw[:csrfNonceLen+csrfTimeLen]
 	binary.BigEndian.PutUint64(payload[csrfNonceLen:], uint64(time.Now().Add(-csrfTokenAge-time.Hour).Unix()))
-	old := base64.RawURLEncoding.EncodeToString(append(payload, tokens.mac(payload)...))
-	if raw, _ := tokens.Get(old); raw != nil {
+	old := base64.RawURLEncoding.EncodeToString(append(payload, tokens.mac(payload, "session-a")...))
+	if tokens.valid(old, "session-a") {
 		t.Fatal("an expired token is accepted")
 	}
 
@@ -67,7 +75,7 @@ func TestCSRFTokens(t *testing.T) {
 	tampered := []byte(token)
 	tampered[3] ^= 1
 	for _, bad := range []string{string(tampered), token[:len(token)-2], "", "not base64!"} {
-		if raw, _ := tokens.Get(bad); raw != nil {
+		if tokens.valid(bad, "session-a") {
 			t.Errorf("token %q is accepted", bad)
 		}
 	}

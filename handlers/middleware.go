@@ -14,8 +14,12 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(c *fiber.Ctx) error {
+// securityHeaders sets the headers every response carries; over HTTPS, HSTS
+// too, so the browser never tries plain HTTP again.
+func (h *handler) securityHeaders(c *fiber.Ctx) error {
+	if h.cookieSecure {
+		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000; includeSubDomains")
+	}
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
 	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
@@ -97,9 +101,14 @@ func matchesPattern(pattern, path string) bool {
 	return true
 }
 
-// rejectBadText refuses query strings and forms that are not valid UTF-8 or
-// hold NUL characters, before any handler sees them.
-func rejectBadText(c *fiber.Ctx) error {
+// checkForm refuses, before any handler sees them, a POST whose body is not
+// a form (415: every POST here is a form, and a JSON body must not pass as
+// an empty one), and query strings and forms that are not valid UTF-8 or
+// hold NUL characters (400).
+func checkForm(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodPost && len(c.Body()) > 0 && !isForm(c) {
+		return &clientError{fiber.StatusUnsupportedMediaType, "This address only accepts forms."}
+	}
 	valid := true
 	check := func(key, value []byte) {
 		if !utf8.Valid(key) || !utf8.Valid(value) || bytes.IndexByte(value, 0) >= 0 {
@@ -108,7 +117,7 @@ func rejectBadText(c *fiber.Ctx) error {
 	}
 	c.Request().URI().QueryArgs().VisitAll(check)
 	if c.Method() == fiber.MethodPost {
-		if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		if isMultipart(c) {
 			form, err := c.MultipartForm()
 			if err != nil {
 				return &clientError{fiber.StatusBadRequest, "The form could not be read."}

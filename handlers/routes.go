@@ -14,13 +14,13 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	if accessLog {
 		app.Use(h.accessLog)
 	}
-	app.Use(securityHeaders, h.appendSlash, rejectBadText)
+	app.Use(h.securityHeaders, h.appendSlash, checkForm)
 
 	// Served before the session and CSRF middleware: they need neither.
 	app.Get("/healthz", h.healthz)
 	app.Get("/assets/:name", h.asset)
 
-	app.Use(h.loadUser, h.csrfMiddleware())
+	app.Use(h.loadUser, h.csrfProtect)
 
 	app.Get("/", h.home)
 	app.Get(views.PathArticles, h.articleIndex)

@@ -6,33 +6,36 @@ import (
 	"errors"
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
-// ErrBusy is returned by Run when too many callers are already waiting.
+// ErrBusy is returned by Run when a new caller would wait too long.
 var ErrBusy = errors.New("hashpool: too many hashes waiting")
 
 // Config sizes a Pool.
 type Config struct {
-	Concurrent int // work items running at once, at least 1
-	MaxWaiting int // callers waiting for a slot before Run refuses; 0 means no limit
+	Concurrent int           // work items running at once, at least 1
+	MaxWait    time.Duration // longest expected wait before Run refuses; 0 means no limit
 }
 
 // Pool runs CPU- and memory-hungry work items a few at a time.
 type Pool struct {
-	slots      chan struct{}
-	maxWaiting int64
-	waiting    atomic.Int64
+	slots   chan struct{}
+	maxWait time.Duration
+	waiting atomic.Int64
+	average atomic.Int64 // nanoseconds a work item takes, a moving average
 }
 
 // New returns a pool sized by cfg.
 func New(cfg Config) *Pool {
-	return &Pool{slots: make(chan struct{}, max(1, cfg.Concurrent)), maxWaiting: int64(cfg.MaxWaiting)}
+	return &Pool{slots: make(chan struct{}, max(1, cfg.Concurrent)), maxWait: cfg.MaxWait}
 }
 
 // Run runs work once a slot is free and returns when it has finished, or
-// returns ErrBusy at once if MaxWaiting callers are already waiting: a flood
-// of logins is refused fast rather than pushing a real user's login back by
-// seconds.
+// returns ErrBusy at once if the callers already waiting would keep this one
+// waiting longer than MaxWait: a flood of logins is refused fast rather than
+// pushing a real user's login back by seconds. The wait is estimated from
+// how long work items took so far, so it holds whatever a hash costs.
 func (p *Pool) Run(work func()) error {
 	if err := p.acquire(); err != nil {
 		return err
@@ -40,7 +43,9 @@ func (p *Pool) Run(work func()) error {
 	defer func() { <-p.slots }()
 	// No lower thread priority here: argon2 runs its work on goroutines of
 	// its own, which a locked, reniced thread would not carry along.
+	start := time.Now()
 	work()
+	p.record(time.Since(start))
 	// An argon2 hash allocates 19 MiB and the app runs with a 36 MiB soft
 	// memory limit. Collecting now, before the slot is free, returns that
 	// memory before the next hash asks for its own, so the heap holds at
@@ -56,13 +61,28 @@ func (p *Pool) acquire() error {
 		return nil
 	default:
 	}
-	if p.maxWaiting > 0 {
-		if p.waiting.Add(1) > p.maxWaiting {
-			p.waiting.Add(-1)
+	waiting := p.waiting.Add(1)
+	defer p.waiting.Add(-1)
+	if p.maxWait > 0 {
+		rounds := (waiting + int64(cap(p.slots)) - 1) / int64(cap(p.slots))
+		if time.Duration(rounds*p.average.Load()) > p.maxWait {
 			return ErrBusy
 		}
-		defer p.waiting.Add(-1)
 	}
 	p.slots <- struct{}{}
 	return nil
+}
+
+// record folds one work item's duration into the moving average.
+func (p *Pool) record(took time.Duration) {
+	for {
+		old := p.average.Load()
+		updated := int64(took)
+		if old != 0 {
+			updated = old + (int64(took)-old)/8
+		}
+		if p.average.CompareAndSwap(old, updated) {
+			return
+		}
+	}
 }

@@ -39,7 +39,11 @@ func TestRunCapsConcurrency(t *testing.T) {
 }
 
 func TestRunRefusesWhenTheQueueIsFull(t *testing.T) {
-	p := New(Config{Concurrent: 1, MaxWaiting: 2})
+	// Work takes 20 ms; a third waiter would wait 60 ms, over the 50 allowed.
+	p := New(Config{Concurrent: 1, MaxWait: 50 * time.Millisecond})
+	if err := p.Run(func() { time.Sleep(20 * time.Millisecond) }); err != nil {
+		t.Fatal(err)
+	}
 	release := make(chan struct{})
 	var ran atomic.Int64
 	block := func() { <-release; ran.Add(1) }
@@ -90,7 +94,7 @@ func TestRunReraisesPanics(t *testing.T) {
 
 func TestRunLeaksNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
-	p := New(Config{Concurrent: 2, MaxWaiting: 1})
+	p := New(Config{Concurrent: 2, MaxWait: time.Millisecond})
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() { _ = p.Run(func() { time.Sleep(time.Millisecond) }) })
