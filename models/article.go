@@ -22,8 +22,8 @@ type Article struct {
 	Author *User `bun:"rel:belongs-to,join:author_id=id"`
 }
 
-// withAuthorName joins the author's id and username, and nothing more of them.
-func withAuthorName(q *bun.SelectQuery) *bun.SelectQuery {
+// withUsername joins the user's id and username, and nothing more of them.
+func withUsername(q *bun.SelectQuery) *bun.SelectQuery {
 	return q.Column("id", "username")
 }
 
@@ -40,7 +40,7 @@ func CreateArticle(ctx context.Context, db bun.IDB, authorID int64, title, conte
 // ArticleByID finds the article with this id, with its author's name.
 func ArticleByID(ctx context.Context, db bun.IDB, id int64) (*Article, error) {
 	a := new(Article)
-	err := db.NewSelect().Model(a).Relation("Author", withAuthorName).Where("a.id = ?", id).Scan(ctx)
+	err := db.NewSelect().Model(a).Relation("Author", withUsername).Where("a.id = ?", id).Scan(ctx)
 	return a, notFound(err, fmt.Sprintf("article #%d", id))
 }
 
@@ -79,7 +79,7 @@ func NewestArticles(ctx context.Context, db bun.IDB, offset, limit int64) ([]Art
 	ids := db.NewSelect().Model((*Article)(nil)).Column("id").
 		OrderExpr("created_at DESC, id DESC").Offset(offset).Limit(limit)
 	var articles []Article
-	err := db.NewSelect().Model(&articles).Relation("Author", withAuthorName).
+	err := db.NewSelect().Model(&articles).Relation("Author", withUsername).
 		ExcludeColumn("content").
 		Where("a.id IN (?)", ids).
 		OrderExpr("a.created_at DESC, a.id DESC").Scan(ctx)

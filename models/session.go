@@ -49,7 +49,8 @@ func ChangePassword(ctx context.Context, db bun.IDB, userID int64, hash, keepKey
 		if err := SetPassword(ctx, tx, userID, hash); err != nil {
 			return err
 		}
-		return endOtherSessions(ctx, tx, userID, keepKey)
+		_, err := endOtherSessions(ctx, tx, userID, keepKey)
+		return err
 	})
 }
 
@@ -83,14 +84,78 @@ func DeleteSession(ctx context.Context, db bun.IDB, key string) error {
 	})
 }
 
-// endOtherSessions ends every session of the user except the one with keepKey.
-func endOtherSessions(ctx context.Context, tx bun.Tx, userID int64, keepKey string) error {
-	if err := deleteSessionData(ctx, tx, userID, keepKey); err != nil {
-		return err
-	}
-	_, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", userID).Where("key <> ?", keepKey).Exec(ctx)
+// UserSessions lists the user's live sessions, most recently seen first.
+func UserSessions(ctx context.Context, db bun.IDB, userID int64, now time.Time) ([]Session, error) {
+	var sessions []Session
+	err := db.NewSelect().Model(&sessions).
+		Where("s.user_id = ?", userID).Where("s.expires_at > ?", now.UTC()).
+		OrderExpr("s.last_seen_at DESC, s.created_at DESC, s.key").Scan(ctx)
 	if err != nil {
-		return fmt.Errorf("models: unable to end sessions of user #%d: %w", userID, err)
+		return nil, fmt.Errorf("models: unable to list sessions of user #%d: %w", userID, err)
+	}
+	return sessions, nil
+}
+
+// EndUserSession ends the session with key, its index row and its payload, if
+// it belongs to the user; otherwise it gives ErrNotFound and ends nothing, so
+// that a user cannot end someone else's session by guessing its key.
+func EndUserSession(ctx context.Context, db bun.IDB, userID int64, key string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*Session)(nil)).Where("key = ?", key).Where("user_id = ?", userID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("models: unable to end a session of user #%d: %w", userID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.NewDelete().Table(SessionDataTable).Where("k = ?", key).Exec(ctx); err != nil {
+			return fmt.Errorf("models: unable to delete session data of user #%d: %w", userID, err)
+		}
+		return nil
+	})
+}
+
+// EndOtherSessions ends every session of the user but the one with keepKey
+// and returns how many live ones it ended.
+func EndOtherSessions(ctx context.Context, db bun.IDB, userID int64, keepKey string) (int, error) {
+	var ended int
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		ended, err = endOtherSessions(ctx, tx, userID, keepKey)
+		return err
+	})
+	return ended, err
+}
+
+// endOtherSessions ends every session of the user except the one with keepKey,
+// expired ones too, and returns how many were live: the only ones the user
+// was ever shown.
+func endOtherSessions(ctx context.Context, tx bun.Tx, userID int64, keepKey string) (int, error) {
+	live, err := tx.NewSelect().Model((*Session)(nil)).
+		Where("user_id = ?", userID).Where("key <> ?", keepKey).Where("expires_at > ?", time.Now().UTC()).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("models: unable to count sessions of user #%d: %w", userID, err)
+	}
+	if err := deleteSessionData(ctx, tx, userID, keepKey); err != nil {
+		return 0, err
+	}
+	_, err = tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", userID).Where("key <> ?", keepKey).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("models: unable to end sessions of user #%d: %w", userID, err)
+	}
+	return int(live), nil
+}
+
+// RenameSession moves the index row of a session to newKey, for when the
+// session's key is cycled while its user stays logged in; the session storage
+// saves the payload under the new key itself. ErrNotFound means no session has oldKey.
+func RenameSession(ctx context.Context, db bun.IDB, oldKey, newKey string) error {
+	res, err := db.NewUpdate().Model((*Session)(nil)).Set("key = ?", newKey).Where("key = ?", oldKey).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to rename session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
 	}
 	return nil
 }
