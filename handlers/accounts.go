@@ -161,20 +161,11 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess, err := h.session(c)
+	ended, err := h.cyclePassword(c, hash)
 	if err != nil {
 		return err
 	}
-	if err := models.ChangePassword(c.UserContext(), h.db, u.ID, hash, sess.ID()); err != nil {
-		return err
-	}
-	changed := *u // the current user may be shared with other requests (cached)
-	changed.Password = hash
-	sess.Set(keyAuthHash, h.authHash(&changed))
-	if err := h.saveSession(c, sess); err != nil {
-		return err
-	}
-	h.flash(c, views.LevelSuccess, "Your password was changed.")
+	h.flash(c, views.LevelSuccess, "Your password was changed. "+endedSessions(ended))
 	return h.redirect(c, views.PathArticles)
 }
 

@@ -29,9 +29,9 @@ const (
 
 // Keys of c.Locals.
 const (
-	localSession    = "session"
-	localSessionKey = "session-key" // of a logged-in session
-	localUser       = "user"
+	localSession       = "session"
+	localSessionRecord = "session-record" // the index row of a logged-in session
+	localUser          = "user"
 )
 
 // errBadCredentials covers an unknown user, a wrong password and an inactive
@@ -87,7 +87,7 @@ func (h *handler) loadUser(c *fiber.Ctx) error {
 		}
 	}
 	c.Locals(localUser, record.User)
-	c.Locals(localSessionKey, key)
+	c.Locals(localSessionRecord, record)
 	return c.Next()
 }
 
@@ -192,9 +192,60 @@ func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 		return err
 	}
 	c.Locals(localUser, u)
-	c.Locals(localSessionKey, record.Key)
+	c.Locals(localSessionRecord, record)
 	h.rotateCSRFToken(c)
 	return nil
+}
+
+// currentSession is the index row of the request's logged-in session, or
+// nil. It may be shared with other requests (cached): do not modify it.
+func currentSession(c *fiber.Ctx) *models.Session {
+	s, _ := c.Locals(localSessionRecord).(*models.Session)
+	return s
+}
+
+// cyclePassword stores the current user's new password hash and ends their
+// other sessions; this one stays logged in under a new key, with a new CSRF
+// token, as Django's update_session_auth_hash cycles the key. It returns
+// how many other sessions ended.
+func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
+	old := currentSession(c)
+	sess, err := h.session(c)
+	if err != nil {
+		return 0, err
+	}
+	// From here until the save, a request with the old key finds no
+	// payload and is anonymous: never logged out of the new session.
+	if err := sess.Regenerate(); err != nil {
+		return 0, fmt.Errorf("regenerate session: %w", err)
+	}
+	cycled := *old
+	cycled.Key, cycled.User, cycled.LastSeenAt = sess.ID(), nil, time.Now().UTC()
+	ended, err := models.ChangePassword(c.UserContext(), h.db, old.UserID, hash, old.Key, &cycled)
+	if err != nil {
+		return 0, err
+	}
+	changed := *currentUser(c)
+	changed.Password = hash
+	sess.Set(keyAuthHash, h.authHash(&changed))
+	if err := h.saveSession(c, sess); err != nil {
+		return 0, err
+	}
+	c.Locals(localUser, &changed)
+	c.Locals(localSessionRecord, &cycled)
+	h.rotateCSRFToken(c)
+	return ended, nil
+}
+
+// endedSessions says how many other sessions a change logged out.
+func endedSessions(n int) string {
+	switch n {
+	case 0:
+		return "You were not logged in anywhere else."
+	case 1:
+		return "Your one other session was logged out."
+	}
+	return fmt.Sprintf("Your %d other sessions were logged out.", n)
 }
 
 // session returns the request's session, loading it if loadUser did not.
@@ -245,7 +296,7 @@ func (h *handler) endSession(c *fiber.Ctx) error {
 	}
 	c.Locals(localSession, nil)
 	c.Locals(localUser, nil)
-	c.Locals(localSessionKey, nil)
+	c.Locals(localSessionRecord, nil)
 	return models.DeleteSession(c.UserContext(), h.db, key)
 }
 

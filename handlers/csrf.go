@@ -86,8 +86,10 @@ func (h *handler) sessionBinding(c *fiber.Ctx) string {
 	if currentUser(c) == nil {
 		return ""
 	}
-	key, _ := c.Locals(localSessionKey).(string)
-	return key
+	if s := currentSession(c); s != nil {
+		return s.Key
+	}
+	return ""
 }
 
 // csrfToken is the token to put in the page's forms.

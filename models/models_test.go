@@ -348,13 +348,23 @@ func TestChangePassword(t *testing.T) {
 		recordLogin(t, db, alice.ID, key, expires)
 	}
 	recordLogin(t, db, bob.ID, "bob-1", expires)
-	if err := models.ChangePassword(ctx, db, alice.ID, "new-hash", "alice-keep"); err != nil {
+	now := time.Now().UTC()
+	cycled := &models.Session{Key: "alice-cycled", UserID: alice.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires}
+	ended, err := models.ChangePassword(ctx, db, alice.ID, "new-hash", "alice-keep", cycled)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if ended != 2 {
+		t.Errorf("ChangePassword ended %d other sessions, want 2", ended)
 	}
 	if got := userByID(t, db, alice.ID).Password; got != "new-hash" {
 		t.Errorf("Password = %q, want new-hash", got)
 	}
-	checkSessions(t, db, "alice-keep", "bob-1")
+	// The cycled session's payload is written by the session store afterwards.
+	index, payloads := sessionKeys(t, db)
+	if !slices.Equal(index, []string{"alice-cycled", "bob-1"}) || !slices.Equal(payloads, []string{"bob-1"}) {
+		t.Errorf("sessions = %q with payloads %q, want alice-cycled and bob-1 with bob-1's", index, payloads)
+	}
 	if got := userByID(t, db, bob.ID).Password; got != "hash" {
 		t.Errorf("another user's password became %q", got)
 	}

@@ -43,15 +43,26 @@ func RecordLogin(ctx context.Context, db bun.IDB, s *Session) error {
 }
 
 // ChangePassword stores a new password hash and ends every other session of
-// the user, together: Django's update_session_auth_hash keeps only this one.
-func ChangePassword(ctx context.Context, db bun.IDB, userID int64, hash, keepKey string) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+// the user, together. The session with oldKey, which made the change, goes
+// on as current under a new key, as Django's update_session_auth_hash
+// cycles it; with current nil, every session ends. It returns how many
+// other live sessions were ended.
+func ChangePassword(ctx context.Context, db bun.IDB, userID int64, hash, oldKey string, current *Session) (int, error) {
+	var ended int
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := SetPassword(ctx, tx, userID, hash); err != nil {
 			return err
 		}
-		_, err := endOtherSessions(ctx, tx, userID, keepKey)
-		return err
+		var err error
+		if ended, err = endOtherSessions(ctx, tx, userID, oldKey); err != nil {
+			return err
+		}
+		if err := deleteSession(ctx, tx, oldKey); err != nil || current == nil {
+			return err
+		}
+		return createSession(ctx, tx, current)
 	})
+	return ended, err
 }
 
 // SessionWithUser loads the live session with this key and its user, in one query.
@@ -74,14 +85,18 @@ func TouchSession(ctx context.Context, db bun.IDB, key string, now time.Time) er
 // DeleteSession ends one session: its index row and its payload.
 func DeleteSession(ctx context.Context, db bun.IDB, key string) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Table(SessionDataTable).Where("k = ?", key).Exec(ctx); err != nil {
-			return fmt.Errorf("models: unable to delete session data: %w", err)
-		}
-		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("key = ?", key).Exec(ctx); err != nil {
-			return fmt.Errorf("models: unable to delete session: %w", err)
-		}
-		return nil
+		return deleteSession(ctx, tx, key)
 	})
+}
+
+func deleteSession(ctx context.Context, tx bun.Tx, key string) error {
+	if _, err := tx.NewDelete().Table(SessionDataTable).Where("k = ?", key).Exec(ctx); err != nil {
+		return fmt.Errorf("models: unable to delete session data: %w", err)
+	}
+	if _, err := tx.NewDelete().Model((*Session)(nil)).Where("key = ?", key).Exec(ctx); err != nil {
+		return fmt.Errorf("models: unable to delete session: %w", err)
+	}
+	return nil
 }
 
 // UserSessions lists the user's live sessions, most recently seen first.
@@ -144,20 +159,6 @@ func endOtherSessions(ctx context.Context, tx bun.Tx, userID int64, keepKey stri
 		return 0, fmt.Errorf("models: unable to end sessions of user #%d: %w", userID, err)
 	}
 	return int(live), nil
-}
-
-// RenameSession moves the index row of a session to newKey, for when the
-// session's key is cycled while its user stays logged in; the session storage
-// saves the payload under the new key itself. ErrNotFound means no session has oldKey.
-func RenameSession(ctx context.Context, db bun.IDB, oldKey, newKey string) error {
-	res, err := db.NewUpdate().Model((*Session)(nil)).Set("key = ?", newKey).Where("key = ?", oldKey).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("models: unable to rename session: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
 }
 
 // DeleteExpiredSessions removes index rows whose sessions have expired; the

@@ -105,38 +105,3 @@ func TestEndOtherSessions(t *testing.T) {
 	checkSessions(t, db, "alice-keep", "bob-1")
 }
 
-func TestRenameSession(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := testDB(t)
-	alice := createUser(t, db, "alice")
-	now := time.Now().UTC()
-	recordLogin(t, db, alice.ID, "old", now.Add(time.Hour))
-	recordLogin(t, db, alice.ID, "other", now.Add(time.Hour))
-	before, err := models.SessionWithUser(ctx, db, "old", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	if err := models.RenameSession(ctx, db, "old", "new"); err != nil {
-		t.Fatal(err)
-	}
-	index, _ := sessionKeys(t, db)
-	if want := []string{"new", "other"}; !slices.Equal(index, want) {
-		t.Errorf("sessions = %q, want %q", index, want)
-	}
-	after, err := models.SessionWithUser(ctx, db, "new", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after.UserID != alice.ID || !after.CreatedAt.Equal(before.CreatedAt) || !after.ExpiresAt.Equal(before.ExpiresAt) {
-		t.Errorf("renamed session = %+v, was %+v", after, before)
-	}
-
-	if err := models.RenameSession(ctx, db, "old", "newer"); !errors.Is(err, models.ErrNotFound) {
-		t.Errorf("RenameSession of an unknown key error = %v, want ErrNotFound", err)
-	}
-	if err := models.RenameSession(ctx, db, "new", "other"); err == nil || errors.Is(err, models.ErrNotFound) {
-		t.Errorf("RenameSession onto a taken key error = %v, want a failure", err)
-	}
-}

@@ -121,7 +121,7 @@ func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
 	if err != nil {
 		return err
 	}
-	if err := models.ChangePassword(ctx, db, u.ID, hash, ""); err != nil {
+	if _, err := models.ChangePassword(ctx, db, u.ID, hash, "", nil); err != nil {
 		return err
 	}
 	fmt.Printf("Password changed successfully for user '%s'.\n", u.Username)
