@@ -1,0 +1,141 @@
+// Package throttle slows password guessing: it counts failed attempts per key
+// in the database and refuses a key that has failed too often lately.
+package throttle
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Rule allows Limit failures under a key within Window; further attempts are
+// refused until enough of those failures are older than Window.
+type Rule struct {
+	Name   string
+	Limit  int
+	Window time.Duration
+}
+
+// The brute-force defence's rules, the one place their numbers live.
+var (
+	// LoginPerAccount counts failed logins as a username from browsers that
+	// have not logged in as that user before.
+	LoginPerAccount = Rule{"login-account", 5, 15 * time.Minute}
+	// LoginPerDevice is the own allowance of a browser that has logged in as
+	// the user before (OWASP's device cookies): its failures are counted apart,
+	// so an attacker locking out LoginPerAccount does not lock out the user.
+	LoginPerDevice = Rule{"login-device", 5, 15 * time.Minute}
+	// LoginPerAddress counts failed logins from one client address, whatever the usernames.
+	LoginPerAddress = Rule{"login-address", 10, 15 * time.Minute}
+	// SignupPerAddress counts signups from one client address.
+	SignupPerAddress = Rule{"signup-address", 10, time.Hour}
+	// PasswordCheckPerUser counts wrong old passwords on a user's password-change form.
+	PasswordCheckPerUser = Rule{"password-check", 5, 15 * time.Minute}
+	// TwoFactorPerUser counts wrong second-factor codes of a user.
+	TwoFactorPerUser = Rule{"two-factor", 5, 15 * time.Minute}
+)
+
+// Key is one subject counted under a rule: a case-folded username, a client
+// address, a device id with its username.
+type Key struct {
+	Rule    Rule
+	Subject string
+}
+
+// Key returns the key that counts subject under the rule.
+func (r Rule) Key(subject string) Key { return Key{Rule: r, Subject: subject} }
+
+// stored is the key as the database holds it.
+func (k Key) stored() string { return k.Rule.Name + ":" + k.Subject }
+
+// failure is one failed attempt, counted until ExpiresAt. Storing the end of
+// the window rather than the time of failure makes Check's answer a stored
+// value and lets DeleteExpired ignore which rule a row belongs to.
+type failure struct {
+	bun.BaseModel `bun:"table:throttle_failures"`
+
+	Key       string    `bun:"key,notnull"`
+	ExpiresAt time.Time `bun:"expires_at,notnull"`
+}
+
+// Limiter counts failures in the database, so that app instances sharing it
+// share the counts, and they outlive a restart.
+//
+// A caller checks, then tries, then records a failure: Check, the password
+// hasher, Fail. These are separate statements, so attempts that all pass Check
+// before any of them records its failure all go ahead: a burst can exceed a
+// rule's Limit by about as many attempts as are between Check and Fail at once
+// (per instance, the hash pool bounds them). No failure is lost, though, and
+// once Limit of them count, every later Check refuses.
+type Limiter struct {
+	db  bun.IDB
+	now func() time.Time
+}
+
+// New returns a limiter keeping its counts in db.
+func New(db bun.IDB) *Limiter { return &Limiter{db: db, now: time.Now} }
+
+// Check returns the time until which any of the keys is refused under its
+// rule, the latest if several are, or the zero time if none is.
+func (l *Limiter) Check(ctx context.Context, keys ...Key) (retryAt time.Time, err error) {
+	now := l.now().UTC()
+	for _, key := range keys {
+		// With Limit or more failures counting, the Limit-th newest is the
+		// one whose expiry brings the count back under Limit.
+		var expiries []time.Time
+		err := l.db.NewSelect().Model((*failure)(nil)).Column("expires_at").
+			Where("key = ?", key.stored()).Where("expires_at > ?", now).
+			OrderExpr("expires_at DESC").Limit(1).Offset(int64(key.Rule.Limit-1)).
+			Scan(ctx, &expiries)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("throttle: unable to check %s: %w", key.Rule.Name, err)
+		}
+		if len(expiries) > 0 && expiries[0].After(retryAt) {
+			retryAt = expiries[0].UTC()
+		}
+	}
+	return retryAt, nil
+}
+
+// Fail records one failure under each key, in one statement.
+func (l *Limiter) Fail(ctx context.Context, keys ...Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	now := l.now().UTC()
+	failures := make([]failure, len(keys))
+	for i, key := range keys {
+		failures[i] = failure{Key: key.stored(), ExpiresAt: now.Add(key.Rule.Window)}
+	}
+	if _, err := l.db.NewInsert().Model(&failures).Exec(ctx); err != nil {
+		return fmt.Errorf("throttle: unable to record failure: %w", err)
+	}
+	return nil
+}
+
+// Clear forgets the failures under the keys: after a successful login, those
+// of the account or device that logged in. Never a client address's: an
+// attacker would log in to an account of their own between guesses.
+func (l *Limiter) Clear(ctx context.Context, keys ...Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	stored := make([]string, len(keys))
+	for i, key := range keys {
+		stored[i] = key.stored()
+	}
+	if _, err := l.db.NewDelete().Model((*failure)(nil)).Where("key IN (?)", bun.In(stored)).Exec(ctx); err != nil {
+		return fmt.Errorf("throttle: unable to clear failures: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpired removes the failures that no longer count under any rule.
+func (l *Limiter) DeleteExpired(ctx context.Context, now time.Time) error {
+	if _, err := l.db.NewDelete().Model((*failure)(nil)).Where("expires_at <= ?", now.UTC()).Exec(ctx); err != nil {
+		return fmt.Errorf("throttle: unable to delete expired failures: %w", err)
+	}
+	return nil
+}
