@@ -90,7 +90,11 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 	// Half the CPUs may hash at once, so a flood of logins leaves the rest
 	// for pages; and a login that would wait over a second for its turn is
 	// refused at once, so the queue never grows without bound.
-	hashQueue := hashpool.New(hashpool.Config{Concurrent: max(1, runtime.NumCPU()/2), MaxWait: maxHashWait})
+	hashQueue := hashpool.New(hashpool.Config{
+		Concurrent:   max(1, runtime.NumCPU()/2),
+		MaxWait:      maxHashWait,
+		CollectAfter: cfg.PasswordParams.MemoryKiB >= 1024, // not for the tests' cheap hashes
+	})
 	h := &handler{
 		db:           db,
 		hasher:       password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),

@@ -16,19 +16,26 @@ var ErrBusy = errors.New("hashpool: too many hashes waiting")
 type Config struct {
 	Concurrent int           // work items running at once, at least 1
 	MaxWait    time.Duration // longest expected wait before Run refuses; 0 means no limit
+	// CollectAfter runs the garbage collector after each work item, for
+	// work that allocates much and briefly (an argon2 hash: 19 MiB, with
+	// the app's 36 MiB soft memory limit): collecting before the slot is
+	// free returns that memory before the next item asks for its own, so
+	// the heap holds one item's worth per slot.
+	CollectAfter bool
 }
 
 // Pool runs CPU- and memory-hungry work items a few at a time.
 type Pool struct {
 	slots   chan struct{}
 	maxWait time.Duration
+	collect bool
 	waiting atomic.Int64
 	average atomic.Int64 // nanoseconds a work item takes, a moving average
 }
 
 // New returns a pool sized by cfg.
 func New(cfg Config) *Pool {
-	return &Pool{slots: make(chan struct{}, max(1, cfg.Concurrent)), maxWait: cfg.MaxWait}
+	return &Pool{slots: make(chan struct{}, max(1, cfg.Concurrent)), maxWait: cfg.MaxWait, collect: cfg.CollectAfter}
 }
 
 // Run runs work once a slot is free and returns when it has finished, or
@@ -46,11 +53,9 @@ func (p *Pool) Run(work func()) error {
 	start := time.Now()
 	work()
 	p.record(time.Since(start))
-	// An argon2 hash allocates 19 MiB and the app runs with a 36 MiB soft
-	// memory limit. Collecting now, before the slot is free, returns that
-	// memory before the next hash asks for its own, so the heap holds at
-	// most one hash per slot instead of one per hash since the last cycle.
-	runtime.GC()
+	if p.collect {
+		runtime.GC()
+	}
 	return nil
 }
 
