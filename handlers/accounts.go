@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
 	"gatehouse/models/password"
+	"gatehouse/models/throttle"
 	"gatehouse/views"
 )
 
@@ -28,15 +30,46 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
+	ctx := c.UserContext()
+	keys := h.loginKeys(c, f.Username)
+	retryAt, err := h.throttle.Check(ctx, keys...)
+	if err != nil {
+		return err
+	}
+	if !retryAt.IsZero() {
+		// Refused before the hasher runs: guessing costs the attacker, not us.
+		u, _ := models.UserByUsername(ctx, h.db, f.Username)
+		if err := h.recordEvent(c, models.EventThrottled, u.ID, f.Username, "login"); err != nil {
+			return err
+		}
+		f.AddError("", refusal(c, retryAt))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
+	}
 	u, err := h.checkCredentials(c, f.Username, f.Password)
 	if errors.Is(err, errBadCredentials) {
+		var userID int64
+		if u != nil {
+			userID = u.ID
+		}
+		if err := errors.Join(h.throttle.Fail(ctx, keys...), h.recordEvent(c, models.EventLoginFailed, userID, f.Username, "")); err != nil {
+			return err
+		}
 		f.AddError("", views.LoginFailed)
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
 	if err != nil {
 		return err
 	}
+	// The account's (or this device's) count starts again; the address's
+	// does not, or guessing between logins to one's own account would reset it.
+	if err := h.throttle.Clear(ctx, keys[len(keys)-1]); err != nil {
+		return err
+	}
 	if err := h.login(c, u, f.Remember); err != nil {
+		return err
+	}
+	h.trustDevice(c, u.UsernameKey)
+	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, ""); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, "Welcome back, "+u.Username+".")
@@ -49,12 +82,17 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 // logout ends the session, if there is one; it never fails for a visitor
 // who is not logged in.
 func (h *handler) logout(c *fiber.Ctx) error {
-	wasLoggedIn := currentUser(c) != nil
+	u := currentUser(c)
+	if u != nil {
+		if err := h.recordEvent(c, models.EventLogout, u.ID, u.Username, ""); err != nil {
+			return err
+		}
+	}
 	if err := h.endSession(c); err != nil {
 		return err
 	}
 	h.rotateCSRFToken(c)
-	if wasLoggedIn {
+	if u != nil {
 		h.flash(c, views.LevelInfo, "You have been logged out.")
 	}
 	return h.redirect(c, views.PathArticles)
@@ -86,6 +124,20 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if !f.Valid() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}
+	// Each signup that gets as far as the hasher counts, made or not: an
+	// address may create only so many accounts an hour.
+	address := throttle.SignupPerAddress.Key(addressSubject(h.clientAddress(c)))
+	retryAt, err := h.throttle.Check(c.UserContext(), address)
+	if err != nil {
+		return err
+	}
+	if !retryAt.IsZero() {
+		f.AddError("", refusal(c, retryAt))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.SignupFormView(f), views.Signup(f))
+	}
+	if err := h.throttle.Fail(c.UserContext(), address); err != nil {
+		return err
+	}
 	hash, err := h.hasher.Hash(f.Password1)
 	if err != nil {
 		return err
@@ -100,6 +152,9 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if err := h.login(c, u, false); err != nil {
+		return err
+	}
+	if err := h.recordEvent(c, models.EventSignup, u.ID, u.Username, ""); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, "Welcome, "+u.Username+". Your account is ready.")
@@ -120,7 +175,11 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ProfileFormView(f), views.Profile(f))
 	}
-	if err := models.UpdateProfile(c.UserContext(), h.db, currentUser(c).ID, f.Email, f.FirstName, f.LastName); err != nil {
+	u := currentUser(c)
+	if err := models.UpdateProfile(c.UserContext(), h.db, u.ID, f.Email, f.FirstName, f.LastName); err != nil {
+		return err
+	}
+	if err := h.recordProfileChange(c, u, f); err != nil {
 		return err
 	}
 	saved := views.Message{Level: views.LevelSuccess, Text: "Your profile was saved."}
@@ -146,11 +205,25 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	}
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
+		// Someone at an unlocked, logged-in browser may guess the old
+		// password too: the guesses are counted per user.
+		key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
+		retryAt, err := h.throttle.Check(c.UserContext(), key)
+		if err != nil {
+			return err
+		}
+		if !retryAt.IsZero() {
+			f.AddError("old_password", refusal(c, retryAt))
+			return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
+		}
 		ok, _, err := h.hasher.Check(f.OldPassword, u.Password)
 		if err != nil {
 			return err
 		}
 		if !ok {
+			if err := h.throttle.Fail(c.UserContext(), key); err != nil {
+				return err
+			}
 			f.AddError("old_password", views.WrongOldPassword)
 		}
 	}
@@ -165,6 +238,9 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, ""); err != nil {
+		return err
+	}
 	h.flash(c, views.LevelSuccess, "Your password was changed. "+endedSessions(ended))
 	return h.redirect(c, views.PathArticles)
 }
@@ -175,7 +251,8 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 	if !confirmed(c) {
 		return h.render(c, fiber.StatusOK, views.AccountDelete())
 	}
-	if err := models.DeleteUser(c.UserContext(), h.db, currentUser(c).ID); err != nil {
+	// A second, racing delete finds the account gone: it ends the same way.
+	if err := models.DeleteUser(c.UserContext(), h.db, currentUser(c).ID); err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
 	if err := h.endSession(c); err != nil {

@@ -93,6 +93,10 @@ func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish"), views.ArticleCreate(f))
 	}
 	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
+	if errors.Is(err, models.ErrNotFound) {
+		// The account was deleted while this was being written.
+		return &clientError{fiber.StatusForbidden, "Your account no longer exists."}
+	}
 	if err != nil {
 		return err
 	}

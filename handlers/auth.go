@@ -125,7 +125,9 @@ func (h *handler) authHash(u *models.User) string {
 
 // checkCredentials returns the active user with this username and password,
 // upgrading their stored hash if its parameters are old. An unknown username
-// costs one hash too, so timing does not tell who has an account.
+// costs one hash too, so timing does not tell who has an account. With
+// errBadCredentials it returns the account the username names, if any, for
+// the security log.
 func (h *handler) checkCredentials(c *fiber.Ctx, username, password string) (*models.User, error) {
 	u, err := models.UserByUsername(c.UserContext(), h.db, username)
 	if errors.Is(err, models.ErrNotFound) {
@@ -142,7 +144,7 @@ func (h *handler) checkCredentials(c *fiber.Ctx, username, password string) (*mo
 		return nil, err
 	}
 	if !ok || !u.IsActive {
-		return nil, errBadCredentials
+		return u, errBadCredentials
 	}
 	if outdated {
 		hash, err := h.hasher.Hash(password)
@@ -358,7 +360,9 @@ func safeNext(next string) string {
 	if err != nil || parsed.Scheme != "" || parsed.Host != "" || parsed.User != nil {
 		return ""
 	}
-	return next
+	// Re-encoded, so that a path in other scripts goes into a Location
+	// header as ASCII, percent-encoded.
+	return parsed.String()
 }
 
 // truncate cuts s to at most n bytes without splitting a character.

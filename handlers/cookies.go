@@ -11,6 +11,7 @@ const (
 	sessionCookie  = "sessionid"
 	csrfCookie     = "csrftoken"
 	messagesCookie = "messages"
+	deviceCookie   = "device" // OWASP's device cookie: this browser logged in as that user before
 )
 
 // cookieName is the name a cookie has on this site: over HTTPS the session

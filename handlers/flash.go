@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -23,7 +22,9 @@ func (h *handler) flash(c *fiber.Ctx, level, text string) {
 		return // a Message always marshals
 	}
 	payload := base64.RawURLEncoding.EncodeToString(encoded)
-	h.setCookie(c, messagesCookie, payload+"."+h.signMessages(payload), time.Time{})
+	// Signed, as Django's cookie message storage does: no one else can put
+	// words in the site's mouth.
+	h.setCookie(c, messagesCookie, payload+"."+h.signer.signString("messages", []byte(payload)), time.Time{})
 }
 
 // takeMessages returns the pending messages and clears them.
@@ -43,7 +44,7 @@ func (h *handler) pendingMessages(c *fiber.Ctx) []views.Message {
 		return messages
 	}
 	payload, signature, found := strings.Cut(c.Cookies(messagesCookie), ".")
-	if !found || !hmac.Equal([]byte(signature), []byte(h.signMessages(payload))) {
+	if !found || !h.signer.verify("messages", []byte(payload), signature) {
 		return nil
 	}
 	encoded, err := base64.RawURLEncoding.DecodeString(payload)
@@ -55,10 +56,4 @@ func (h *handler) pendingMessages(c *fiber.Ctx) []views.Message {
 		return nil
 	}
 	return messages
-}
-
-// signMessages signs the messages cookie, so that no one else can put
-// words in the site's mouth; like Django's cookie message storage.
-func (h *handler) signMessages(payload string) string {
-	return base64.RawURLEncoding.EncodeToString(h.signer.sign("messages", []byte(payload)))
 }

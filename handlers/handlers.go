@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"gatehouse/models"
 	"gatehouse/models/hashpool"
 	"gatehouse/models/password"
+	"gatehouse/models/throttle"
 	"gatehouse/views"
 )
 
@@ -31,6 +33,9 @@ type Config struct {
 	// PasswordParams are argon2id's costs; tests lower them, as Django's test
 	// settings do, and production keeps password.Default.
 	PasswordParams password.Params
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; without them the client is the TCP peer.
+	TrustedProxies []netip.Prefix
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -38,15 +43,17 @@ type Config struct {
 
 // handler holds everything the handlers need; there is no package-level state.
 type handler struct {
-	db           *bun.DB
-	sessions     *session.Store
-	hasher       *password.Hasher
-	signer       signer
-	csrfTokens   csrfTokens
-	cache        *models.Cache
-	routeTable   routeTable // filled in by routes, read by middleware
-	cookieSecure bool
-	log          *slog.Logger
+	db             *bun.DB
+	sessions       *session.Store
+	hasher         *password.Hasher
+	signer         signer
+	csrfTokens     csrfTokens
+	cache          *models.Cache
+	throttle       *throttle.Limiter
+	routeTable     routeTable // filled in by routes, read by middleware
+	cookieSecure   bool
+	trustedProxies []netip.Prefix
+	log            *slog.Logger
 }
 
 // Session and cookie lifetimes.
@@ -96,13 +103,15 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		CollectAfter: cfg.PasswordParams.MemoryKiB >= 1024, // not for the tests' cheap hashes
 	})
 	h := &handler{
-		db:           db,
-		hasher:       password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
-		signer:       signer,
-		csrfTokens:   csrfTokens{signer: signer},
-		cache:        cache,
-		cookieSecure: cfg.CookieSecure,
-		log:          cfg.Logger,
+		db:             db,
+		hasher:         password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
+		signer:         signer,
+		csrfTokens:     csrfTokens{signer: signer},
+		cache:          cache,
+		throttle:       throttle.New(db),
+		cookieSecure:   cfg.CookieSecure,
+		trustedProxies: cfg.TrustedProxies,
+		log:            cfg.Logger,
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           storage,
@@ -292,8 +301,9 @@ func (h *handler) accessLog(c *fiber.Ctx) error {
 	return err
 }
 
-// cleanExpiredSessions deletes expired session index rows every interval
-// until the returned function is called.
+// cleanExpiredSessions deletes, every interval until the returned function
+// is called, expired session index rows and throttle counters, and security
+// log entries past their retention.
 func (h *handler) cleanExpiredSessions(interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	go func() {
@@ -304,8 +314,14 @@ func (h *handler) cleanExpiredSessions(interval time.Duration) (stop func()) {
 			case <-done:
 				return
 			case now := <-ticker.C:
-				if err := models.DeleteExpiredSessions(context.Background(), h.db, now); err != nil {
-					h.log.Error("cleaning sessions failed", "err", err)
+				ctx := context.Background()
+				err := errors.Join(
+					models.DeleteExpiredSessions(ctx, h.db, now),
+					h.throttle.DeleteExpired(ctx, now),
+					models.DeleteEventsBefore(ctx, h.db, now.Add(-models.SecurityLogRetention)),
+				)
+				if err != nil {
+					h.log.Error("cleaning up failed", "err", err)
 				}
 			}
 		}

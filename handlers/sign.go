@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 )
 
 // signer derives keyed hashes from the site's secret key. Each use names its
@@ -18,4 +19,14 @@ func (s signer) sign(purpose string, data []byte) []byte {
 	mac.Write([]byte("gatehouse." + purpose + "\x00"))
 	mac.Write(data)
 	return mac.Sum(nil)
+}
+
+// signString is sign as URL-safe text, for cookies.
+func (s signer) signString(purpose string, data []byte) string {
+	return base64.RawURLEncoding.EncodeToString(s.sign(purpose, data))
+}
+
+// verify reports whether signature is signString's for purpose and data.
+func (s signer) verify(purpose string, data []byte, signature string) bool {
+	return hmac.Equal([]byte(signature), []byte(s.signString(purpose, data)))
 }

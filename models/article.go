@@ -27,11 +27,15 @@ func withUsername(q *bun.SelectQuery) *bun.SelectQuery {
 	return q.Column("id", "username")
 }
 
-// CreateArticle saves a new article by the author.
+// CreateArticle saves a new article by the author; ErrNotFound if the
+// author's account is gone (deleted while they were writing).
 func CreateArticle(ctx context.Context, db bun.IDB, authorID int64, title, content string) (*Article, error) {
 	now := time.Now().UTC()
 	a := &Article{Title: title, Content: content, AuthorID: authorID, CreatedAt: now, UpdatedAt: now}
 	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
+		if isForeignKeyViolation(err) {
+			return nil, ErrNotFound
+		}
 		return nil, fmt.Errorf("models: unable to create article by user #%d: %w", authorID, err)
 	}
 	return a, nil

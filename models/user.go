@@ -64,8 +64,9 @@ func UsernameProblem(username string) string {
 	return ""
 }
 
-// usernameKey is the case-folded form the unique index compares.
-func usernameKey(username string) string {
+// UsernameKey is the case-folded form of a username that the unique index
+// compares: one key for every spelling of one account name.
+func UsernameKey(username string) string {
 	return cases.Fold().String(NormalizeUsername(username))
 }
 
@@ -73,7 +74,7 @@ func usernameKey(username string) string {
 // in any letter case gives ErrDuplicateUsername.
 func CreateUser(ctx context.Context, db bun.IDB, u *User) error {
 	u.Username = NormalizeUsername(u.Username)
-	u.UsernameKey = usernameKey(u.Username)
+	u.UsernameKey = UsernameKey(u.Username)
 	if u.DateJoined.IsZero() {
 		u.DateJoined = time.Now().UTC()
 	}
@@ -88,7 +89,7 @@ func CreateUser(ctx context.Context, db bun.IDB, u *User) error {
 
 // UsernameTaken reports whether an account has this username in any letter case.
 func UsernameTaken(ctx context.Context, db bun.IDB, username string) (bool, error) {
-	exists, err := db.NewSelect().Model((*User)(nil)).Where("username_key = ?", usernameKey(username)).Exists(ctx)
+	exists, err := db.NewSelect().Model((*User)(nil)).Where("username_key = ?", UsernameKey(username)).Exists(ctx)
 	if err != nil {
 		return false, fmt.Errorf("models: unable to look up username: %w", err)
 	}
@@ -98,7 +99,7 @@ func UsernameTaken(ctx context.Context, db bun.IDB, username string) (bool, erro
 // UserByUsername finds the account with this username in any letter case.
 func UserByUsername(ctx context.Context, db bun.IDB, username string) (*User, error) {
 	u := new(User)
-	err := db.NewSelect().Model(u).Where("username_key = ?", usernameKey(username)).Scan(ctx)
+	err := db.NewSelect().Model(u).Where("username_key = ?", UsernameKey(username)).Scan(ctx)
 	return u, notFound(err, "user by username")
 }
 
@@ -164,4 +165,9 @@ func notFound(err error, what string) error {
 func isUniqueViolation(err error) bool {
 	var sqliteErr sqlite3.Error
 	return errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique
+}
+
+func isForeignKeyViolation(err error) bool {
+	var sqliteErr sqlite3.Error
+	return errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }
