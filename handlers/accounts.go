@@ -109,23 +109,8 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f.Validate()
-	if len(f.Errors("username")) == 0 {
-		// Checked with the other fields, as Django does, and before the
-		// costly hash; the unique index decides races.
-		taken, err := models.UsernameTaken(c.UserContext(), h.db, f.Username)
-		if err != nil {
-			return err
-		}
-		if taken {
-			f.AddError("username", models.DuplicateUsername)
-		}
-	}
-	if !f.Valid() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
-	}
-	// Each signup that gets as far as the hasher counts, made or not: an
-	// address may create only so many accounts an hour.
+	// "Already exists" tells who has an account, as a login would: an
+	// address that keeps hitting taken names is refused for a while.
 	address := throttle.SignupPerAddress.Key(addressSubject(h.clientAddress(c)))
 	retryAt, err := h.throttle.Check(c.UserContext(), address)
 	if err != nil {
@@ -135,8 +120,23 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		f.AddError("", refusal(c, retryAt))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.SignupFormView(f), views.Signup(f))
 	}
-	if err := h.throttle.Fail(c.UserContext(), address); err != nil {
-		return err
+	f.Validate()
+	if len(f.Errors("username")) == 0 {
+		// Checked with the other fields, as Django does, and before the
+		// costly hash; the unique index decides races.
+		taken, err := models.UsernameTaken(c.UserContext(), h.db, f.Username)
+		if err != nil {
+			return err
+		}
+		if taken {
+			if err := h.throttle.Fail(c.UserContext(), address); err != nil {
+				return err
+			}
+			f.AddError("username", models.DuplicateUsername)
+		}
+	}
+	if !f.Valid() {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}
 	hash, err := h.hasher.Hash(f.Password1)
 	if err != nil {
@@ -145,6 +145,9 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	u := &models.User{Username: f.Username, Password: hash, IsActive: true}
 	err = models.CreateUser(c.UserContext(), h.db, u)
 	if errors.Is(err, models.ErrDuplicateUsername) {
+		if err := h.throttle.Fail(c.UserContext(), address); err != nil {
+			return err
+		}
 		f.AddError("username", models.DuplicateUsername)
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}

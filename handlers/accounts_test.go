@@ -2,12 +2,15 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"gatehouse/handlers"
 	"gatehouse/models"
 )
 
@@ -99,7 +102,9 @@ func TestSignupErrors(t *testing.T) {
 
 func TestSignupRaceCreatesOneAccount(t *testing.T) {
 	t.Parallel()
-	app := newTestApp(t)
+	// Thirty browsers behind a proxy, each with its own address, so that
+	// the signup throttle (per address) leaves the race to the unique index.
+	app := newTestAppWith(t, handlers.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	const racers = 30
 	clients := make([]*client, racers)
 	tokens := make([]string, racers)
@@ -113,6 +118,7 @@ func TestSignupRaceCreatesOneAccount(t *testing.T) {
 			form := url.Values{"csrfmiddlewaretoken": {tokens[i]}, "username": {"racer"}, "password1": {goodPassword}, "password2": {goodPassword}}
 			req, _ := http.NewRequest(http.MethodPost, app.url+"/accounts/signup/", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i+1))
 			res, err := c.http.Do(req)
 			if err != nil {
 				statuses <- 0

@@ -29,7 +29,8 @@ var (
 	LoginPerDevice = Rule{"login-device", 5, 15 * time.Minute}
 	// LoginPerAddress counts failed logins from one client address, whatever the usernames.
 	LoginPerAddress = Rule{"login-address", 10, 15 * time.Minute}
-	// SignupPerAddress counts signups from one client address.
+	// SignupPerAddress counts signups from one client address that hit a
+	// taken username: signup would otherwise tell who has an account.
 	SignupPerAddress = Rule{"signup-address", 10, time.Hour}
 	// PasswordCheckPerUser counts wrong old passwords on a user's password-change form.
 	PasswordCheckPerUser = Rule{"password-check", 5, 15 * time.Minute}
