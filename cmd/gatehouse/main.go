@@ -11,11 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +41,7 @@ type settings struct {
 	db           string
 	cookieSecure bool
 	accessLog    bool
+	proxies      string
 	cpuProfile   string
 }
 
@@ -49,8 +52,9 @@ func run(args []string) error {
 	}
 	flags := flag.NewFlagSet(command, flag.ContinueOnError)
 	s := settings{
-		addr: envOr("GATEHOUSE_ADDR", "127.0.0.1:3000"),
-		db:   envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
+		addr:    envOr("GATEHOUSE_ADDR", "127.0.0.1:3000"),
+		db:      envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
+		proxies: os.Getenv("GATEHOUSE_TRUSTED_PROXIES"),
 	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
 	s.accessLog = true
@@ -64,6 +68,7 @@ func run(args []string) error {
 		flags.StringVar(&s.addr, "addr", s.addr, "address to listen on (env GATEHOUSE_ADDR)")
 		flags.BoolVar(&s.cookieSecure, "cookie-secure", s.cookieSecure, "mark cookies Secure, for HTTPS (env GATEHOUSE_COOKIE_SECURE)")
 		flags.BoolVar(&s.accessLog, "access-log", s.accessLog, "log one line a request (env GATEHOUSE_ACCESS_LOG)")
+		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		if err := parseNoArgs(flags, args); err != nil {
 			return err
@@ -107,6 +112,10 @@ func serve(s settings) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	proxies, err := parsePrefixes(s.proxies)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -115,7 +124,7 @@ func serve(s settings) error {
 		return err
 	}
 	defer db.Close()
-	app, err := handlers.New(ctx, db, handlers.Config{CookieSecure: s.cookieSecure, Logger: logger, AccessLog: s.accessLog})
+	app, err := handlers.New(ctx, db, handlers.Config{CookieSecure: s.cookieSecure, TrustedProxies: proxies, Logger: logger, AccessLog: s.accessLog})
 	if err != nil {
 		return err
 	}
@@ -134,6 +143,26 @@ func serve(s settings) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// parsePrefixes reads comma-separated CIDRs; a bare address is its own /32 or /128.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if err != nil {
+			addr, addrErr := netip.ParseAddr(item)
+			if addrErr != nil {
+				return nil, fmt.Errorf("trusted proxies: %q is not a CIDR or an address", item)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		prefixes = append(prefixes, prefix.Masked())
+	}
+	return prefixes, nil
 }
 
 // parseNoArgs parses flags and refuses words left over, such as a command
