@@ -22,10 +22,7 @@ const articlesPerPage = 20
 // is counted and rendered once for each user until the database changes.
 func (h *handler) articleIndex(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	requested, err := strconv.ParseInt(c.Query("page"), 10, 64)
-	if err != nil || requested < 1 {
-		requested = 1
-	}
+	requested := pageNumber(c)
 	var viewerID int64
 	if u := currentUser(c); u != nil {
 		viewerID = u.ID

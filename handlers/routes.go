@@ -40,6 +40,9 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post(views.PathProfile, noStore, h.loginRequired, h.profileSubmit)
 	app.Get(views.PathPassword, noStore, h.loginRequired, h.passwordPage)
 	app.Post(views.PathPassword, noStore, h.loginRequired, h.passwordSubmit)
+	app.Get(views.PathSessions, noStore, h.loginRequired, h.sessionsPage)
+	app.Post(views.PathSessions, noStore, h.loginRequired, h.sessionsSubmit)
+	app.Get(views.PathActivity, noStore, h.loginRequired, h.activityPage)
 	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)
 
 	// Fiber answers a method a path has no route for with 405 and Allow;

@@ -33,3 +33,9 @@ func LoginPath(next string) string {
 	}
 	return PathLogin + "?next=" + url.QueryEscape(next)
 }
+
+// Paths of the account security pages.
+const (
+	PathSessions = "/accounts/sessions/"
+	PathActivity = "/accounts/activity/"
+)

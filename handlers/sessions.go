@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gatehouse/models"
+	"gatehouse/models/useragent"
+	"gatehouse/views"
+)
+
+// eventsPerPage is the length of a page of the security log.
+const eventsPerPage = 20
+
+// sessionsPage lists the user's live sessions.
+func (h *handler) sessionsPage(c *fiber.Ctx) error {
+	rows, _, err := h.sessionRows(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.Sessions(rows))
+}
+
+// sessionsSubmit ends one of the user's other sessions (in place with htmx)
+// or all of them ("end" = "others"). A session is named by its handle, never
+// by its key, which would let whoever reads the page take it over.
+func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
+	if err := requireFields(c, "end"); err != nil {
+		return err
+	}
+	u, current := currentUser(c), currentSession(c)
+	ctx := c.UserContext()
+	end := formValue(c, "end")
+	if end == "others" {
+		ended, err := models.EndOtherSessions(ctx, h.db, u.ID, current.Key)
+		if err != nil {
+			return err
+		}
+		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, "all others: "+strconv.Itoa(ended)); err != nil {
+			return err
+		}
+		h.flash(c, views.LevelSuccess, endedSessions(ended))
+		return h.redirect(c, views.PathSessions)
+	}
+	rows, keys, err := h.sessionRows(c)
+	if err != nil {
+		return err
+	}
+	for i, row := range rows {
+		if row.Handle != end {
+			continue
+		}
+		if row.Current {
+			return &clientError{fiber.StatusBadRequest, "To end this session, log out."}
+		}
+		err := models.EndUserSession(ctx, h.db, u.ID, keys[i])
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, row.Device); err != nil {
+			return err
+		}
+		return h.sessionEnded(c, end, row.Device+" was logged out.")
+	}
+	// Ended already: by another tab, or by expiring.
+	return h.sessionEnded(c, end, "That session had already ended.")
+}
+
+// sessionEnded answers the end of one session: its row swaps for nothing
+// and the message goes to the live region with htmx, or a redirect.
+func (h *handler) sessionEnded(c *fiber.Ctx, handle, text string) error {
+	message := views.Message{Level: views.LevelSuccess, Text: text}
+	if isHTMX(c) && c.Get(hxTarget) == views.SessionItemID(handle) {
+		return h.render(c, fiber.StatusOK, views.FlashOOB(message))
+	}
+	h.flash(c, message.Level, message.Text)
+	return h.redirect(c, views.PathSessions)
+}
+
+// sessionRows are the user's live sessions for the page, with their keys.
+func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []string, error) {
+	u, current := currentUser(c), currentSession(c)
+	sessions, err := models.UserSessions(c.UserContext(), h.db, u.ID, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]views.SessionRow, len(sessions))
+	keys := make([]string, len(sessions))
+	for i, s := range sessions {
+		keys[i] = s.Key
+		rows[i] = views.SessionRow{
+			Handle:     hex.EncodeToString(h.signer.sign("session-handle", []byte(s.Key))[:12]),
+			Device:     useragent.Describe(s.UserAgent),
+			Address:    s.IP,
+			CreatedAt:  s.CreatedAt,
+			LastSeenAt: s.LastSeenAt,
+			Current:    s.Key == current.Key,
+		}
+	}
+	return rows, keys, nil
+}
+
+// activityPage shows the user's security log, newest first, 20 a page.
+func (h *handler) activityPage(c *fiber.Ctx) error {
+	ctx, u := c.UserContext(), currentUser(c)
+	total, err := models.CountUserEvents(ctx, h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	pages := max(1, (int64(total)+eventsPerPage-1)/eventsPerPage)
+	page := min(pageNumber(c), pages)
+	events, err := models.UserEvents(ctx, h.db, u.ID, int((page-1)*eventsPerPage), eventsPerPage)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.EventRow, len(events))
+	for i, e := range events {
+		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt}
+	}
+	return h.render(c, fiber.StatusOK, views.Activity(views.ActivityPage{Events: rows, Page: page, Pages: pages}))
+}
+
+// pageNumber is the ?page= of a list: the first page for anything that is
+// not a positive number.
+func pageNumber(c *fiber.Ctx) int64 {
+	page, err := strconv.ParseInt(c.Query("page"), 10, 64)
+	if err != nil || page < 1 {
+		return 1
+	}
+	return page
+}
