@@ -104,4 +104,3 @@ func TestEndOtherSessions(t *testing.T) {
 	}
 	checkSessions(t, db, "alice-keep", "bob-1")
 }
-
