@@ -11,6 +11,16 @@ document.addEventListener("htmx:afterSettle", () => {
   }
 });
 
+// A swapped-in part that replaced the button the user pressed (a list after
+// an entry was removed) marks where the focus goes, so it is not lost.
+document.addEventListener("htmx:afterSettle", () => {
+  const target = document.querySelector("[data-focus-after-swap]");
+  if (target) {
+    target.removeAttribute("data-focus-after-swap");
+    target.focus();
+  }
+});
+
 // Flash messages can be dismissed.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-dismiss]");

@@ -360,9 +360,21 @@ func safeNext(next string) string {
 	if err != nil || parsed.Scheme != "" || parsed.Host != "" || parsed.User != nil {
 		return ""
 	}
-	// Re-encoded, so that a path in other scripts goes into a Location
-	// header as ASCII, percent-encoded.
-	return parsed.String()
+	return escapeNonASCII(next)
+}
+
+// escapeNonASCII percent-encodes the bytes of non-ASCII characters, so that
+// a path or query in other scripts goes into a Location header as ASCII.
+func escapeNonASCII(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // truncate cuts s to at most n bytes without splitting a character.

@@ -3,9 +3,11 @@ package handlers
 import (
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
@@ -40,11 +42,10 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, "all others: "+strconv.Itoa(ended)); err != nil {
+		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, "all other sessions"); err != nil {
 			return err
 		}
-		h.flash(c, views.LevelSuccess, endedSessions(ended))
-		return h.redirect(c, views.PathSessions)
+		return h.sessionEnded(c, endedSessions(ended))
 	}
 	rows, keys, err := h.sessionRows(c)
 	if err != nil {
@@ -64,21 +65,25 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, row.Device); err != nil {
 			return err
 		}
-		return h.sessionEnded(c, end, row.Device+" was logged out.")
+		return h.sessionEnded(c, row.Device+" was logged out.")
 	}
 	// Ended already: by another tab, or by expiring.
-	return h.sessionEnded(c, end, "That session had already ended.")
+	return h.sessionEnded(c, "That session had already ended.")
 }
 
-// sessionEnded answers the end of one session: its row swaps for nothing
-// and the message goes to the live region with htmx, or a redirect.
-func (h *handler) sessionEnded(c *fiber.Ctx, handle, text string) error {
+// sessionEnded answers the end of sessions: with htmx, the list as it now
+// is, and the message in the live region; without, a redirect to the page.
+func (h *handler) sessionEnded(c *fiber.Ctx, text string) error {
 	message := views.Message{Level: views.LevelSuccess, Text: text}
-	if isHTMX(c) && c.Get(hxTarget) == views.SessionItemID(handle) {
-		return h.render(c, fiber.StatusOK, views.FlashOOB(message))
+	if !isHTMX(c) {
+		h.flash(c, message.Level, message.Text)
+		return h.redirect(c, views.PathSessions)
 	}
-	h.flash(c, message.Level, message.Text)
-	return h.redirect(c, views.PathSessions)
+	rows, _, err := h.sessionRows(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, templ.Join(views.SessionsCard(rows, true), views.FlashOOB(message)))
 }
 
 // sessionRows are the user's live sessions for the page, with their keys.
@@ -87,6 +92,10 @@ func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []string, error
 	sessions, err := models.UserSessions(c.UserContext(), h.db, u.ID, time.Now())
 	if err != nil {
 		return nil, nil, err
+	}
+	// This browser first, then the others, most recently seen first.
+	if i := slices.IndexFunc(sessions, func(s models.Session) bool { return s.Key == current.Key }); i > 0 {
+		sessions = append(append([]models.Session{sessions[i]}, sessions[:i]...), sessions[i+1:]...)
 	}
 	rows := make([]views.SessionRow, len(sessions))
 	keys := make([]string, len(sessions))
@@ -119,7 +128,11 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	}
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
-		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt}
+		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
+			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled}
+		if e.Kind == models.EventSessionRevoked && e.Detail != "" {
+			rows[i].What += ": " + e.Detail
+		}
 	}
 	return h.render(c, fiber.StatusOK, views.Activity(views.ActivityPage{Events: rows, Page: page, Pages: pages}))
 }
