@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
+	"gatehouse/models/hashpool"
 	"gatehouse/models/password"
 	"gatehouse/models/throttle"
 	"gatehouse/views"
@@ -32,37 +33,38 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	keys := h.loginKeys(c, f.Username)
-	retryAt, err := h.throttle.Check(ctx, keys...)
+	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
 	if err != nil {
 		return err
 	}
-	if !retryAt.IsZero() {
-		// Refused before the hasher runs: guessing costs the attacker, not us.
-		u, _ := models.UserByUsername(ctx, h.db, f.Username)
-		if err := h.recordEvent(c, models.EventThrottled, u.ID, f.Username, "login"); err != nil {
-			return err
-		}
+	if attempt == nil {
+		// Refused before the hasher runs: guessing costs the attacker, not
+		// us. Nothing is written either; the log has the lock already.
 		f.AddError("", refusal(c, retryAt))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
 	}
 	u, err := h.checkCredentials(c, f.Username, f.Password)
 	if errors.Is(err, errBadCredentials) {
-		var userID int64
-		if u != nil {
-			userID = u.ID
-		}
-		if err := errors.Join(h.throttle.Fail(ctx, keys...), h.recordEvent(c, models.EventLoginFailed, userID, f.Username, "")); err != nil {
+		if err := h.loginFailed(c, u, f.Username, keys); err != nil {
 			return err
 		}
 		f.AddError("", views.LoginFailed)
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
 	if err != nil {
+		// Not tried after all: the attempt does not count.
+		if forgetErr := attempt.Succeeded(ctx); forgetErr != nil {
+			return errors.Join(err, forgetErr)
+		}
+		if errors.Is(err, hashpool.ErrBusy) {
+			f.AddError("", hasherBusy(c))
+			return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
+		}
 		return err
 	}
 	// The account's (or this device's) count starts again; the address's
 	// does not, or guessing between logins to one's own account would reset it.
-	if err := h.throttle.Clear(ctx, keys[len(keys)-1]); err != nil {
+	if err := attempt.Succeeded(ctx, keys[len(keys)-1]); err != nil {
 		return err
 	}
 	if err := h.login(c, u, f.Remember); err != nil {
@@ -139,10 +141,14 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}
 	hash, err := h.hasher.Hash(f.Password1)
+	if errors.Is(err, hashpool.ErrBusy) {
+		f.AddError("", hasherBusy(c))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.SignupFormView(f), views.Signup(f))
+	}
 	if err != nil {
 		return err
 	}
-	u := &models.User{Username: f.Username, Password: hash, IsActive: true}
+	u := &models.User{Username: f.Username, Password: hash, IsActive: true, NotifyNewDevice: true}
 	err = models.CreateUser(c.UserContext(), h.db, u)
 	if errors.Is(err, models.ErrDuplicateUsername) {
 		if err := h.throttle.Fail(c.UserContext(), address); err != nil {
@@ -157,6 +163,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err := h.login(c, u, false); err != nil {
 		return err
 	}
+	h.trustDevice(c, u.UsernameKey)
 	if err := h.recordEvent(c, models.EventSignup, u.ID, u.Username, ""); err != nil {
 		return err
 	}
@@ -179,7 +186,7 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ProfileFormView(f), views.Profile(f))
 	}
 	u := currentUser(c)
-	if err := models.UpdateProfile(c.UserContext(), h.db, u.ID, f.Email, f.FirstName, f.LastName); err != nil {
+	if err := models.UpdateProfile(c.UserContext(), h.db, u.ID, f.Email, f.FirstName, f.LastName, f.NotifyNewDevice); err != nil {
 		return err
 	}
 	if err := h.recordProfileChange(c, u, f); err != nil {
@@ -211,22 +218,29 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 		// Someone at an unlocked, logged-in browser may guess the old
 		// password too: the guesses are counted per user.
 		key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
-		retryAt, err := h.throttle.Check(c.UserContext(), key)
+		attempt, retryAt, err := h.throttle.Begin(c.UserContext(), key)
 		if err != nil {
 			return err
 		}
-		if !retryAt.IsZero() {
+		if attempt == nil {
 			f.AddError("old_password", refusal(c, retryAt))
 			return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
 		}
 		ok, _, err := h.hasher.Check(f.OldPassword, u.Password)
+		if err != nil || ok {
+			// Right, or not tried: the attempt does not count.
+			if forgetErr := attempt.Succeeded(c.UserContext()); forgetErr != nil {
+				return errors.Join(err, forgetErr)
+			}
+		}
+		if errors.Is(err, hashpool.ErrBusy) {
+			f.AddError("old_password", hasherBusy(c))
+			return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
+		}
 		if err != nil {
 			return err
 		}
 		if !ok {
-			if err := h.throttle.Fail(c.UserContext(), key); err != nil {
-				return err
-			}
 			f.AddError("old_password", views.WrongOldPassword)
 		}
 	}
@@ -234,6 +248,10 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.PasswordFormView(f), views.Password(f))
 	}
 	hash, err := h.hasher.Hash(f.NewPassword1)
+	if errors.Is(err, hashpool.ErrBusy) {
+		f.AddError("", hasherBusy(c))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
+	}
 	if err != nil {
 		return err
 	}

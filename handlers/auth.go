@@ -180,7 +180,7 @@ func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(age),
-		IP:         c.IP(),
+		IP:         h.clientAddress(c).String(),
 		UserAgent:  truncate(c.Get(fiber.HeaderUserAgent), 300),
 	}
 	if err := models.RecordLogin(c.UserContext(), h.db, record); err != nil {

@@ -61,8 +61,9 @@ func (h *handler) csrfProtect(c *fiber.Ctx) error {
 
 // sameOrigin reports whether the browser says the request comes from this
 // site, as Go's http.CrossOriginProtection decides: Sec-Fetch-Site when
-// the browser sends it, else the Origin header against the Host. A request
-// with neither is not from a current browser, and the token still guards it.
+// the browser sends it, else the Origin header against the Host header
+// itself (not X-Forwarded-Host, which any client may send). A request with
+// neither is not from a current browser, and the token still guards it.
 func sameOrigin(c *fiber.Ctx) bool {
 	switch c.Get("Sec-Fetch-Site") {
 	case "same-origin", "none":
@@ -76,7 +77,7 @@ func sameOrigin(c *fiber.Ctx) bool {
 		return true
 	}
 	parsed, err := url.Parse(origin)
-	return err == nil && parsed.Host == c.Hostname()
+	return err == nil && parsed.Host == string(c.Request().Host())
 }
 
 // sessionBinding is what a CSRF token is tied to: the session of a logged-in

@@ -90,11 +90,13 @@ func newSignupForm(c *fiber.Ctx) (views.SignupForm, error) {
 // newProfileForm reads email, first and last name; any other field posted,
 // such as is_staff or username, is never read.
 func newProfileForm(c *fiber.Ctx) (views.ProfileForm, error) {
-	return views.NewProfileForm(&models.User{
-		Email:     trimmedValue(c, "email"),
-		FirstName: trimmedValue(c, "first_name"),
-		LastName:  trimmedValue(c, "last_name"),
-	}), requireFields(c, "email", "first_name", "last_name")
+	u := currentUser(c)
+	f := views.NewProfileForm(u)
+	f.Email = trimmedValue(c, "email")
+	f.FirstName = trimmedValue(c, "first_name")
+	f.LastName = trimmedValue(c, "last_name")
+	f.NotifyNewDevice = formValue(c, "notify_new_device") != ""
+	return f, requireFields(c, "email", "first_name", "last_name")
 }
 
 func newPasswordForm(c *fiber.Ctx) (views.PasswordForm, error) {

@@ -253,7 +253,7 @@ func errorStatus(err error) (status int, message string) {
 		return clientErr.status, clientErr.message
 	case errors.As(err, &fiberErr):
 		return fiberErr.Code, ""
-	case errors.Is(err, hashpool.ErrBusy):
+	case errors.Is(err, hashpool.ErrBusy): // the forms answer it themselves; this is the fallback
 		return fiber.StatusTooManyRequests, "Too many people are logging in right now. Please try again in a moment."
 	}
 	return fiber.StatusInternalServerError, ""

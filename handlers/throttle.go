@@ -117,3 +117,30 @@ func minutes(wait time.Duration) string {
 	}
 	return fmt.Sprintf("%d minutes", n)
 }
+
+// hasherBusy sets Retry-After for a password check refused because too many
+// wait for the hasher, and says so.
+func hasherBusy(c *fiber.Ctx) string {
+	c.Set(fiber.HeaderRetryAfter, "1")
+	return "Too many people are logging in right now. Please try again in a moment."
+}
+
+// loginFailed logs a failed login (counted already by its attempt) for the
+// account the username names (user nil: none). When this failure locks a
+// key, the lock is logged too, once: refused attempts write nothing, so
+// they cannot flood the log.
+func (h *handler) loginFailed(c *fiber.Ctx, u *models.User, username string, keys []throttle.Key) error {
+	ctx := c.UserContext()
+	var userID int64
+	if u != nil {
+		userID = u.ID
+	}
+	if err := h.recordEvent(c, models.EventLoginFailed, userID, username, ""); err != nil {
+		return err
+	}
+	retryAt, err := h.throttle.Check(ctx, keys...)
+	if err != nil || retryAt.IsZero() {
+		return err
+	}
+	return h.recordEvent(c, models.EventThrottled, userID, username, "until "+retryAt.UTC().Format("15:04 UTC"))
+}

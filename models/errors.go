@@ -7,4 +7,6 @@ var (
 	ErrNotFound = errors.New("models: not found")
 	// ErrDuplicateUsername is returned when the username, compared case-insensitively, is taken.
 	ErrDuplicateUsername = errors.New(DuplicateUsername)
+	// ErrEmailTaken is returned when another account has verified the address.
+	ErrEmailTaken = errors.New("models: email address verified by another account")
 )

@@ -210,18 +210,62 @@ func TestUpdateProfile(t *testing.T) {
 	db := testDB(t)
 	alice := createUser(t, db, "alice")
 	bob := createUser(t, db, "bob")
-	if err := models.UpdateProfile(ctx, db, alice.ID, "alice@example.com", "Alice", "Liddell"); err != nil {
+	if err := models.UpdateProfile(ctx, db, alice.ID, "alice@example.com", "Alice", "Liddell", true); err != nil {
 		t.Fatal(err)
 	}
 	got := userByID(t, db, alice.ID)
-	if got.Email != "alice@example.com" || got.FirstName != "Alice" || got.LastName != "Liddell" {
-		t.Errorf("profile = %q %q %q", got.Email, got.FirstName, got.LastName)
+	if got.Email != "alice@example.com" || got.FirstName != "Alice" || got.LastName != "Liddell" || !got.NotifyNewDevice {
+		t.Errorf("profile = %q %q %q %v", got.Email, got.FirstName, got.LastName, got.NotifyNewDevice)
 	}
 	if got.Password != "hash" || got.Username != "alice" {
 		t.Errorf("UpdateProfile changed more: password %q, username %q", got.Password, got.Username)
 	}
 	if other := userByID(t, db, bob.ID); other.Email != "" {
 		t.Errorf("another user's email became %q", other.Email)
+	}
+}
+
+func TestEmailVerification(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testDB(t)
+	alice := createUser(t, db, "alice")
+	bob := createUser(t, db, "bob")
+	if err := models.UpdateProfile(ctx, db, alice.ID, "alice@example.com", "", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if found, _ := models.UsersWithVerifiedEmail(ctx, db, "alice@example.com"); len(found) != 0 {
+		t.Fatal("an unverified address finds its user")
+	}
+	if err := models.VerifyEmail(ctx, db, alice.ID, "old@example.com"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("VerifyEmail of an address the user no longer has = %v, want ErrNotFound", err)
+	}
+	if err := models.VerifyEmail(ctx, db, alice.ID, "alice@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	found, err := models.UsersWithVerifiedEmail(ctx, db, "ALICE@example.com")
+	if err != nil || len(found) != 1 || found[0].ID != alice.ID {
+		t.Fatalf("UsersWithVerifiedEmail = %v, %v; want alice", found, err)
+	}
+	// Saving the same address (in another case) keeps it verified; a new one does not.
+	if err := models.UpdateProfile(ctx, db, alice.ID, "Alice@example.com", "A", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if !userByID(t, db, alice.ID).EmailVerified {
+		t.Error("saving the profile unverified the same address")
+	}
+	// Another account cannot verify an address alice has verified.
+	if err := models.UpdateProfile(ctx, db, bob.ID, "alice@EXAMPLE.com", "", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := models.VerifyEmail(ctx, db, bob.ID, "alice@EXAMPLE.com"); !errors.Is(err, models.ErrEmailTaken) {
+		t.Errorf("VerifyEmail of another account's address = %v, want ErrEmailTaken", err)
+	}
+	if err := models.UpdateProfile(ctx, db, alice.ID, "new@example.com", "A", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if userByID(t, db, alice.ID).EmailVerified {
+		t.Error("a new address is verified without its link")
 	}
 }
 

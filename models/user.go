@@ -20,18 +20,23 @@ import (
 type User struct {
 	bun.BaseModel `bun:"table:users,alias:u"`
 
-	ID          int64     `bun:"id,pk,autoincrement"`
-	Username    string    `bun:"username,notnull"`
-	UsernameKey string    `bun:"username_key,notnull"`
-	Password    string    `bun:"password,notnull"`
-	Email       string    `bun:"email,notnull"`
-	FirstName   string    `bun:"first_name,notnull"`
-	LastName    string    `bun:"last_name,notnull"`
-	IsActive    bool      `bun:"is_active,notnull"`
-	IsStaff     bool      `bun:"is_staff,notnull"`
-	IsSuperuser bool      `bun:"is_superuser,notnull"`
-	LastLogin   time.Time `bun:"last_login,nullzero"`
-	DateJoined  time.Time `bun:"date_joined,notnull"`
+	ID          int64  `bun:"id,pk,autoincrement"`
+	Username    string `bun:"username,notnull"`
+	UsernameKey string `bun:"username_key,notnull"`
+	Password    string `bun:"password,notnull"`
+	Email       string `bun:"email,notnull"`
+	// EmailVerified is set once the user followed a link mailed to Email;
+	// only a verified address receives password resets and notices.
+	EmailVerified bool `bun:"email_verified,notnull"`
+	// NotifyNewDevice asks for a mail on a login from a new browser.
+	NotifyNewDevice bool      `bun:"notify_new_device,notnull"`
+	FirstName       string    `bun:"first_name,notnull"`
+	LastName        string    `bun:"last_name,notnull"`
+	IsActive        bool      `bun:"is_active,notnull"`
+	IsStaff         bool      `bun:"is_staff,notnull"`
+	IsSuperuser     bool      `bun:"is_superuser,notnull"`
+	LastLogin       time.Time `bun:"last_login,nullzero"`
+	DateJoined      time.Time `bun:"date_joined,notnull"`
 }
 
 // UsernameMaxLength is the longest username, as Django's auth_user allows.
@@ -103,10 +108,13 @@ func UserByUsername(ctx context.Context, db bun.IDB, username string) (*User, er
 	return u, notFound(err, "user by username")
 }
 
-// UpdateProfile sets the three fields a user may edit on their own account.
-func UpdateProfile(ctx context.Context, db bun.IDB, id int64, email, firstName, lastName string) error {
+// UpdateProfile sets the fields a user may edit on their own account. A new
+// email address is unverified until its link is followed.
+func UpdateProfile(ctx context.Context, db bun.IDB, id int64, email, firstName, lastName string, notifyNewDevice bool) error {
 	_, err := db.NewUpdate().Model((*User)(nil)).
+		Set("email_verified = email_verified AND lower(email) = lower(?)", email).
 		Set("email = ?", email).Set("first_name = ?", firstName).Set("last_name = ?", lastName).
+		Set("notify_new_device = ?", notifyNewDevice).
 		Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("models: unable to update profile of user #%d: %w", id, err)
@@ -128,6 +136,43 @@ func setLastLogin(ctx context.Context, db bun.IDB, id int64, at time.Time) error
 	_, err := db.NewUpdate().Model((*User)(nil)).Set("last_login = ?", at.UTC()).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("models: unable to set last login of user #%d: %w", id, err)
+	}
+	return nil
+}
+
+// UserByID finds the account with this id.
+func UserByID(ctx context.Context, db bun.IDB, id int64) (*User, error) {
+	u := new(User)
+	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+	return u, notFound(err, fmt.Sprintf("user #%d", id))
+}
+
+// UsersWithVerifiedEmail finds the active accounts whose verified address
+// is email, compared case-insensitively: where password resets go.
+func UsersWithVerifiedEmail(ctx context.Context, db bun.IDB, email string) ([]User, error) {
+	var users []User
+	err := db.NewSelect().Model(&users).
+		Where("lower(email) = lower(?)", email).Where("email_verified").Where("is_active").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to find users by email: %w", err)
+	}
+	return users, nil
+}
+
+// VerifyEmail marks the user's address verified if it is still email. An
+// address another account has verified gives ErrEmailTaken; one the user no
+// longer has, ErrNotFound.
+func VerifyEmail(ctx context.Context, db bun.IDB, id int64, email string) error {
+	res, err := db.NewUpdate().Model((*User)(nil)).Set("email_verified = TRUE").
+		Where("id = ?", id).Where("email = ?", email).Exec(ctx)
+	if isUniqueViolation(err) {
+		return ErrEmailTaken
+	}
+	if err != nil {
+		return fmt.Errorf("models: unable to verify the email of user #%d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
 	}
 	return nil
 }

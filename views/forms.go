@@ -139,17 +139,27 @@ func (f *Form) checkNewPassword(field, first, second string, user password.User)
 	}
 }
 
-// ProfileForm is Django's UserChangeForm cut to what a user may edit: email, first and last name.
+// ProfileForm is Django's UserChangeForm cut to what a user may edit: email,
+// first and last name, and whether to be told of logins from new browsers.
 type ProfileForm struct {
 	Form
-	Email     string
-	FirstName string
-	LastName  string
+	Email           string
+	FirstName       string
+	LastName        string
+	NotifyNewDevice bool
+	// SavedEmail and EmailVerified are the stored address and its state,
+	// shown beside the field.
+	SavedEmail    string
+	EmailVerified bool
 }
 
 // NewProfileForm returns the profile form filled with u's details.
 func NewProfileForm(u *models.User) ProfileForm {
-	return ProfileForm{Form: newForm("email", "first_name", "last_name"), Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
+	return ProfileForm{
+		Form:  newForm("email", "first_name", "last_name"),
+		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, NotifyNewDevice: u.NotifyNewDevice,
+		SavedEmail: u.Email, EmailVerified: u.EmailVerified,
+	}
 }
 
 // Validate checks lengths and the email's syntax; every field may be blank.

@@ -66,7 +66,7 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	if err != nil {
 		return err
 	}
-	u := &models.User{Username: *username, Email: *email, Password: hash, IsActive: true, IsStaff: true, IsSuperuser: true}
+	u := &models.User{Username: *username, Email: *email, Password: hash, IsActive: true, IsStaff: true, IsSuperuser: true, NotifyNewDevice: true}
 	if err := models.CreateUser(ctx, db, u); err != nil {
 		return err
 	}

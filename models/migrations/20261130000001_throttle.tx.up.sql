@@ -1,7 +1,9 @@
--- One row per failed attempt under a throttle key, kept until it no longer
--- counts. A refused attempt adds no row, so a key holds about as many rows as
--- its rule's limit.
+-- One row per attempt under a throttle key that failed (or is under way),
+-- kept until it no longer counts. A refused attempt leaves no row, so a key
+-- holds about as many rows as its rule's limit. The id orders attempts:
+-- each counts only those that came before it.
 CREATE TABLE throttle_failures (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	key TEXT NOT NULL,
 	expires_at TIMESTAMP NOT NULL
 );

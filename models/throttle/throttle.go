@@ -57,6 +57,7 @@ func (k Key) stored() string { return k.Rule.Name + ":" + k.Subject }
 type failure struct {
 	bun.BaseModel `bun:"table:throttle_failures"`
 
+	ID        int64     `bun:"id,pk,autoincrement"`
 	Key       string    `bun:"key,notnull"`
 	ExpiresAt time.Time `bun:"expires_at,notnull"`
 }
@@ -64,12 +65,13 @@ type failure struct {
 // Limiter counts failures in the database, so that app instances sharing it
 // share the counts, and they outlive a restart.
 //
-// A caller checks, then tries, then records a failure: Check, the password
-// hasher, Fail. These are separate statements, so attempts that all pass Check
-// before any of them records its failure all go ahead: a burst can exceed a
-// rule's Limit by about as many attempts as are between Check and Fail at once
-// (per instance, the hash pool bounds them). No failure is lost, though, and
-// once Limit of them count, every later Check refuses.
+// Begin records an attempt as a failure before it is tried and counts only
+// the attempts recorded before it, so a burst of guesses cannot all pass
+// while none has failed yet: of simultaneous attempts, Limit go ahead. (On
+// PostgreSQL an attempt whose insert commits late may be missed by one that
+// counts meanwhile: the overshoot is the inserts in flight, not the hashes.)
+// Check and Fail count failures after the fact, for attempts that only
+// sometimes fail (a signup that hits a taken username).
 type Limiter struct {
 	db  bun.IDB
 	now func() time.Time
@@ -98,6 +100,63 @@ func (l *Limiter) Check(ctx context.Context, keys ...Key) (retryAt time.Time, er
 		}
 	}
 	return retryAt, nil
+}
+
+// Attempt is an attempt under way, recorded by Begin as failed until it
+// succeeds.
+type Attempt struct {
+	limiter *Limiter
+	ids     []int64
+}
+
+// Begin records an attempt under each key and returns it, or the time
+// until which one of the keys is refused, counting the attempts recorded
+// before this one; a refused attempt leaves no record.
+func (l *Limiter) Begin(ctx context.Context, keys ...Key) (*Attempt, time.Time, error) {
+	now := l.now().UTC()
+	failures := make([]failure, len(keys))
+	for i, key := range keys {
+		failures[i] = failure{Key: key.stored(), ExpiresAt: now.Add(key.Rule.Window)}
+	}
+	if _, err := l.db.NewInsert().Model(&failures).Returning("id").Exec(ctx); err != nil {
+		return nil, time.Time{}, fmt.Errorf("throttle: unable to record attempt: %w", err)
+	}
+	attempt := &Attempt{limiter: l, ids: make([]int64, len(failures))}
+	var retryAt time.Time
+	for i, key := range keys {
+		attempt.ids[i] = failures[i].ID
+		var expiries []time.Time
+		err := l.db.NewSelect().Model((*failure)(nil)).Column("expires_at").
+			Where("key = ?", key.stored()).Where("expires_at > ?", now).Where("id < ?", failures[i].ID).
+			OrderExpr("expires_at DESC").Limit(1).Offset(int64(key.Rule.Limit-1)).
+			Scan(ctx, &expiries)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("throttle: unable to check %s: %w", key.Rule.Name, err)
+		}
+		if len(expiries) > 0 && expiries[0].After(retryAt) {
+			retryAt = expiries[0].UTC()
+		}
+	}
+	if !retryAt.IsZero() {
+		return nil, retryAt, attempt.forget(ctx)
+	}
+	return attempt, time.Time{}, nil
+}
+
+// Succeeded takes back the attempt's record, and forgets the failures under
+// clear (after a login, those of the account or device that logged in).
+func (a *Attempt) Succeeded(ctx context.Context, clear ...Key) error {
+	if err := a.forget(ctx); err != nil {
+		return err
+	}
+	return a.limiter.Clear(ctx, clear...)
+}
+
+func (a *Attempt) forget(ctx context.Context) error {
+	if _, err := a.limiter.db.NewDelete().Model((*failure)(nil)).Where("id IN (?)", bun.In(a.ids)).Exec(ctx); err != nil {
+		return fmt.Errorf("throttle: unable to take back an attempt: %w", err)
+	}
+	return nil
 }
 
 // Fail records one failure under each key, in one statement.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,4 +274,58 @@ func TestConcurrentFailuresAreAllRecorded(t *testing.T) {
 		t.Errorf("%d address failures recorded, want %d", n, attempts)
 	}
 	checkAt(t, l, c, time.Minute, 15*time.Minute, account, address)
+}
+
+func TestBeginBoundsABurst(t *testing.T) {
+	t.Parallel()
+	limiter, _, _ := freshLimiter(t)
+	key := throttle.LoginPerAccount.Key("alice")
+	var passed atomic.Int64
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			attempt, retryAt, err := limiter.Begin(context.Background(), key)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if attempt != nil && retryAt.IsZero() {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := passed.Load(); got != int64(key.Rule.Limit) {
+		t.Errorf("%d of 20 simultaneous attempts went ahead, want %d", got, key.Rule.Limit)
+	}
+}
+
+func TestBeginSucceeded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	limiter, _, _ := freshLimiter(t)
+	address, account := throttle.LoginPerAddress.Key("192.0.2.1"), throttle.LoginPerAccount.Key("alice")
+	for range 4 {
+		if err := limiter.Fail(ctx, account); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Successes take their own record back and clear the account, not the address.
+	for range 20 {
+		attempt, retryAt, err := limiter.Begin(ctx, address, account)
+		if err != nil || attempt == nil || !retryAt.IsZero() {
+			t.Fatalf("Begin = %v, %v, %v; want an attempt", attempt, retryAt, err)
+		}
+		if err := attempt.Succeeded(ctx, account); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		if _, _, err := limiter.Begin(ctx, address); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if attempt, retryAt, _ := limiter.Begin(ctx, address); attempt != nil || retryAt.IsZero() {
+		t.Error("ten failed attempts from an address did not lock it")
+	}
 }
