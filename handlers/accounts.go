@@ -1,16 +1,20 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"gatehouse/models"
 	"gatehouse/models/hashpool"
 	"gatehouse/models/password"
 	"gatehouse/models/throttle"
+	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -67,10 +71,19 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if err := attempt.Succeeded(ctx, keys[len(keys)-1]); err != nil {
 		return err
 	}
+	newDevice := h.trustedDevice(c, u.UsernameKey) == ""
 	if err := h.login(c, u, f.Remember); err != nil {
 		return err
 	}
 	h.trustDevice(c, u.UsernameKey)
+	if newDevice && u.NotifyNewDevice {
+		what := "Your account was logged in to from a browser it was never used from: " +
+			useragent.Describe(c.Get(fiber.HeaderUserAgent)) + ", at " + h.clientAddress(c).String() + "."
+		if err := h.notice(ctx, h.db, u, "New login to your "+views.SiteName+" account", what); err != nil {
+			return err
+		}
+		h.mail.Notify()
+	}
 	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, ""); err != nil {
 		return err
 	}
@@ -148,8 +161,13 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u := &models.User{Username: f.Username, Password: hash, IsActive: true, NotifyNewDevice: true}
-	err = models.CreateUser(c.UserContext(), h.db, u)
+	u := &models.User{Username: f.Username, Email: f.Email, Password: hash, IsActive: true, NotifyNewDevice: true}
+	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := models.CreateUser(ctx, tx, u); err != nil || u.Email == "" {
+			return err
+		}
+		return h.sendVerification(ctx, tx, u)
+	})
 	if errors.Is(err, models.ErrDuplicateUsername) {
 		if err := h.throttle.Fail(c.UserContext(), address); err != nil {
 			return err
@@ -160,6 +178,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.mail.Notify()
 	if err := h.login(c, u, false); err != nil {
 		return err
 	}
@@ -167,7 +186,11 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err := h.recordEvent(c, models.EventSignup, u.ID, u.Username, ""); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "Welcome, "+u.Username+". Your account is ready.")
+	welcome := "Welcome, " + u.Username + ". Your account is ready."
+	if u.Email != "" {
+		welcome += " We sent a link to " + u.Email + " to confirm it."
+	}
+	h.flash(c, views.LevelSuccess, welcome)
 	return h.redirect(c, views.PathArticles)
 }
 
@@ -186,13 +209,32 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ProfileFormView(f), views.Profile(f))
 	}
 	u := currentUser(c)
-	if err := models.UpdateProfile(c.UserContext(), h.db, u.ID, f.Email, f.FirstName, f.LastName, f.NotifyNewDevice); err != nil {
+	changed := !strings.EqualFold(f.Email, u.Email)
+	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := models.UpdateProfile(ctx, tx, u.ID, f.Email, f.FirstName, f.LastName, f.NotifyNewDevice); err != nil || !changed {
+			return err
+		}
+		// The old address hears of the change; the new one must confirm itself.
+		if err := h.notice(ctx, tx, u, "Your "+views.SiteName+" email address was changed",
+			"The email address of your account was changed to "+f.Email+"."); err != nil || f.Email == "" {
+			return err
+		}
+		updated := *u
+		updated.Email, updated.EmailVerified = f.Email, false
+		return h.sendVerification(ctx, tx, &updated)
+	})
+	if err != nil {
 		return err
 	}
+	h.mail.Notify()
 	if err := h.recordProfileChange(c, u, f); err != nil {
 		return err
 	}
+	f.SavedEmail, f.EmailVerified = f.Email, u.EmailVerified && !changed
 	saved := views.Message{Level: views.LevelSuccess, Text: "Your profile was saved."}
+	if changed && f.Email != "" {
+		saved.Text += " We sent a link to " + f.Email + " to confirm it."
+	}
 	if isHTMX(c) {
 		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(saved)))
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
+	"github.com/uptrace/bun"
 
 	"gatehouse/models"
 	"gatehouse/views"
@@ -208,8 +210,8 @@ func currentSession(c *fiber.Ctx) *models.Session {
 
 // cyclePassword stores the current user's new password hash and ends their
 // other sessions; this one stays logged in under a new key, with a new CSRF
-// token, as Django's update_session_auth_hash cycles the key. It returns
-// how many other sessions ended.
+// token, as Django's update_session_auth_hash cycles the key. A notice goes
+// to the user's confirmed address. It returns how many other sessions ended.
 func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
 	old := currentSession(c)
 	sess, err := h.session(c)
@@ -223,11 +225,20 @@ func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
 	}
 	cycled := *old
 	cycled.Key, cycled.User, cycled.LastSeenAt = sess.ID(), nil, time.Now().UTC()
-	ended, err := models.ChangePassword(c.UserContext(), h.db, old.UserID, hash, old.Key, &cycled)
+	u := currentUser(c)
+	var ended int
+	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if ended, err = models.ChangePassword(ctx, tx, old.UserID, hash, old.Key, &cycled); err != nil {
+			return err
+		}
+		return h.notice(ctx, tx, u, "Your "+views.SiteName+" password was changed",
+			"The password of your account was changed, and your other sessions were logged out.")
+	})
 	if err != nil {
 		return 0, err
 	}
-	changed := *currentUser(c)
+	h.mail.Notify()
+	changed := *u
 	changed.Password = hash
 	sess.Set(keyAuthHash, h.authHash(&changed))
 	if err := h.saveSession(c, sess); err != nil {

@@ -82,6 +82,7 @@ func newLoginForm(c *fiber.Ctx) (views.LoginForm, error) {
 func newSignupForm(c *fiber.Ctx) (views.SignupForm, error) {
 	f := views.NewSignupForm()
 	f.Username = models.NormalizeUsername(trimmedValue(c, "username"))
+	f.Email = trimmedValue(c, "email")
 	f.Password1 = formValue(c, "password1")
 	f.Password2 = formValue(c, "password2")
 	return f, requireFields(c, "username", "password1", "password2")

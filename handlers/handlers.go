@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -21,8 +23,10 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/hashpool"
+	"gatehouse/models/mail"
 	"gatehouse/models/password"
 	"gatehouse/models/throttle"
+	"gatehouse/models/token"
 	"gatehouse/views"
 )
 
@@ -36,6 +40,14 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client; without them the client is the TCP peer.
 	TrustedProxies []netip.Prefix
+	// MailTransport delivers the outbox's mail: SMTP, or .eml files.
+	MailTransport mail.Transport
+	// MailFrom is the sender of every mail.
+	MailFrom string
+	// BaseURL is the site's address as users reach it, for links in mail.
+	BaseURL string
+	// PasswordResetTimeout is how long a reset link works (models' default if zero).
+	PasswordResetTimeout time.Duration
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -50,6 +62,11 @@ type handler struct {
 	csrfTokens     csrfTokens
 	cache          *models.Cache
 	throttle       *throttle.Limiter
+	mail           *mail.Sender
+	background     sync.WaitGroup // work that outlives its request, waited for at shutdown
+	baseURL        string
+	resetTokens    token.Maker
+	verifyTokens   token.Maker
 	routeTable     routeTable // filled in by routes, read by middleware
 	cookieSecure   bool
 	trustedProxies []netip.Prefix
@@ -88,6 +105,16 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 	if cfg.PasswordParams == (password.Params{}) {
 		cfg.PasswordParams = password.Default
 	}
+	if cfg.PasswordResetTimeout == 0 {
+		cfg.PasswordResetTimeout = models.PasswordResetTimeout
+	}
+	if cfg.MailTransport == nil {
+		return nil, errors.New("handlers: no mail transport configured")
+	}
+	sender, err := mail.NewSender(db, cfg.MailTransport, cfg.MailFrom, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	cache, err := models.NewCache(ctx, db, cacheLimit)
 	if err != nil {
 		return nil, err
@@ -109,6 +136,10 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		csrfTokens:     csrfTokens{signer: signer},
 		cache:          cache,
 		throttle:       throttle.New(db),
+		mail:           sender,
+		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
+		resetTokens:    token.New(secret, "password-reset", cfg.PasswordResetTimeout),
+		verifyTokens:   token.New(secret, "email-verification", models.EmailVerificationTimeout),
 		cookieSecure:   cfg.CookieSecure,
 		trustedProxies: cfg.TrustedProxies,
 		log:            cfg.Logger,
@@ -141,8 +172,17 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		DisableStartupMessage: true,
 	})
 	stopCleaner := h.cleanExpiredSessions(time.Hour)
+	mailCtx, stopMail := context.WithCancel(context.Background())
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		sender.Run(mailCtx)
+	}()
 	app.Hooks().OnShutdown(func() error {
 		stopCleaner()
+		h.background.Wait()
+		stopMail()
+		<-mailDone
 		return errors.Join(storage.Close(), cache.Close())
 	})
 
@@ -317,6 +357,7 @@ func (h *handler) cleanExpiredSessions(interval time.Duration) (stop func()) {
 				ctx := context.Background()
 				err := errors.Join(
 					models.DeleteExpiredSessions(ctx, h.db, now),
+					mail.DeleteSentBefore(ctx, h.db, now.Add(-mail.SentRetention)),
 					h.throttle.DeleteExpired(ctx, now),
 					models.DeleteEventsBefore(ctx, h.db, now.Add(-models.SecurityLogRetention)),
 				)

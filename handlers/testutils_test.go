@@ -19,6 +19,7 @@ import (
 
 	"gatehouse/handlers"
 	"gatehouse/models"
+	"gatehouse/models/mail"
 	"gatehouse/models/password"
 )
 
@@ -28,10 +29,11 @@ var testParams = password.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 // testApp is a real Gatehouse on a loopback port over a fresh SQLite file.
 type testApp struct {
-	t   testing.TB
-	url string
-	db  *bun.DB
-	app *fiber.App
+	t       testing.TB
+	url     string
+	db      *bun.DB
+	app     *fiber.App
+	mailDir string // where the app writes its mail as .eml files
 }
 
 func newTestApp(t testing.TB) *testApp {
@@ -52,12 +54,23 @@ func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.PasswordParams = testParams
-	app, err := handlers.New(ctx, db, cfg)
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	baseURL := "http://" + listener.Addr().String()
+	cfg.PasswordParams = testParams
+	cfg.BaseURL = baseURL
+	mailDir := filepath.Join(t.TempDir(), "outbox")
+	if cfg.MailTransport == nil {
+		if cfg.MailTransport, err = mail.NewTransport("", mailDir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cfg.MailFrom == "" {
+		cfg.MailFrom = "Gatehouse <gatehouse@localhost>"
+	}
+	app, err := handlers.New(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +79,7 @@ func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
 		app.Shutdown()
 		db.Close()
 	})
-	return &testApp{t: t, url: "http://" + listener.Addr().String(), db: db, app: app}
+	return &testApp{t: t, url: baseURL, db: db, app: app, mailDir: mailDir}
 }
 
 // createUser inserts an active user with this password straight into the database.

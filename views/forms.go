@@ -100,17 +100,18 @@ func (f *LoginForm) Validate() bool {
 	return f.Valid()
 }
 
-// SignupForm is Django's UserCreationForm.
+// SignupForm is Django's UserCreationForm, with an optional email address.
 type SignupForm struct {
 	Form
 	Username  string
+	Email     string
 	Password1 string
 	Password2 string
 }
 
 // NewSignupForm returns an empty signup form.
 func NewSignupForm() SignupForm {
-	return SignupForm{Form: newForm("username", "password1", "password2")}
+	return SignupForm{Form: newForm("username", "email", "password1", "password2")}
 }
 
 // Validate checks the username's shape and the two passwords; whether the
@@ -121,9 +122,10 @@ func (f *SignupForm) Validate() bool {
 			f.AddError("username", problem)
 		}
 	}
+	f.checkEmail("email", f.Email)
 	f.checkRequired("password1", f.Password1)
 	if f.checkRequired("password2", f.Password2) {
-		f.checkNewPassword("password2", f.Password1, f.Password2, password.User{Username: f.Username})
+		f.checkNewPassword("password2", f.Password1, f.Password2, password.User{Username: f.Username, Email: f.Email})
 	}
 	return f.Valid()
 }
@@ -164,12 +166,18 @@ func NewProfileForm(u *models.User) ProfileForm {
 
 // Validate checks lengths and the email's syntax; every field may be blank.
 func (f *ProfileForm) Validate() bool {
-	if f.checkMaxLength("email", f.Email, EmailMaxLength) && f.Email != "" && !validEmail(f.Email) {
-		f.AddError("email", "Enter a valid email address.")
-	}
+	f.checkEmail("email", f.Email)
 	f.checkMaxLength("first_name", f.FirstName, NameMaxLength)
 	f.checkMaxLength("last_name", f.LastName, NameMaxLength)
 	return f.Valid()
+}
+
+// checkEmail records Django's messages for an address too long or not an
+// address; an empty one is for the caller to require.
+func (f *Form) checkEmail(field, email string) {
+	if f.checkMaxLength(field, email, EmailMaxLength) && email != "" && !validEmail(email) {
+		f.AddError(field, "Enter a valid email address.")
+	}
 }
 
 // validEmail accepts a bare address, local@domain, with no display name.
@@ -230,5 +238,45 @@ func (f *ArticleForm) Validate() bool {
 		f.checkMaxLength("title", f.Title, TitleMaxLength)
 	}
 	f.checkRequired("content", f.Content)
+	return f.Valid()
+}
+
+// PasswordResetForm is Django's PasswordResetForm: the address to mail.
+type PasswordResetForm struct {
+	Form
+	Email string
+}
+
+// NewPasswordResetForm returns an empty password reset form.
+func NewPasswordResetForm() PasswordResetForm {
+	return PasswordResetForm{Form: newForm("email")}
+}
+
+// Validate checks the address is there and is an address.
+func (f *PasswordResetForm) Validate() bool {
+	if f.checkRequired("email", f.Email) {
+		f.checkEmail("email", f.Email)
+	}
+	return f.Valid()
+}
+
+// SetPasswordForm is Django's SetPasswordForm: a new password, twice.
+type SetPasswordForm struct {
+	Form
+	NewPassword1 string
+	NewPassword2 string
+}
+
+// NewSetPasswordForm returns an empty set-password form.
+func NewSetPasswordForm() SetPasswordForm {
+	return SetPasswordForm{Form: newForm("new_password1", "new_password2")}
+}
+
+// Validate checks the new password is acceptable for user and typed twice.
+func (f *SetPasswordForm) Validate(user password.User) bool {
+	f.checkRequired("new_password1", f.NewPassword1)
+	if f.checkRequired("new_password2", f.NewPassword2) {
+		f.checkNewPassword("new_password2", f.NewPassword1, f.NewPassword2, user)
+	}
 	return f.Valid()
 }

@@ -39,3 +39,24 @@ const (
 	PathSessions = "/accounts/sessions/"
 	PathActivity = "/accounts/activity/"
 )
+
+// Paths of account recovery and email verification.
+const (
+	PathPasswordReset     = "/accounts/password_reset/"
+	PathPasswordResetDone = "/accounts/password_reset/done/"
+	PathResetComplete     = "/accounts/reset/done/"
+	PathEmailResend       = "/accounts/email/resend/"
+	// ResetSetPassword stands in the reset link's token segment once the
+	// token has moved out of the URL, as in Django's PasswordResetConfirmView.
+	ResetSetPassword = "set-password"
+)
+
+// ResetPath is a password reset link: the user's uidb64 and a token.
+func ResetPath(uidb64, token string) string {
+	return "/accounts/reset/" + uidb64 + "/" + token + "/"
+}
+
+// EmailVerifyPath is an email verification link.
+func EmailVerifyPath(uidb64, token string) string {
+	return "/accounts/email/verify/" + uidb64 + "/" + token + "/"
+}

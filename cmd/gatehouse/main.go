@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 
 	"gatehouse/handlers"
 	"gatehouse/models"
+	"gatehouse/models/mail"
 )
 
 func main() {
@@ -42,6 +44,11 @@ type settings struct {
 	cookieSecure bool
 	accessLog    bool
 	proxies      string
+	smtpURL      string
+	mailFrom     string
+	mailDir      string
+	baseURL      string
+	resetTimeout time.Duration
 	cpuProfile   string
 }
 
@@ -52,9 +59,20 @@ func run(args []string) error {
 	}
 	flags := flag.NewFlagSet(command, flag.ContinueOnError)
 	s := settings{
-		addr:    envOr("GATEHOUSE_ADDR", "127.0.0.1:3000"),
-		db:      envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
-		proxies: os.Getenv("GATEHOUSE_TRUSTED_PROXIES"),
+		addr:     envOr("GATEHOUSE_ADDR", "127.0.0.1:3000"),
+		db:       envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
+		proxies:  os.Getenv("GATEHOUSE_TRUSTED_PROXIES"),
+		smtpURL:  os.Getenv("GATEHOUSE_SMTP_URL"),
+		mailFrom: envOr("GATEHOUSE_MAIL_FROM", "Gatehouse <gatehouse@localhost>"),
+		mailDir:  os.Getenv("GATEHOUSE_MAIL_DIR"),
+		baseURL:  os.Getenv("GATEHOUSE_BASE_URL"),
+	}
+	if value := os.Getenv("GATEHOUSE_PASSWORD_RESET_TIMEOUT"); value != "" {
+		timeout, err := parseTimeout(value)
+		if err != nil {
+			return err
+		}
+		s.resetTimeout = timeout
 	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
 	s.accessLog = true
@@ -68,6 +86,11 @@ func run(args []string) error {
 		flags.StringVar(&s.addr, "addr", s.addr, "address to listen on (env GATEHOUSE_ADDR)")
 		flags.BoolVar(&s.cookieSecure, "cookie-secure", s.cookieSecure, "mark cookies Secure, for HTTPS (env GATEHOUSE_COOKIE_SECURE)")
 		flags.BoolVar(&s.accessLog, "access-log", s.accessLog, "log one line a request (env GATEHOUSE_ACCESS_LOG)")
+		flags.StringVar(&s.smtpURL, "smtp-url", s.smtpURL, "deliver mail over SMTP: smtp://user:pass@host:587 (STARTTLS) or smtps://… (env GATEHOUSE_SMTP_URL); without it, .eml files")
+		flags.StringVar(&s.mailFrom, "mail-from", s.mailFrom, "sender of every mail (env GATEHOUSE_MAIL_FROM)")
+		flags.StringVar(&s.mailDir, "mail-dir", s.mailDir, "folder of .eml files when there is no SMTP server (env GATEHOUSE_MAIL_DIR; default: outbox/ beside the database)")
+		flags.StringVar(&s.baseURL, "base-url", s.baseURL, "the site's address as users reach it, for links in mail (env GATEHOUSE_BASE_URL; default: http:// and -addr)")
+		flags.DurationVar(&s.resetTimeout, "password-reset-timeout", s.resetTimeout, "how long a password reset link works (env GATEHOUSE_PASSWORD_RESET_TIMEOUT, a duration or seconds; default 1h)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		if err := parseNoArgs(flags, args); err != nil {
@@ -124,7 +147,26 @@ func serve(s settings) error {
 		return err
 	}
 	defer db.Close()
-	app, err := handlers.New(ctx, db, handlers.Config{CookieSecure: s.cookieSecure, TrustedProxies: proxies, Logger: logger, AccessLog: s.accessLog})
+	if s.mailDir == "" {
+		s.mailDir = filepath.Join(filepath.Dir(s.db), "outbox")
+	}
+	if s.baseURL == "" {
+		s.baseURL = "http://" + s.addr
+	}
+	transport, err := mail.NewTransport(s.smtpURL, s.mailDir)
+	if err != nil {
+		return err
+	}
+	app, err := handlers.New(ctx, db, handlers.Config{
+		CookieSecure:         s.cookieSecure,
+		TrustedProxies:       proxies,
+		MailTransport:        transport,
+		MailFrom:             s.mailFrom,
+		BaseURL:              s.baseURL,
+		PasswordResetTimeout: s.resetTimeout,
+		Logger:               logger,
+		AccessLog:            s.accessLog,
+	})
 	if err != nil {
 		return err
 	}
@@ -143,6 +185,18 @@ func serve(s settings) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// parseTimeout reads a duration ("1h30m") or, as Django's setting, seconds.
+func parseTimeout(value string) (time.Duration, error) {
+	if seconds, err := strconv.Atoi(value); err == nil && seconds > 0 {
+		return time.Duration(seconds) * time.Second, nil
+	}
+	timeout, err := time.ParseDuration(value)
+	if err != nil || timeout <= 0 {
+		return 0, fmt.Errorf("password reset timeout %q: give a duration such as 1h, or seconds", value)
+	}
+	return timeout, nil
 }
 
 // parsePrefixes reads comma-separated CIDRs; a bare address is its own /32 or /128.

@@ -34,6 +34,11 @@ var (
 	SignupPerAddress = Rule{"signup-address", 10, time.Hour}
 	// PasswordCheckPerUser counts wrong old passwords on a user's password-change form.
 	PasswordCheckPerUser = Rule{"password-check", 5, 15 * time.Minute}
+	// PasswordResetPerAddress counts password reset requests from one client address.
+	PasswordResetPerAddress = Rule{"reset-address", 10, time.Hour}
+	// MailPerRecipient counts mails that anyone may trigger (password
+	// resets, verification links) to one address: no mail-bombing.
+	MailPerRecipient = Rule{"mail-recipient", 3, time.Hour}
 	// TwoFactorPerUser counts wrong second-factor codes of a user.
 	TwoFactorPerUser = Rule{"two-factor", 5, 15 * time.Minute}
 )

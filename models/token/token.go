@@ -54,3 +54,6 @@ func (m Maker) sign(stamp, state string) string {
 	mac.Write([]byte("gatehouse.token." + m.purpose + "\x00" + stamp + "\x00" + state))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:20])
 }
+
+// MaxAge is how long the tokens live.
+func (m Maker) MaxAge() time.Duration { return m.maxAge }

@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"gatehouse/models"
+	"gatehouse/models/mail"
+	"gatehouse/views"
+)
+
+// enqueueMail puts m for to into the outbox through db, the transaction of
+// the change the mail is about: the mail goes out if and only if the change
+// commits. Call h.mail.Notify after the commit.
+func (h *handler) enqueueMail(ctx context.Context, db bun.IDB, to string, m views.Mail) error {
+	var html strings.Builder
+	if err := m.HTML.Render(ctx, &html); err != nil {
+		return fmt.Errorf("render mail: %w", err)
+	}
+	return mail.Enqueue(ctx, db, mail.Message{To: to, Subject: m.Subject, Text: m.Text, HTML: html.String()})
+}
+
+// link is the absolute address of a path, for mail.
+func (h *handler) link(path string) string { return h.baseURL + path }
+
+// notice enqueues a security notice to the user's address if it is
+// confirmed: unconfirmed, it may not be theirs.
+func (h *handler) notice(ctx context.Context, db bun.IDB, u *models.User, subject, what string) error {
+	if !u.EmailVerified || u.Email == "" {
+		return nil
+	}
+	return h.enqueueMail(ctx, db, u.Email, views.NoticeMail(u.Username, subject, what, h.link(views.PathActivity)))
+}
+
+// sendVerification enqueues a link confirming the user's address.
+func (h *handler) sendVerification(ctx context.Context, db bun.IDB, u *models.User) error {
+	link := h.link(views.EmailVerifyPath(uidb64(u.ID), h.verifyTokens.Make(verifyState(u), time.Now())))
+	return h.enqueueMail(ctx, db, u.Email, views.VerifyEmailMail(u.Username, link))
+}
+
+// uidb64 names a user in a mailed link, as Django's urlsafe_base64_encode
+// of the primary key does.
+func uidb64(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10)))
+}
+
+// parseUIDB64 reads a user id from a link; 0 for anything else.
+func parseUIDB64(s string) int64 {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0
+	}
+	id, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || id < 1 {
+		return 0
+	}
+	return id
+}
+
+// resetState is what a password reset token is signed with: a new password,
+// a login or a new address since the mail make the link useless, so it
+// works once (Django's _make_hash_value).
+func resetState(u *models.User) string {
+	return fmt.Sprintf("%d|%s|%d|%s", u.ID, u.Password, u.LastLogin.Unix(), strings.ToLower(u.Email))
+}
+
+// verifyState is what an email confirmation token is signed with: once the
+// address is confirmed or changed, the link is spent.
+func verifyState(u *models.User) string {
+	return fmt.Sprintf("%d|%s|%t", u.ID, u.Email, u.EmailVerified)
+}

@@ -1,0 +1,240 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"gatehouse/models"
+	"gatehouse/models/password"
+	"gatehouse/models/throttle"
+	"gatehouse/views"
+)
+
+// resetCookie holds a reset link's token once it has left the URL, where a
+// Referer header or a proxy log could leak it.
+const resetCookie = "reset"
+
+// passwordResetPage asks for the address to mail a reset link to.
+func (h *handler) passwordResetPage(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.PasswordReset(views.NewPasswordResetForm()))
+}
+
+// passwordResetSubmit mails a reset link to every active account whose
+// confirmed address this is, and answers the same whether there is one or
+// not: the search and the mail happen after the answer, so timing tells
+// nothing either.
+func (h *handler) passwordResetSubmit(c *fiber.Ctx) error {
+	if err := requireFields(c, "email"); err != nil {
+		return err
+	}
+	f := views.NewPasswordResetForm()
+	f.Email = trimmedValue(c, "email")
+	if !f.Validate() {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.PasswordResetFormView(f), views.PasswordReset(f))
+	}
+	attempt, retryAt, err := h.throttle.Begin(c.UserContext(), throttle.PasswordResetPerAddress.Key(addressSubject(h.clientAddress(c))))
+	if err != nil {
+		return err
+	}
+	if attempt == nil {
+		f.AddError("", refusal(c, retryAt))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordResetFormView(f), views.PasswordReset(f))
+	}
+	h.background.Add(1)
+	go func() {
+		defer h.background.Done()
+		if err := h.mailResetLinks(context.Background(), f.Email); err != nil {
+			h.log.Error("password reset mail failed", "err", err)
+		}
+	}()
+	return h.redirect(c, views.PathPasswordResetDone)
+}
+
+// mailResetLinks enqueues a reset link for each account with this confirmed
+// address, at most a few an hour to one address.
+func (h *handler) mailResetLinks(ctx context.Context, email string) error {
+	users, err := models.UsersWithVerifiedEmail(ctx, h.db, email)
+	if err != nil || len(users) == 0 {
+		return err
+	}
+	attempt, _, err := h.throttle.Begin(ctx, throttle.MailPerRecipient.Key(strings.ToLower(email)))
+	if err != nil || attempt == nil {
+		return err
+	}
+	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, u := range users {
+			link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(&u), time.Now())))
+			if err := h.enqueueMail(ctx, tx, u.Email, views.PasswordResetMail(u.Username, link, h.resetTokens.MaxAge())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	h.mail.Notify()
+	return nil
+}
+
+// passwordResetDone says a mail may be on its way.
+func (h *handler) passwordResetDone(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.PasswordResetDone())
+}
+
+// resetLink checks a reset link's token, moves it into a cookie and sends
+// the browser to the same link without it, as Django's
+// PasswordResetConfirmView does; there, it shows the set-password form.
+func (h *handler) resetLink(c *fiber.Ctx) error {
+	if c.Params("token") != views.ResetSetPassword {
+		u, ok := h.resetUser(c, c.Params("token"))
+		if !ok {
+			return h.resetInvalid(c)
+		}
+		h.setCookie(c, resetCookie, c.Params("token"), time.Now().Add(h.resetTokens.MaxAge()))
+		return c.Redirect(views.ResetPath(uidb64(u.ID), views.ResetSetPassword), fiber.StatusFound)
+	}
+	if _, ok := h.resetUser(c, c.Cookies(resetCookie)); !ok {
+		return h.resetInvalid(c)
+	}
+	return h.render(c, fiber.StatusOK, views.SetPassword(views.NewSetPasswordForm(), c.Path()))
+}
+
+// resetSubmit sets the new password from a checked reset link, ends every
+// session of the user and logs it.
+func (h *handler) resetSubmit(c *fiber.Ctx) error {
+	u, ok := h.resetUser(c, c.Cookies(resetCookie))
+	if !ok {
+		return h.resetInvalid(c)
+	}
+	if err := requireFields(c, "new_password1", "new_password2"); err != nil {
+		return err
+	}
+	f := views.NewSetPasswordForm()
+	f.NewPassword1 = formValue(c, "new_password1")
+	f.NewPassword2 = formValue(c, "new_password2")
+	if !f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}) {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SetPasswordFormView(f, c.Path()), views.SetPassword(f, c.Path()))
+	}
+	hash, err := h.hasher.Hash(f.NewPassword1)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := models.ChangePassword(ctx, tx, u.ID, hash, "", nil); err != nil {
+			return err
+		}
+		return h.notice(ctx, tx, u, "Your "+views.SiteName+" password was reset", "The password of your account was set from a reset link, and every session was logged out.")
+	})
+	if err != nil {
+		return err
+	}
+	h.mail.Notify()
+	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, "reset by mail"); err != nil {
+		return err
+	}
+	h.clearCookie(c, resetCookie)
+	return h.redirect(c, views.PathResetComplete)
+}
+
+// resetUser is the active user a reset link names, if its token holds.
+func (h *handler) resetUser(c *fiber.Ctx, token string) (*models.User, bool) {
+	id := parseUIDB64(c.Params("uidb64"))
+	if id == 0 || token == "" {
+		return nil, false
+	}
+	u, err := models.UserByID(c.UserContext(), h.db, id)
+	if err != nil || !u.IsActive || !h.resetTokens.Check(token, resetState(u), time.Now()) {
+		return nil, false
+	}
+	return u, true
+}
+
+func (h *handler) resetInvalid(c *fiber.Ctx) error {
+	h.clearCookie(c, resetCookie)
+	return h.render(c, fiber.StatusOK, views.LinkInvalid("Password reset unsuccessful", "Ask for a new link", views.PathPasswordReset))
+}
+
+// resetComplete says the password is set.
+func (h *handler) resetComplete(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.PasswordResetComplete())
+}
+
+// emailVerifyPage asks to confirm the address a link was mailed to.
+func (h *handler) emailVerifyPage(c *fiber.Ctx) error {
+	u, ok := h.verifyUser(c)
+	if !ok {
+		return h.verifyInvalid(c)
+	}
+	return h.render(c, fiber.StatusOK, views.EmailVerify(u.Email, c.Path()))
+}
+
+// emailVerifySubmit confirms the address; one confirmed by another account
+// stays unconfirmed here.
+func (h *handler) emailVerifySubmit(c *fiber.Ctx) error {
+	u, ok := h.verifyUser(c)
+	if !ok {
+		return h.verifyInvalid(c)
+	}
+	err := models.VerifyEmail(c.UserContext(), h.db, u.ID, u.Email)
+	if errors.Is(err, models.ErrEmailTaken) {
+		return &clientError{fiber.StatusConflict, "Another account has confirmed this address already. Use another address, or recover that account."}
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		return h.verifyInvalid(c)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, views.LevelSuccess, "Your email address "+u.Email+" is confirmed.")
+	if currentUser(c) != nil {
+		return h.redirect(c, views.PathProfile)
+	}
+	return h.redirect(c, views.PathLogin)
+}
+
+// emailResend mails the confirmation link of the user's address again.
+func (h *handler) emailResend(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u.Email == "" || u.EmailVerified {
+		return h.redirect(c, views.PathProfile)
+	}
+	ctx := c.UserContext()
+	attempt, retryAt, err := h.throttle.Begin(ctx, throttle.MailPerRecipient.Key(strings.ToLower(u.Email)))
+	if err != nil {
+		return err
+	}
+	if attempt == nil {
+		h.flash(c, views.LevelError, "Too many mails to this address lately. Please try again in "+minutes(time.Until(retryAt))+".")
+		return h.redirect(c, views.PathProfile)
+	}
+	if err := h.sendVerification(ctx, h.db, u); err != nil {
+		return err
+	}
+	h.mail.Notify()
+	h.flash(c, views.LevelSuccess, "We sent a new confirmation link to "+u.Email+".")
+	return h.redirect(c, views.PathProfile)
+}
+
+// verifyUser is the user a confirmation link names, if its token holds.
+func (h *handler) verifyUser(c *fiber.Ctx) (*models.User, bool) {
+	id := parseUIDB64(c.Params("uidb64"))
+	if id == 0 {
+		return nil, false
+	}
+	u, err := models.UserByID(c.UserContext(), h.db, id)
+	if err != nil || !u.IsActive || u.Email == "" || !h.verifyTokens.Check(c.Params("token"), verifyState(u), time.Now()) {
+		return nil, false
+	}
+	return u, true
+}
+
+func (h *handler) verifyInvalid(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.LinkInvalid("Email confirmation unsuccessful", "Send a new link from your profile", views.PathProfile))
+}
