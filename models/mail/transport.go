@@ -215,6 +215,12 @@ func (t fileTransport) Send(ctx context.Context, msg *gomail.Msg) (string, error
 		return "", fmt.Errorf("mail: unable to write mail: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	// Plain 8-bit parts (no mail system in between to need 7-bit), so that
+	// a person reading the file sees each link whole, not broken by
+	// quoted-printable's soft line breaks.
+	for _, part := range msg.GetParts() {
+		part.SetEncoding(gomail.NoEncoding)
+	}
 	_, err = msg.WriteTo(tmp)
 	if err == nil {
 		err = tmp.Sync()
