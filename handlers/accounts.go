@@ -210,6 +210,20 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 	}
 	u := currentUser(c)
 	changed := !strings.EqualFold(f.Email, u.Email)
+	if changed {
+		// The address receives password resets: changing it takes the
+		// password, so a borrowed session cannot take the account (ASVS 7.5.1).
+		problem, status := views.PasswordNeeded, fiber.StatusUnprocessableEntity
+		if f.Password != "" {
+			if problem, status, err = h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the profile form"); err != nil {
+				return err
+			}
+		}
+		if problem != "" {
+			f.AddError("current_password", problem)
+			return h.renderForm(c, status, views.ProfileFormView(f), views.Profile(f))
+		}
+	}
 	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := models.UpdateProfile(ctx, tx, u.ID, f.Email, f.FirstName, f.LastName, f.NotifyNewDevice); err != nil || !changed {
 			return err
@@ -257,33 +271,15 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	}
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
-		// Someone at an unlocked, logged-in browser may guess the old
-		// password too: the guesses are counted per user.
-		key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
-		attempt, retryAt, err := h.throttle.Begin(c.UserContext(), key)
+		problem, status, err := h.checkCurrentPassword(c, f.OldPassword, views.WrongOldPassword, "the password form")
 		if err != nil {
 			return err
 		}
-		if attempt == nil {
-			f.AddError("old_password", refusal(c, retryAt))
-			return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
-		}
-		ok, _, err := h.hasher.Check(f.OldPassword, u.Password)
-		if err != nil || ok {
-			// Right, or not tried: the attempt does not count.
-			if forgetErr := attempt.Succeeded(c.UserContext()); forgetErr != nil {
-				return errors.Join(err, forgetErr)
+		if problem != "" {
+			f.AddError("old_password", problem)
+			if status == fiber.StatusTooManyRequests {
+				return h.renderForm(c, status, views.PasswordFormView(f), views.Password(f))
 			}
-		}
-		if errors.Is(err, hashpool.ErrBusy) {
-			f.AddError("old_password", hasherBusy(c))
-			return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
-		}
-		if err != nil {
-			return err
-		}
-		if !ok {
-			f.AddError("old_password", views.WrongOldPassword)
 		}
 	}
 	if !f.Valid() {
@@ -324,4 +320,40 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 	h.rotateCSRFToken(c)
 	h.flash(c, views.LevelInfo, "Your account was deleted.")
 	return h.redirect(c, views.PathArticles)
+}
+
+// checkCurrentPassword re-authenticates the current user before a change:
+// it returns what to say beside the field when password is wrong (wrong, 422), or
+// when guesses are refused (429); "" when it is right. Someone at an
+// unlocked, logged-in browser may guess too: guesses count per user, and
+// wrong ones are logged as failed logins, naming the form.
+func (h *handler) checkCurrentPassword(c *fiber.Ctx, password, wrong, form string) (problem string, status int, err error) {
+	u := currentUser(c)
+	key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
+	attempt, retryAt, err := h.throttle.Begin(c.UserContext(), key)
+	if err != nil {
+		return "", 0, err
+	}
+	if attempt == nil {
+		return refusal(c, retryAt), fiber.StatusTooManyRequests, nil
+	}
+	ok, _, err := h.hasher.Check(password, u.Password)
+	if err != nil || ok {
+		// Right, or not tried: the attempt does not count.
+		if forgetErr := attempt.Succeeded(c.UserContext()); forgetErr != nil {
+			return "", 0, errors.Join(err, forgetErr)
+		}
+	}
+	switch {
+	case errors.Is(err, hashpool.ErrBusy):
+		return hasherBusy(c), fiber.StatusTooManyRequests, nil
+	case err != nil:
+		return "", 0, err
+	case ok:
+		return "", 0, nil
+	}
+	if err := h.recordEvent(c, models.EventLoginFailed, u.ID, u.Username, "wrong password on "+form); err != nil {
+		return "", 0, err
+	}
+	return wrong, fiber.StatusUnprocessableEntity, nil
 }

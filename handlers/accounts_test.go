@@ -457,7 +457,7 @@ func TestProfile(t *testing.T) {
 		c.loginAs("alice", goodPassword)
 
 		res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{
-			"email": {"alice@example.com"}, "first_name": {"Alice"}, "last_name": {"Liddell"},
+			"email": {"alice@example.com"}, "current_password": {goodPassword}, "first_name": {"Alice"}, "last_name": {"Liddell"},
 			// Fields that must never be taken from this form:
 			"username": {"mallory"}, "is_staff": {"on"}, "is_superuser": {"true"}, "is_active": {"0"},
 			"password": {"argon2$argon2id$forged"}, "id": {"99"}, "last_login": {"2000-01-01"},

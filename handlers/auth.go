@@ -77,7 +77,7 @@ func (h *handler) loadUser(c *fiber.Ctx) error {
 	if record == nil {
 		return c.Next()
 	}
-	if !now.Before(record.ExpiresAt) {
+	if !now.Before(record.ExpiresAt) || now.Sub(record.LastSeenAt) >= idleTimeout(record) {
 		if err := h.endSession(c); err != nil {
 			return err
 		}
@@ -91,6 +91,16 @@ func (h *handler) loadUser(c *fiber.Ctx) error {
 	c.Locals(localUser, record.User)
 	c.Locals(localSessionRecord, record)
 	return c.Next()
+}
+
+// idleTimeout is how long a session may go unused before it ends: a
+// browser session soon, as on a shared computer; a remembered one, which the
+// user asked to keep, after a week.
+func idleTimeout(s *models.Session) time.Duration {
+	if s.ExpiresAt.Sub(s.CreatedAt) > browserSessionAge {
+		return rememberIdleTimeout
+	}
+	return browserIdleTimeout
 }
 
 // sessionCacheKey keys a valid session, by its id, in the cache.

@@ -97,6 +97,7 @@ func newProfileForm(c *fiber.Ctx) (views.ProfileForm, error) {
 	f.FirstName = trimmedValue(c, "first_name")
 	f.LastName = trimmedValue(c, "last_name")
 	f.NotifyNewDevice = formValue(c, "notify_new_device") != ""
+	f.Password = formValue(c, "current_password")
 	return f, requireFields(c, "email", "first_name", "last_name")
 }
 

@@ -80,6 +80,10 @@ const (
 	browserSessionAge = 12 * time.Hour
 	// rememberSessionAge is Django's SESSION_COOKIE_AGE: two weeks.
 	rememberSessionAge = 14 * 24 * time.Hour
+	// browserIdleTimeout and rememberIdleTimeout end a session left unused
+	// that long (ASVS 7.3.1); last-seen is written once a minute at most.
+	browserIdleTimeout  = 2 * time.Hour
+	rememberIdleTimeout = 7 * 24 * time.Hour
 	// lastSeenInterval bounds how often a session's last-seen time is written.
 	lastSeenInterval = time.Minute
 	// bodyLimit is the largest request body accepted; larger ones get 413.

@@ -124,7 +124,7 @@ func atkExec(t *testing.T, app *testApp, query string, args ...any) {
 
 // atkProfile is a complete profile form.
 func atkProfile(email, first, last string) url.Values {
-	return url.Values{"email": {email}, "first_name": {first}, "last_name": {last}}
+	return url.Values{"email": {email}, "current_password": {goodPassword}, "first_name": {first}, "last_name": {last}}
 }
 
 // --- Brute force ---------------------------------------------------------
@@ -598,7 +598,7 @@ func TestAttackFormReadsBodyOnly(t *testing.T) {
 	c.loginAs("alice", goodPassword)
 	token := c.csrfToken("/accounts/update/")
 	res := atkPost(c, "/accounts/update/?first_name=Evil&last_name=Evil&email=evil%40example.com", token,
-		url.Values{"email": {"alice@example.com"}, "first_name": {"Good"}})
+		url.Values{"email": {"alice@example.com"}, "current_password": {goodPassword}, "first_name": {"Good"}})
 	wantStatus(t, res, http.StatusSeeOther)
 	u := app.user("alice")
 	if u.FirstName != "Good" || u.LastName != "" || u.Email != "alice@example.com" {
@@ -1306,7 +1306,7 @@ func TestSessionsPagePasswordChange(t *testing.T) {
 		t.Errorf("%d other sessions listed, want 0", len(others))
 	}
 	// Still usable: the cycled session posts with its new token.
-	wantStatus(t, c.postForm("/accounts/update/", "/accounts/update/", atkProfile("alice@example.com", "", "")), http.StatusSeeOther)
+	wantStatus(t, c.postForm("/accounts/update/", "/accounts/update/", atkProfile("", "Alice", "")), http.StatusSeeOther)
 }
 
 // atkWantSessionsCard fails unless res is the htmx answer to ending

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"fmt"
 	"log/slog"
@@ -283,4 +284,76 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// A session left unused past its idle timeout ends (ASVS 7.3.1): two hours
+// for a browser session, a week for a remembered one.
+func TestSessionIdleTimeout(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	tests := []struct {
+		name     string
+		remember bool
+		idle     string
+		loggedIn bool
+	}{
+		{"browser session, idle an hour", false, "-1 hours", true},
+		{"browser session, idle three hours", false, "-3 hours", false},
+		{"remembered, idle three days", true, "-3 days", true},
+		{"remembered, idle eight days", true, "-8 days", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := app.client()
+			form := url.Values{"username": {"alice"}, "password": {goodPassword}}
+			if tt.remember {
+				form.Set("remember", "on")
+			}
+			wantStatus(t, c.postForm("/accounts/login/", "/accounts/login/", form), http.StatusSeeOther)
+			// Age the session: created and last seen that long ago, expiring as it would.
+			_, err := app.db.NewRaw(`UPDATE sessions SET created_at = datetime('now', ?), last_seen_at = datetime('now', ?),
+				expires_at = datetime(expires_at, ?) WHERE key = ?`, tt.idle, tt.idle, tt.idle, c.cookie("sessionid")).Exec(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.loggedInAs() == "alice"; got != tt.loggedIn {
+				t.Fatalf("logged in = %v, want %v", got, tt.loggedIn)
+			}
+		})
+	}
+}
+
+// Changing the email address, where password resets go, takes the current
+// password (ASVS 7.5.1): a borrowed session cannot redirect the account's
+// recovery. Other profile fields do not need it.
+func TestEmailChangeNeedsPassword(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, htmx bool) {
+		app := newTestApp(t)
+		app.createUser("alice", goodPassword)
+		c := app.newClient(htmx)
+		c.loginAs("alice", goodPassword)
+		for _, tt := range []struct{ password, message string }{
+			{"", "Enter your current password to change your email address."},
+			{"wrong password", "Your password was entered incorrectly."},
+		} {
+			res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"email": {"mallory@example.com"}, "current_password": {tt.password}, "first_name": {""}, "last_name": {""}})
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			wantFragment(t, res, htmx, "profile-form")
+			if got := res.text(t, "#id_current_password_error"); !strings.Contains(got, tt.message) {
+				t.Errorf("error beside the password: %q, want %q", got, tt.message)
+			}
+		}
+		if u := app.user("alice"); u.Email != "" {
+			t.Fatalf("the address changed without the password: %q", u.Email)
+		}
+		if res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"email": {""}, "first_name": {"Alice"}, "last_name": {""}}); res.StatusCode >= 400 {
+			t.Fatalf("a name change asked for the password: %d", res.StatusCode)
+		}
+		res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"email": {"alice@example.com"}, "current_password": {goodPassword}, "first_name": {"Alice"}, "last_name": {""}})
+		if res.StatusCode >= 400 || app.user("alice").Email != "alice@example.com" {
+			t.Fatalf("the address did not change with the right password: %d", res.StatusCode)
+		}
+	})
 }

@@ -126,8 +126,9 @@ func hasherBusy(c *fiber.Ctx) string {
 }
 
 // loginFailed logs a failed login (counted already by its attempt) for the
-// account the username names (user nil: none). When this failure locks a
-// key, the lock is logged too, once: refused attempts write nothing, so
+// account the username names (user nil: none). When this failure locks the
+// account or the address, the lock is logged too: the account's in its
+// user's log, the address's in nobody's. Refused attempts write nothing, so
 // they cannot flood the log.
 func (h *handler) loginFailed(c *fiber.Ctx, u *models.User, username string, keys []throttle.Key) error {
 	ctx := c.UserContext()
@@ -138,9 +139,23 @@ func (h *handler) loginFailed(c *fiber.Ctx, u *models.User, username string, key
 	if err := h.recordEvent(c, models.EventLoginFailed, userID, username, ""); err != nil {
 		return err
 	}
-	retryAt, err := h.throttle.Check(ctx, keys...)
-	if err != nil || retryAt.IsZero() {
-		return err
+	for _, key := range keys {
+		retryAt, err := h.throttle.Check(ctx, key)
+		if err != nil {
+			return err
+		}
+		if retryAt.IsZero() {
+			continue
+		}
+		detail := "until " + retryAt.UTC().Format("15:04 UTC")
+		if key.Rule == throttle.LoginPerAddress {
+			err = h.recordEvent(c, models.EventThrottled, 0, "", "address locked "+detail)
+		} else {
+			err = h.recordEvent(c, models.EventThrottled, userID, username, detail)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return h.recordEvent(c, models.EventThrottled, userID, username, "until "+retryAt.UTC().Format("15:04 UTC"))
+	return nil
 }

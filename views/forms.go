@@ -149,6 +149,7 @@ type ProfileForm struct {
 	FirstName       string
 	LastName        string
 	NotifyNewDevice bool
+	Password        string // the current one, needed to change the address
 	// SavedEmail and EmailVerified are the stored address and its state,
 	// shown beside the field.
 	SavedEmail    string
@@ -158,7 +159,7 @@ type ProfileForm struct {
 // NewProfileForm returns the profile form filled with u's details.
 func NewProfileForm(u *models.User) ProfileForm {
 	return ProfileForm{
-		Form:  newForm("email", "first_name", "last_name"),
+		Form:  newForm("email", "current_password", "first_name", "last_name"),
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, NotifyNewDevice: u.NotifyNewDevice,
 		SavedEmail: u.Email, EmailVerified: u.EmailVerified,
 	}
@@ -202,6 +203,12 @@ type PasswordForm struct {
 func NewPasswordForm() PasswordForm {
 	return PasswordForm{Form: newForm("old_password", "new_password1", "new_password2")}
 }
+
+// PasswordNeeded asks for the current password before the address changes.
+const PasswordNeeded = "Enter your current password to change your email address."
+
+// WrongPassword is the message for a wrong current password asked again.
+const WrongPassword = "Your password was entered incorrectly. Please enter it again."
 
 // WrongOldPassword is Django's message for a wrong current password.
 const WrongOldPassword = "Your old password was entered incorrectly. Please enter it again."
