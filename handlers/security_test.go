@@ -2,8 +2,8 @@ package handlers_test
 
 import (
 	"bufio"
-	"context"
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
