@@ -162,8 +162,12 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	u := &models.User{Username: f.Username, Email: f.Email, Password: hash, IsActive: true, NotifyNewDevice: true}
+	mailed, err := h.mayMail(c.UserContext(), u.Email)
+	if err != nil {
+		return err
+	}
 	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := models.CreateUser(ctx, tx, u); err != nil || u.Email == "" {
+		if err := models.CreateUser(ctx, tx, u); err != nil || !mailed {
 			return err
 		}
 		return h.sendVerification(ctx, tx, u)
@@ -187,7 +191,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	welcome := "Welcome, " + u.Username + ". Your account is ready."
-	if u.Email != "" {
+	if mailed {
 		welcome += " We sent a link to " + u.Email + " to confirm it."
 	}
 	h.flash(c, views.LevelSuccess, welcome)
@@ -224,13 +228,19 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 			return h.renderForm(c, status, views.ProfileFormView(f), views.Profile(f))
 		}
 	}
+	mailed := false
+	if changed {
+		if mailed, err = h.mayMail(c.UserContext(), f.Email); err != nil {
+			return err
+		}
+	}
 	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := models.UpdateProfile(ctx, tx, u.ID, f.Email, f.FirstName, f.LastName, f.NotifyNewDevice); err != nil || !changed {
 			return err
 		}
 		// The old address hears of the change; the new one must confirm itself.
 		if err := h.notice(ctx, tx, u, "Your "+views.SiteName+" email address was changed",
-			"The email address of your account was changed to "+f.Email+"."); err != nil || f.Email == "" {
+			"The email address of your account was changed to "+f.Email+"."); err != nil || !mailed {
 			return err
 		}
 		updated := *u
@@ -246,8 +256,10 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 	}
 	f.SavedEmail, f.EmailVerified = f.Email, u.EmailVerified && !changed
 	saved := views.Message{Level: views.LevelSuccess, Text: "Your profile was saved."}
-	if changed && f.Email != "" {
+	if mailed {
 		saved.Text += " We sent a link to " + f.Email + " to confirm it."
+	} else if changed && f.Email != "" {
+		saved.Text += " Too many mails went to " + f.Email + " lately: send its confirmation link later, from here."
 	}
 	if isHTMX(c) {
 		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(saved)))

@@ -12,6 +12,7 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/mail"
+	"gatehouse/models/throttle"
 	"gatehouse/views"
 )
 
@@ -24,6 +25,18 @@ func (h *handler) enqueueMail(ctx context.Context, db bun.IDB, to string, m view
 		return fmt.Errorf("render mail: %w", err)
 	}
 	return mail.Enqueue(ctx, db, mail.Message{To: to, Subject: m.Subject, Text: m.Text, HTML: html.String()})
+}
+
+// mayMail counts a mail that anyone may have set off (a reset link, a
+// confirmation link) to an address, and reports whether it may go: a few an
+// hour at most, so no one can bomb an address through the site. An empty
+// address gets nothing.
+func (h *handler) mayMail(ctx context.Context, to string) (bool, error) {
+	if to == "" {
+		return false, nil
+	}
+	attempt, _, err := h.throttle.Begin(ctx, throttle.MailPerRecipient.Key(strings.ToLower(to)))
+	return attempt != nil, err
 }
 
 // link is the absolute address of a path, for mail.

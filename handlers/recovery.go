@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -62,8 +61,7 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 	if err != nil || len(users) == 0 {
 		return err
 	}
-	attempt, _, err := h.throttle.Begin(ctx, throttle.MailPerRecipient.Key(strings.ToLower(email)))
-	if err != nil || attempt == nil {
+	if mailed, err := h.mayMail(ctx, email); err != nil || !mailed {
 		return err
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -84,7 +82,7 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 
 // passwordResetDone says a mail may be on its way.
 func (h *handler) passwordResetDone(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.PasswordResetDone())
+	return h.render(c, fiber.StatusOK, views.PasswordResetDone(h.resetTokens.MaxAge()))
 }
 
 // resetLink checks a reset link's token, moves it into a cookie and sends
@@ -206,12 +204,12 @@ func (h *handler) emailResend(c *fiber.Ctx) error {
 		return h.redirect(c, views.PathProfile)
 	}
 	ctx := c.UserContext()
-	attempt, retryAt, err := h.throttle.Begin(ctx, throttle.MailPerRecipient.Key(strings.ToLower(u.Email)))
+	mailed, err := h.mayMail(ctx, u.Email)
 	if err != nil {
 		return err
 	}
-	if attempt == nil {
-		h.flash(c, views.LevelError, "Too many mails to this address lately. Please try again in "+minutes(time.Until(retryAt))+".")
+	if !mailed {
+		h.flash(c, views.LevelError, "Too many mails went to this address lately. Please try again in an hour.")
 		return h.redirect(c, views.PathProfile)
 	}
 	if err := h.sendVerification(ctx, h.db, u); err != nil {

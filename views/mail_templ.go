@@ -389,7 +389,10 @@ func duration(d time.Duration) string {
 	case d%time.Hour == 0 && d >= time.Hour:
 		return plural(int(d/time.Hour), "hour")
 	}
-	return plural(max(1, int(d/time.Minute)), "minute")
+	if d < time.Minute {
+		return plural(max(1, int(d/time.Second)), "second")
+	}
+	return plural(int(d/time.Minute), "minute")
 }
 
 func plural(n int, unit string) string {
