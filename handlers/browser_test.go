@@ -195,6 +195,7 @@ func TestBrowserProfile(t *testing.T) {
 		tb.look("profile-errors")
 
 		tb.fill("email", "alice@example.com")
+		tb.fill("current_password", goodPassword) // a new address takes the password
 		tb.fill("last_name", "Liddell")
 		if js {
 			// Saved in place: nothing else on the page changes.
