@@ -430,7 +430,7 @@ func TestPasswordResetFlow(t *testing.T) {
 		if m.to != email || m.from != "gatehouse@localhost" {
 			t.Errorf("mail from %q to %q, want from gatehouse@localhost to %s", m.from, m.to, email)
 		}
-		for _, want := range []string{"Hello alice,", "within 1 hour", "If it was not you, ignore this mail"} {
+		for _, want := range []string{"Hello alice,", "within an hour", "If it was not you, ignore this mail"} {
 			if !strings.Contains(m.text, want) {
 				t.Errorf("text part lacks %q:\n%s", want, m.text)
 			}
@@ -540,11 +540,11 @@ func TestPasswordResetFlow(t *testing.T) {
 
 		// The link is spent.
 		again := app.client()
-		mtWantLinkInvalid(t, mtGetPlain(again, link), "Password reset unsuccessful")
+		mtWantLinkInvalid(t, mtGetPlain(again, link), "This reset link no longer works")
 		if again.cookie("reset") != "" {
 			t.Error("a spent link set the reset cookie")
 		}
-		mtWantLinkInvalid(t, mtGetPlain(r, setPath), "Password reset unsuccessful")
+		mtWantLinkInvalid(t, mtGetPlain(r, setPath), "This reset link no longer works")
 	})
 }
 
@@ -593,9 +593,9 @@ func TestPasswordResetLinkRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := app.client()
 			res := mtGetPlain(c, tt.path)
-			title := "Password reset unsuccessful"
+			title := "This reset link no longer works"
 			if strings.HasPrefix(tt.path, "/accounts/email/") {
-				title = "Email confirmation unsuccessful"
+				title = "This confirmation link no longer works"
 			}
 			mtWantLinkInvalid(t, res, title)
 			if c.cookie("reset") != "" {
@@ -609,10 +609,10 @@ func TestPasswordResetLinkRefused(t *testing.T) {
 	wantStatus(t, mtGetPlain(c, links["alice"]), http.StatusFound)
 	bobSet := "/accounts/reset/" + mtUIDB64(bob.ID) + "/set-password/"
 	c.setCookie("reset", tokens["alice"])
-	mtWantLinkInvalid(t, mtGetPlain(c, bobSet), "Password reset unsuccessful")
+	mtWantLinkInvalid(t, mtGetPlain(c, bobSet), "This reset link no longer works")
 	c.setCookie("reset", tokens["alice"])
 	res := c.postForm("/accounts/password_reset/", bobSet, url.Values{"new_password1": {mtNewPassword}, "new_password2": {mtNewPassword}})
-	mtWantLinkInvalid(t, res, "Password reset unsuccessful")
+	mtWantLinkInvalid(t, res, "This reset link no longer works")
 	if app.user("bob").Password != bob.Password {
 		t.Fatal("alice's token set bob's password")
 	}
@@ -624,9 +624,9 @@ func TestPasswordResetLinkRefused(t *testing.T) {
 	wantStatus(t, mtGetPlain(c, links["alice"]), http.StatusFound)
 	wantStatus(t, mtGetPlain(c, aliceSet), http.StatusOK)
 	app.client().loginAs("alice", mtPassword)
-	mtWantLinkInvalid(t, mtGetPlain(app.client(), links["alice"]), "Password reset unsuccessful")
+	mtWantLinkInvalid(t, mtGetPlain(app.client(), links["alice"]), "This reset link no longer works")
 	res = c.postForm("/accounts/password_reset/", aliceSet, url.Values{"new_password1": {mtNewPassword}, "new_password2": {mtNewPassword}})
-	mtWantLinkInvalid(t, res, "Password reset unsuccessful")
+	mtWantLinkInvalid(t, res, "This reset link no longer works")
 	if app.user("alice").Password != alice.Password {
 		t.Fatal("a link older than a login set the password")
 	}
@@ -635,11 +635,11 @@ func TestPasswordResetLinkRefused(t *testing.T) {
 	if err := models.UpdateProfile(context.Background(), app.db, bob.ID, "bob@new.example", "", "", false); err != nil {
 		t.Fatal(err)
 	}
-	mtWantLinkInvalid(t, mtGetPlain(app.client(), links["bob"]), "Password reset unsuccessful")
+	mtWantLinkInvalid(t, mtGetPlain(app.client(), links["bob"]), "This reset link no longer works")
 	if _, err := app.db.NewUpdate().Model((*models.User)(nil)).Set("is_active = FALSE").Where("id = ?", carol.ID).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mtWantLinkInvalid(t, mtGetPlain(app.client(), links["carol"]), "Password reset unsuccessful")
+	mtWantLinkInvalid(t, mtGetPlain(app.client(), links["carol"]), "This reset link no longer works")
 }
 
 // TestPasswordResetLinkExpires: a link, and the cookie taken from it, stop
@@ -664,8 +664,8 @@ func TestPasswordResetLinkExpires(t *testing.T) {
 
 	time.Sleep(time.Until(time.Unix(made, 0).Add(timeout + 100*time.Millisecond)))
 	res := c.postForm("/accounts/password_reset/", setPath, url.Values{"new_password1": {mtNewPassword}, "new_password2": {mtNewPassword}})
-	mtWantLinkInvalid(t, res, "Password reset unsuccessful")
-	mtWantLinkInvalid(t, mtGetPlain(app.client(), link), "Password reset unsuccessful")
+	mtWantLinkInvalid(t, res, "This reset link no longer works")
+	mtWantLinkInvalid(t, mtGetPlain(app.client(), link), "This reset link no longer works")
 	if app.user("alice").Password != alice.Password {
 		t.Fatal("an expired link set the password")
 	}
@@ -868,7 +868,7 @@ func TestEmailVerification(t *testing.T) {
 	if got := profile.text(t, "#id_email_help"); !strings.Contains(got, "Not confirmed yet") {
 		t.Errorf("profile says %q before the link is followed", got)
 	}
-	if profile.doc(t).Find(`form[data-testid="resend-verification"]`).Length() != 1 {
+	if profile.doc(t).Find(`button[data-testid="resend-verification"]`).Length() != 1 {
 		t.Error("no resend button for an unconfirmed address")
 	}
 
@@ -891,12 +891,12 @@ func TestEmailVerification(t *testing.T) {
 	if got := profile.text(t, `[data-testid="messages"]`); !strings.Contains(got, "is confirmed") {
 		t.Errorf("flash %q after confirming", got)
 	}
-	if profile.doc(t).Find(`form[data-testid="resend-verification"]`).Length() != 0 {
+	if profile.doc(t).Find(`button[data-testid="resend-verification"]`).Length() != 0 {
 		t.Error("a resend button for a confirmed address")
 	}
 	// Spent.
-	mtWantLinkInvalid(t, mtGetPlain(c, link), "Email confirmation unsuccessful")
-	mtWantLinkInvalid(t, c.postForm("/accounts/update/", link, nil), "Email confirmation unsuccessful")
+	mtWantLinkInvalid(t, mtGetPlain(c, link), "This confirmation link no longer works")
+	mtWantLinkInvalid(t, c.postForm("/accounts/update/", link, nil), "This confirmation link no longer works")
 
 	// A new address: a link to it, a notice to the old one.
 	res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{

@@ -396,8 +396,11 @@ func duration(d time.Duration) string {
 }
 
 func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
+	switch {
+	case n == 1 && unit == "hour":
+		return "an hour"
+	case n == 1:
+		return "a " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }

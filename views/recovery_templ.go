@@ -420,7 +420,7 @@ func PasswordResetComplete() templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section class=\"card narrow\" data-testid=\"password-reset-complete\"><h1>Your password is set</h1><p>You were logged out everywhere. Log in with your new password.</p><p><a class=\"button\" href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section class=\"card narrow\" data-testid=\"password-reset-complete\"><h1>Your password is set</h1><p>Every browser that was logged in to your account has been logged out. Log in with your new password.</p><p><a class=\"button\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
