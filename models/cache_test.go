@@ -5,36 +5,45 @@ import (
 	"database/sql"
 	"errors"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"gatehouse/models/dbtest"
 )
 
 // cacheFixture is a database holding one user and two articles, with a cache
-// whose data_version poll is off unless the test turns it back on.
+// whose data_version poll (on SQLite) is off unless the test turns it back on.
 type cacheFixture struct {
-	path      string
+	url       string
+	store     *Store
 	db        *bun.DB
 	cache     *Cache
 	userID    int64
 	articleID int64
 }
 
-// newCacheFixture opens a fresh database and its cache. The poll is pushed
-// into the far future: it reads the data_version of in-process writes too,
-// so a write the hook missed would otherwise pass whenever the test is slow.
+// newCacheFixture opens a fresh SQLite database and its cache. The poll is
+// pushed into the far future: it reads the data_version of in-process writes
+// too, so a write the hook missed would otherwise pass whenever the test is
+// slow.
 func newCacheFixture(t *testing.T, limit int) *cacheFixture {
 	t.Helper()
+	return newCacheFixtureAt(t, limit, dbtest.SQLite(t))
+}
+
+// newCacheFixtureAt is newCacheFixture on the database at url.
+func newCacheFixtureAt(t *testing.T, limit int, url string) *cacheFixture {
+	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "cache.db")
-	db, err := Open(ctx, path)
+	store, err := Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { store.Close() })
+	db := store.DB
 	u := &User{Username: "alice", Password: "x", IsActive: true}
 	if err := CreateUser(ctx, db, u); err != nil {
 		t.Fatal(err)
@@ -46,13 +55,15 @@ func newCacheFixture(t *testing.T, limit int) *cacheFixture {
 	if _, err := CreateArticle(ctx, db, u.ID, "second", "body"); err != nil {
 		t.Fatal(err)
 	}
-	cache, err := NewCache(ctx, db, limit)
+	cache, err := NewCache(ctx, store, limit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cache.Close() })
-	cache.polledAt.Store(math.MaxInt64)
-	return &cacheFixture{path: path, db: db, cache: cache, userID: u.ID, articleID: a.ID}
+	if w, ok := cache.watcher.(*dataVersionWatcher); ok {
+		w.polledAt.Store(math.MaxInt64)
+	}
+	return &cacheFixture{url: url, store: store, db: db, cache: cache, userID: u.ID, articleID: a.ID}
 }
 
 // snapshot takes a snapshot or fails the test.
@@ -207,11 +218,11 @@ func TestCacheSeesOtherProcesses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newCacheFixture(t, 10)
-	f.cache.polledAt.Store(0)
+	f.cache.watcher.(*dataVersionWatcher).polledAt.Store(0)
 	if got := f.cachedTitles(t); got != "first,second" {
 		t.Fatalf("the cache served %q", got)
 	}
-	other, err := sql.Open("sqlite3", f.path+"?_busy_timeout=5000")
+	other, err := sql.Open("sqlite3", strings.TrimPrefix(f.url, "sqlite:")+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
