@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver, shared with the session storage
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -206,8 +208,8 @@ var plainIdentifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // alone; on failure it is called here.
 func (s *Store) openSessions(o options, closeDB func() error, inDB func() SessionStorage) error {
 	if o.sessionStore != "" {
-		var sessions *redis.Storage
-		if err := catchPanic("connect to the session store", func() { sessions = redis.New(redis.Config{URL: o.sessionStore}) }); err != nil {
+		sessions, err := openRedis(o.sessionStore)
+		if err != nil {
 			closeDB()
 			return err
 		}
@@ -221,6 +223,25 @@ func (s *Store) openSessions(o options, closeDB func() error, inDB func() Sessio
 	}
 	s.close = func() error { return errors.Join(s.Sessions.Close(), closeDB()) }
 	return nil
+}
+
+// openRedis connects to the Redis at url for the session storage.
+func openRedis(url string) (*redis.Storage, error) {
+	options, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the session store URL: %w", err)
+	}
+	// Maintenance notifications are for Redis clusters that move shards; a
+	// Redis 7 server refuses to be asked, and each refusal would be logged.
+	options.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	client := goredis.NewClient(options)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("models: unable to reach the session store: %w", err)
+	}
+	return redis.NewFromConnection(client), nil
 }
 
 // redisSessions keeps session payloads in Redis, outside the database: the

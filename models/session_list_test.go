@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"gatehouse/models"
+	"gatehouse/models/dbtest"
 )
 
 func TestUserSessions(t *testing.T) {
@@ -111,4 +112,76 @@ func TestEndOtherSessions(t *testing.T) {
 		}
 		checkSessions(t, db, "alice-keep", "bob-1")
 	})
+}
+
+// TestSessionPayloadsInRedis keeps payloads in Redis, the index in the
+// database: every way of ending sessions deletes their payloads from Redis.
+func TestSessionPayloadsInRedis(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store := openStore(t, engine.URL(t), models.WithSessionStore(dbtest.Redis(t)))
+			db, sessions := store.DB, store.Sessions
+			alice, bob := createUser(t, db, "alice"), createUser(t, db, "bob")
+			login := func(userID int64, key string) {
+				t.Helper()
+				now := time.Now().UTC()
+				s := &models.Session{Key: key, UserID: userID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+				if err := models.RecordLogin(ctx, db, s); err != nil {
+					t.Fatal(err)
+				}
+				if err := sessions.Set(key, []byte("payload of "+key), time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// wantPayloads fails unless exactly the keys of want have payloads.
+			wantPayloads := func(want ...string) {
+				t.Helper()
+				for _, key := range []string{"a1", "a2", "a3", "a4", "b1", "b2"} {
+					payload, err := sessions.Get(key)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if has := payload != nil; has != slices.Contains(want, key) {
+						t.Errorf("session %s has a payload: %v, want %v", key, has, !has)
+					}
+				}
+			}
+			for _, key := range []string{"a1", "a2", "a3", "a4"} {
+				login(alice.ID, key)
+			}
+			login(bob.ID, "b1")
+			login(bob.ID, "b2")
+			n, err := db.NewSelect().Table(models.SessionDataTable).Count(ctx)
+			if err != nil || n != 0 {
+				t.Fatalf("%d payloads in the database (%v), want none: they live in Redis", n, err)
+			}
+			wantPayloads("a1", "a2", "a3", "a4", "b1", "b2")
+
+			if err := models.DeleteSession(ctx, db, sessions, "a1"); err != nil {
+				t.Fatal(err)
+			}
+			wantPayloads("a2", "a3", "a4", "b1", "b2")
+			if err := models.EndUserSession(ctx, db, sessions, alice.ID, "a2"); err != nil {
+				t.Fatal(err)
+			}
+			wantPayloads("a3", "a4", "b1", "b2")
+			now := time.Now().UTC()
+			cycled := &models.Session{Key: "a5", UserID: alice.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+			if ended, err := models.ChangePassword(ctx, db, sessions, alice.ID, "new-hash", "a3", cycled); err != nil || ended != 1 {
+				t.Fatalf("ChangePassword ended %d sessions (%v), want 1", ended, err)
+			}
+			wantPayloads("b1", "b2")
+			if ended, err := models.EndOtherSessions(ctx, db, sessions, bob.ID, "b2"); err != nil || ended != 1 {
+				t.Fatalf("EndOtherSessions ended %d sessions (%v), want 1", ended, err)
+			}
+			wantPayloads("b2")
+			if err := models.DeleteUser(ctx, db, sessions, bob.ID); err != nil {
+				t.Fatal(err)
+			}
+			wantPayloads()
+		})
+	}
 }

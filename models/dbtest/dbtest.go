@@ -24,6 +24,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 const (
@@ -114,6 +115,9 @@ func Redis(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("dbtest: GATEHOUSE_TEST_REDIS: %v", err)
 	}
+	// Redis 7 refuses to be asked for maintenance notifications, and the
+	// client would log each refusal.
+	options.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	locks := redis.NewClient(options)
 	defer locks.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), reachTimeout)
