@@ -185,7 +185,7 @@ func unavailable(t testing.TB, server, variable, address string, err error) {
 	if u, parseErr := url.Parse(address); parseErr == nil {
 		address = u.Redacted()
 	}
-	message := fmt.Sprintf("%s is not reachable at %s (%v). To run this test, start %s there, or set %s to the URL of one.",
+	message := fmt.Sprintf("%s is not reachable at %s (%v). To run this test, start %s there (README: Running on PostgreSQL), or set %s to the URL of one.",
 		server, address, err, server, variable)
 	if os.Getenv("CI") == "true" {
 		t.Fatal(message + " CI=true: failing rather than skipping.")
