@@ -45,6 +45,10 @@ type listener struct {
 // listen connects and listens, then keeps listening in the background until
 // Close, connecting again whenever the connection is lost.
 func listen(ctx context.Context, c *Cache, config *pgx.ConnConfig, schema string) (changeWatcher, error) {
+	config = config.Copy()
+	if config.RuntimeParams["application_name"] == "" {
+		config.RuntimeParams["application_name"] = "gatehouse cache listener"
+	}
 	l := &listener{cache: c, config: config, prefix: schema + ".", done: make(chan struct{})}
 	c.distrusted.Store(true)
 	conn, err := l.connect(ctx)
