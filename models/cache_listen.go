@@ -97,7 +97,9 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 	for {
 		l.serve(ctx, conn)
 		l.cache.distrust()
-		conn.Close(context.Background())
+		closeCtx, cancel := context.WithTimeout(context.Background(), listenPingTimeout)
+		conn.Close(closeCtx)
+		cancel()
 		if conn = l.reconnect(ctx); conn == nil {
 			return
 		}

@@ -79,10 +79,19 @@ func WithSessionStore(url string) Option {
 	return func(o *options) { o.sessionStore = url }
 }
 
-// IsPostgres reports whether url names a PostgreSQL database rather than a
+// isPostgres reports whether url names a PostgreSQL database rather than a
 // SQLite file.
-func IsPostgres(url string) bool {
+func isPostgres(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// LocalDir is the folder holding the database at url if it is a file on
+// this machine (SQLite), or "" if it is a server's.
+func LocalDir(url string) string {
+	if isPostgres(url) {
+		return ""
+	}
+	return filepath.Dir(strings.TrimPrefix(url, "sqlite:"))
 }
 
 // Open opens the database at url and applies pending migrations. A
@@ -94,7 +103,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if IsPostgres(url) {
+	if isPostgres(url) {
 		return openPostgres(ctx, url, o)
 	}
 	return openSQLite(ctx, strings.TrimPrefix(url, "sqlite:"), o)

@@ -642,3 +642,25 @@ func TestNewestArticles(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenTogether starts instances on one new PostgreSQL database at once:
+// they take turns migrating, and all come up.
+func TestOpenTogether(t *testing.T) {
+	t.Parallel()
+	url := dbtest.Postgres(t)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			store, err := models.Open(context.Background(), url)
+			if err == nil {
+				err = store.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -158,11 +158,11 @@ func serve(s settings) error {
 	}
 	defer store.Close()
 	if s.mailDir == "" {
-		if models.IsPostgres(s.db) {
-			s.mailDir = filepath.Join("data", "outbox")
-		} else {
-			s.mailDir = filepath.Join(filepath.Dir(strings.TrimPrefix(s.db, "sqlite:")), "outbox")
+		dir := models.LocalDir(s.db)
+		if dir == "" {
+			dir = "data" // the database is a server's: the default SQLite file's folder
 		}
+		s.mailDir = filepath.Join(dir, "outbox")
 	}
 	if s.baseURL == "" {
 		s.baseURL = "http://" + s.addr
