@@ -664,3 +664,20 @@ func TestOpenTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateArticleByGoneAuthor writes as an account deleted meanwhile: the
+// foreign key refuses it, and the caller hears ErrNotFound.
+func TestCreateArticleByGoneAuthor(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) *bun.DB) {
+		ctx := context.Background()
+		db := testDB(t)
+		alice := createUser(t, db, "alice")
+		if err := models.DeleteUser(ctx, db, nil, alice.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := models.CreateArticle(ctx, db, alice.ID, "Title", "Content"); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("CreateArticle by a deleted author = %v, want ErrNotFound", err)
+		}
+	})
+}
