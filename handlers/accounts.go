@@ -323,7 +323,7 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusOK, views.AccountDelete())
 	}
 	// A second, racing delete finds the account gone: it ends the same way.
-	if err := models.DeleteUser(c.UserContext(), h.db, currentUser(c).ID); err != nil && !errors.Is(err, models.ErrNotFound) {
+	if err := models.DeleteUser(c.UserContext(), h.db, h.sessionStorage, currentUser(c).ID); err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
 	if err := h.endSession(c); err != nil {

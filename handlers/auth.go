@@ -238,7 +238,7 @@ func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
 	u := currentUser(c)
 	var ended int
 	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if ended, err = models.ChangePassword(ctx, tx, old.UserID, hash, old.Key, &cycled); err != nil {
+		if ended, err = models.ChangePassword(ctx, tx, h.sessionStorage, old.UserID, hash, old.Key, &cycled); err != nil {
 			return err
 		}
 		return h.notice(ctx, tx, u, "Your "+views.SiteName+" password was changed",
@@ -320,7 +320,7 @@ func (h *handler) endSession(c *fiber.Ctx) error {
 	c.Locals(localSession, nil)
 	c.Locals(localUser, nil)
 	c.Locals(localSessionRecord, nil)
-	return models.DeleteSession(c.UserContext(), h.db, key)
+	return models.DeleteSession(c.UserContext(), h.db, h.sessionStorage, key)
 }
 
 // loginRequired sends anonymous visitors to the login page, to come back to

@@ -17,7 +17,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
-	"github.com/gofiber/storage/sqlite3/v2"
 	"github.com/uptrace/bun"
 	"github.com/valyala/bytebufferpool"
 
@@ -57,6 +56,7 @@ type Config struct {
 type handler struct {
 	db             *bun.DB
 	sessions       *session.Store
+	sessionStorage models.SessionStorage // where sessions keeps payloads, for models to end them
 	hasher         *password.Hasher
 	signer         signer
 	csrfTokens     csrfTokens
@@ -97,8 +97,10 @@ const (
 	headerLimit = 20 << 10
 )
 
-// New builds the Fiber app over db: middleware, routes and error pages.
-func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
+// New builds the Fiber app over the store: middleware, routes and error
+// pages. The store stays the caller's to close, after the app has shut down.
+func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, error) {
+	db := store.DB
 	secret, err := models.SecretKey(ctx, db)
 	if err != nil {
 		return nil, err
@@ -119,11 +121,10 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache, err := models.NewCache(ctx, db, cacheLimit)
+	cache, err := models.NewCache(ctx, store, cacheLimit)
 	if err != nil {
 		return nil, err
 	}
-	storage := sqlite3.NewFromConnection(db.DB, sqlite3.Config{Table: models.SessionDataTable, GCInterval: time.Minute})
 	signer := signer{secret: secret}
 	// Half the CPUs may hash at once, so a flood of logins leaves the rest
 	// for pages; and a login that would wait over a second for its turn is
@@ -135,6 +136,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 	})
 	h := &handler{
 		db:             db,
+		sessionStorage: store.Sessions,
 		hasher:         password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
 		signer:         signer,
 		csrfTokens:     csrfTokens{signer: signer},
@@ -149,7 +151,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		log:            cfg.Logger,
 	}
 	h.sessions = session.New(session.Config{
-		Storage:           storage,
+		Storage:           store.Sessions,
 		KeyLookup:         "cookie:" + h.cookieName(sessionCookie),
 		CookiePath:        "/",
 		CookieSecure:      cfg.CookieSecure,
@@ -187,7 +189,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config) (*fiber.App, error) {
 		h.background.Wait()
 		stopMail()
 		<-mailDone
-		return errors.Join(storage.Close(), cache.Close())
+		return cache.Close()
 	})
 
 	h.routes(app, cfg.AccessLog)

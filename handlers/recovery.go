@@ -125,7 +125,7 @@ func (h *handler) resetSubmit(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := models.ChangePassword(ctx, tx, u.ID, hash, "", nil); err != nil {
+		if _, err := models.ChangePassword(ctx, tx, h.sessionStorage, u.ID, hash, "", nil); err != nil {
 			return err
 		}
 		return h.notice(ctx, tx, u, "Your "+views.SiteName+" password was reset", "The password of your account was set from a reset link, and every session was logged out.")

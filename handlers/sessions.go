@@ -38,7 +38,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	end := formValue(c, "end")
 	if end == "others" {
-		ended, err := models.EndOtherSessions(ctx, h.db, u.ID, current.Key)
+		ended, err := models.EndOtherSessions(ctx, h.db, h.sessionStorage, u.ID, current.Key)
 		if err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if row.Current {
 			return &clientError{fiber.StatusBadRequest, "To end this session, log out."}
 		}
-		err := models.EndUserSession(ctx, h.db, u.ID, keys[i])
+		err := models.EndUserSession(ctx, h.db, h.sessionStorage, u.ID, keys[i])
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
 			return err
 		}

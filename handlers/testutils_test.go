@@ -27,10 +27,12 @@ import (
 // production parameters have their own test in models/password.
 var testParams = password.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
-// testApp is a real Gatehouse on a loopback port over a fresh SQLite file.
+// testApp is a real Gatehouse on a loopback port over a fresh SQLite file,
+// or over a database it may share with other apps.
 type testApp struct {
 	t       testing.TB
 	url     string
+	store   *models.Store
 	db      *bun.DB
 	app     *fiber.App
 	mailDir string // where the app writes its mail as .eml files
@@ -49,8 +51,15 @@ func newTestApp(t testing.TB) *testApp {
 // newTestAppWith is newTestApp with cfg, hashing at the test cost.
 func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
 	t.Helper()
+	return newTestAppOn(t, cfg, filepath.Join(t.TempDir(), "gatehouse.db"))
+}
+
+// newTestAppOn is newTestAppWith over the database at dbURL, opened with
+// opts: apps on one database are instances of one site.
+func newTestAppOn(t testing.TB, cfg handlers.Config, dbURL string, opts ...models.Option) *testApp {
+	t.Helper()
 	ctx := context.Background()
-	db, err := models.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	store, err := models.Open(ctx, dbURL, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,16 +79,16 @@ func newTestAppWith(t testing.TB, cfg handlers.Config) *testApp {
 	if cfg.MailFrom == "" {
 		cfg.MailFrom = "Gatehouse <gatehouse@localhost>"
 	}
-	app, err := handlers.New(ctx, db, cfg)
+	app, err := handlers.New(ctx, store, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go app.Listener(listener)
 	t.Cleanup(func() {
 		app.Shutdown()
-		db.Close()
+		store.Close()
 	})
-	return &testApp{t: t, url: baseURL, db: db, app: app, mailDir: mailDir}
+	return &testApp{t: t, url: baseURL, store: store, db: store.DB, app: app, mailDir: mailDir}
 }
 
 // createUser inserts an active user with this password straight into the database.

@@ -14,18 +14,29 @@ import (
 )
 
 // externalChangeDelay bounds how long a change made by another process (a
-// management command, a sqlite3 shell) may go unseen by the cache.
+// management command, a sqlite3 shell) may go unseen by the cache on SQLite.
 const externalChangeDelay = 100 * time.Millisecond
 
 // Cache keeps query results for as long as the database is unchanged.
 //
 // It counts generations of the data. A query hook on the app's Bun queries
 // starts a new generation after every statement that may write has run,
-// COMMIT included, so after its commit is visible. SQLite's data_version,
-// read on a connection of the cache's own at most every externalChangeDelay,
-// starts one when any other connection has committed: another process, or
-// this one writing past Bun's hooks (db.DB, as the session storage does). A
-// value is stored under the generation its Snapshot saw before loading it
+// COMMIT included, so after its commit is visible. A watcher, chosen by the
+// Store, starts one when anyone else has committed:
+//
+//   - On SQLite, data_version, read on a connection of the cache's own at
+//     most every externalChangeDelay, changes when any other connection has
+//     committed: another process, or this one writing past Bun's hooks
+//     (db.DB, as the session storage does).
+//   - On PostgreSQL, triggers announce every committed change on the channel
+//     gatehouse_cache, and the cache listens on a connection of its own: each
+//     notification starts a generation, so other instances' writes are seen
+//     as soon as PostgreSQL delivers them, without polling. While that
+//     connection is down, and until it listens again, notifications may be
+//     lost: every snapshot then misses, and a new generation starts once it
+//     is back.
+//
+// A value is stored under the generation its Snapshot saw before loading it
 // and is only served to snapshots of that generation, so nothing loaded
 // before a commit is served after it.
 //
@@ -35,36 +46,38 @@ const externalChangeDelay = 100 * time.Millisecond
 // must not modify them.
 type Cache struct {
 	generation atomic.Int64
-	polledAt   atomic.Int64 // unix nanoseconds of the last data_version read
+	// distrusted is set while the watcher may be missing changes.
+	distrusted atomic.Bool
+	watcher    changeWatcher
 
-	mu          sync.Mutex
-	conn        *sql.Conn
-	query       *sql.Stmt // PRAGMA data_version, prepared once on conn
-	dataVersion int64
-	entries     map[any]any
-	entriesGen  int64 // the generation entries belong to
-	limit       int
+	mu         sync.Mutex
+	entries    map[any]any
+	entriesGen int64 // the generation entries belong to
+	limit      int
 }
 
-// NewCache hooks the cache to db's queries, takes a connection from db for
-// reading data_version, and holds up to limit results.
-func NewCache(ctx context.Context, db *bun.DB, limit int) (*Cache, error) {
-	conn, err := db.DB.Conn(ctx)
+// changeWatcher tells a cache of the commits its query hook cannot see.
+type changeWatcher interface {
+	// beforeSnapshot runs as a snapshot is taken, and may start a generation.
+	beforeSnapshot(ctx context.Context) error
+	Close() error
+}
+
+// NewCache hooks a cache of up to limit results to the store's queries and
+// starts watching for the store's other writers.
+func NewCache(ctx context.Context, store *Store, limit int) (*Cache, error) {
+	c := &Cache{entries: make(map[any]any), limit: limit}
+	watcher, err := store.newWatcher(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("models: unable to open the cache's connection: %w", err)
+		return nil, err
 	}
-	query, err := conn.PrepareContext(ctx, "PRAGMA data_version")
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("models: unable to prepare data_version: %w", err)
-	}
-	c := &Cache{conn: conn, query: query, entries: make(map[any]any), limit: limit}
-	db.AddQueryHook(c)
+	c.watcher = watcher
+	store.DB.AddQueryHook(c)
 	return c, nil
 }
 
-// Close returns the cache's connection to the pool.
-func (c *Cache) Close() error { return errors.Join(c.query.Close(), c.conn.Close()) }
+// Close stops watching and gives back the cache's connection.
+func (c *Cache) Close() error { return c.watcher.Close() }
 
 // BeforeQuery is part of bun.QueryHook; the cache acts after queries only.
 func (c *Cache) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
@@ -77,47 +90,99 @@ func (c *Cache) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Cont
 // Scan have finished their statement, and after COMMIT, so the bump follows
 // the commit. Through QueryContext and QueryRowContext it calls it before the
 // rows are read, so a write issued that way commits after its bump, and the
-// data_version poll is what sees the commit.
+// watcher is what sees the commit.
 func (c *Cache) AfterQuery(_ context.Context, event *bun.QueryEvent) {
 	if mayWrite(event.Query) {
 		c.generation.Add(1)
 	}
 }
 
+// distrust makes every snapshot miss until trust is called, and starts a
+// generation, so that no value being loaded now is stored.
+func (c *Cache) distrust() {
+	c.distrusted.Store(true)
+	c.generation.Add(1)
+}
+
+// trust starts a generation, so that nothing stored before is served again,
+// and lets snapshots hit.
+func (c *Cache) trust() {
+	c.generation.Add(1)
+	c.distrusted.Store(false)
+}
+
 // Snapshot is a view of the cache as of one generation.
 type Snapshot struct {
 	cache      *Cache
 	generation int64
+	bypass     bool // the cache was not to be trusted: nothing hits, nothing is stored
 }
 
-// Snapshot returns a view of the cache as of now, first reading data_version
-// if it has not been read for externalChangeDelay.
+// Snapshot returns a view of the cache as of now, first asking the watcher
+// for changes (on SQLite, reading data_version if it has not been read for
+// externalChangeDelay).
 func (c *Cache) Snapshot(ctx context.Context) (Snapshot, error) {
-	if time.Now().UnixNano()-c.polledAt.Load() >= int64(externalChangeDelay) {
-		if err := c.pollDataVersion(ctx); err != nil {
-			return Snapshot{}, err
-		}
+	if err := c.watcher.beforeSnapshot(ctx); err != nil {
+		return Snapshot{}, err
 	}
-	return Snapshot{cache: c, generation: c.generation.Load()}, nil
+	// Trust is read first: trust bumps the generation before it is restored,
+	// so a snapshot that sees it restored sees the new generation.
+	bypass := c.distrusted.Load()
+	return Snapshot{cache: c, generation: c.generation.Load(), bypass: bypass}, nil
 }
 
-func (c *Cache) pollDataVersion(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// dataVersionWatcher reads SQLite's data_version, which changes when another
+// connection has committed.
+type dataVersionWatcher struct {
+	cache    *Cache
+	polledAt atomic.Int64 // unix nanoseconds of the last data_version read
+
+	mu          sync.Mutex
+	conn        *sql.Conn
+	query       *sql.Stmt // PRAGMA data_version, prepared once on conn
+	dataVersion int64
+}
+
+// watchDataVersion takes a connection from the store's pool for reading
+// data_version.
+func watchDataVersion(ctx context.Context, db *bun.DB, c *Cache) (changeWatcher, error) {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to open the cache's connection: %w", err)
+	}
+	query, err := conn.PrepareContext(ctx, "PRAGMA data_version")
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("models: unable to prepare data_version: %w", err)
+	}
+	return &dataVersionWatcher{cache: c, conn: conn, query: query}, nil
+}
+
+func (w *dataVersionWatcher) Close() error { return errors.Join(w.query.Close(), w.conn.Close()) }
+
+func (w *dataVersionWatcher) beforeSnapshot(ctx context.Context) error {
+	if time.Now().UnixNano()-w.polledAt.Load() < int64(externalChangeDelay) {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	var version int64
-	if err := c.query.QueryRowContext(ctx).Scan(&version); err != nil {
+	if err := w.query.QueryRowContext(ctx).Scan(&version); err != nil {
 		return fmt.Errorf("models: unable to read data_version: %w", err)
 	}
-	if version != c.dataVersion {
-		c.dataVersion = version
-		c.generation.Add(1)
+	if version != w.dataVersion {
+		w.dataVersion = version
+		w.cache.generation.Add(1)
 	}
-	c.polledAt.Store(time.Now().UnixNano())
+	w.polledAt.Store(time.Now().UnixNano())
 	return nil
 }
 
 // Get returns the value stored under key for the snapshot's generation.
 func (s Snapshot) Get(key any) (value any, found bool) {
+	if s.bypass {
+		return nil, false
+	}
 	c := s.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -131,6 +196,9 @@ func (s Snapshot) Get(key any) (value any, found bool) {
 // Put stores value under key, unless a new generation has started since the
 // snapshot: the value may then predate it.
 func (s Snapshot) Put(key, value any) {
+	if s.bypass {
+		return
+	}
 	c := s.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -5,36 +5,47 @@ import (
 	"database/sql"
 	"errors"
 	"math"
-	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
+
+	"gatehouse/models/dbtest"
 )
 
 // cacheFixture is a database holding one user and two articles, with a cache
-// whose data_version poll is off unless the test turns it back on.
+// whose data_version poll (on SQLite) is off unless the test turns it back on.
 type cacheFixture struct {
-	path      string
+	url       string
+	store     *Store
 	db        *bun.DB
 	cache     *Cache
 	userID    int64
 	articleID int64
 }
 
-// newCacheFixture opens a fresh database and its cache. The poll is pushed
-// into the far future: it reads the data_version of in-process writes too,
-// so a write the hook missed would otherwise pass whenever the test is slow.
+// newCacheFixture opens a fresh SQLite database and its cache. The poll is
+// pushed into the far future: it reads the data_version of in-process writes
+// too, so a write the hook missed would otherwise pass whenever the test is
+// slow.
 func newCacheFixture(t *testing.T, limit int) *cacheFixture {
 	t.Helper()
+	return newCacheFixtureAt(t, limit, dbtest.SQLite(t))
+}
+
+// newCacheFixtureAt is newCacheFixture on the database at url.
+func newCacheFixtureAt(t *testing.T, limit int, url string) *cacheFixture {
+	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "cache.db")
-	db, err := Open(ctx, path)
+	store, err := Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { store.Close() })
+	db := store.DB
 	u := &User{Username: "alice", Password: "x", IsActive: true}
 	if err := CreateUser(ctx, db, u); err != nil {
 		t.Fatal(err)
@@ -46,13 +57,15 @@ func newCacheFixture(t *testing.T, limit int) *cacheFixture {
 	if _, err := CreateArticle(ctx, db, u.ID, "second", "body"); err != nil {
 		t.Fatal(err)
 	}
-	cache, err := NewCache(ctx, db, limit)
+	cache, err := NewCache(ctx, store, limit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cache.Close() })
-	cache.polledAt.Store(math.MaxInt64)
-	return &cacheFixture{path: path, db: db, cache: cache, userID: u.ID, articleID: a.ID}
+	if w, ok := cache.watcher.(*dataVersionWatcher); ok {
+		w.polledAt.Store(math.MaxInt64)
+	}
+	return &cacheFixture{url: url, store: store, db: db, cache: cache, userID: u.ID, articleID: a.ID}
 }
 
 // snapshot takes a snapshot or fails the test.
@@ -181,8 +194,16 @@ func TestCacheSeesWrites(t *testing.T) {
 // written but not committed: it must not be served once the commit is visible.
 func TestCacheLoadDuringTransaction(t *testing.T) {
 	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			testCacheLoadDuringTransaction(t, newCacheFixtureAt(t, 10, engine.URL(t)))
+		})
+	}
+}
+
+func testCacheLoadDuringTransaction(t *testing.T, f *cacheFixture) {
 	ctx := context.Background()
-	f := newCacheFixture(t, 10)
 	err := f.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewRaw("UPDATE articles SET title = 'renamed' WHERE id = ?", f.articleID).Exec(ctx); err != nil {
 			return err
@@ -207,11 +228,11 @@ func TestCacheSeesOtherProcesses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newCacheFixture(t, 10)
-	f.cache.polledAt.Store(0)
+	f.cache.watcher.(*dataVersionWatcher).polledAt.Store(0)
 	if got := f.cachedTitles(t); got != "first,second" {
 		t.Fatalf("the cache served %q", got)
 	}
-	other, err := sql.Open("sqlite3", f.path+"?_busy_timeout=5000")
+	other, err := sql.Open("sqlite3", strings.TrimPrefix(f.url, "sqlite:")+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +246,198 @@ func TestCacheSeesOtherProcesses(t *testing.T) {
 			t.Fatal("the cache never saw the other process's write")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitForGeneration waits, up to a bound, until the cache's generation has
+// moved past before, and returns how long that took: the time PostgreSQL
+// took to deliver a notification.
+func waitForGeneration(t *testing.T, c *Cache, before int64) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for c.generation.Load() == before {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("no notification came within 5 s")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return time.Since(start)
+}
+
+// execOutside runs statement on a connection of its own, as psql or a
+// process other than the app would.
+func execOutside(t *testing.T, url, statement string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, statement, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCacheSeesOtherInstances caches on one instance, writes through
+// another (or through psql), and expects the first to load afresh as soon as
+// PostgreSQL has delivered the notification: no poll interval.
+func TestCacheSeesOtherInstances(t *testing.T) {
+	t.Parallel()
+	writes := []struct {
+		name  string
+		write func(t *testing.T, f *cacheFixture, other *bun.DB)
+	}{
+		{"Bun on another instance", func(t *testing.T, f *cacheFixture, other *bun.DB) {
+			if err := UpdateArticle(context.Background(), other, f.articleID, "renamed", ""); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a transaction on another instance", func(t *testing.T, f *cacheFixture, other *bun.DB) {
+			err := other.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+				if err := UpdateArticle(ctx, tx, f.articleID, "renamed", ""); err != nil {
+					return err
+				}
+				_, err := CreateArticle(ctx, tx, f.userID, "third", "")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"psql", func(t *testing.T, f *cacheFixture, _ *bun.DB) {
+			execOutside(t, f.url, "UPDATE articles SET title = 'renamed' WHERE id = $1", f.articleID)
+		}},
+		{"a deletion cascading from users", func(t *testing.T, f *cacheFixture, other *bun.DB) {
+			if err := DeleteUser(context.Background(), other, nil, f.userID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range writes {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newCacheFixtureAt(t, 10, dbtest.Postgres(t))
+			other, err := Open(ctx, f.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			stale := f.cachedTitles(t)
+			if again := f.cachedTitles(t); again != stale {
+				t.Fatalf("the cache served %q, then %q", stale, again)
+			}
+			before := f.cache.generation.Load()
+			tt.write(t, f, other.DB)
+			delivery := waitForGeneration(t, f.cache, before)
+			fresh, err := titles(ctx, f.db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fresh == stale {
+				t.Fatalf("the write left the titles at %q", fresh)
+			}
+			if got := f.cachedTitles(t); got != fresh {
+				t.Errorf("after the notification the cache served %q, want %q", got, fresh)
+			}
+			t.Logf("notification delivered in %v", delivery)
+		})
+	}
+}
+
+// TestCacheDistrustsALostListener kills the cache's listening connection:
+// until it listens again, notifications would be lost, so no snapshot may
+// hit; once it is back, nothing stored before may be served.
+func TestCacheDistrustsALostListener(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixtureAt(t, 10, dbtest.Postgres(t))
+	l := f.cache.watcher.(*listener)
+	var holding atomic.Bool
+	holding.Store(true)
+	hold := holding.Load
+	l.holdReconnect.Store(&hold)
+
+	if got := f.cachedTitles(t); got != "first,second" {
+		t.Fatalf("the cache served %q", got)
+	}
+	if _, found := f.snapshot(t).Get(titlesKey{}); !found {
+		t.Fatal("the titles were not cached")
+	}
+	killed := l.pid.Load()
+	execOutside(t, f.url, "SELECT pg_terminate_backend($1)", killed)
+	for start := time.Now(); !f.cache.distrusted.Load(); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the cache went on trusting itself 5 s after its listener was killed")
+		}
+	}
+
+	// A write now goes unannounced: nobody listens.
+	execOutside(t, f.url, "UPDATE articles SET title = 'renamed' WHERE id = $1", f.articleID)
+	for range 3 {
+		s := f.snapshot(t)
+		if value, found := s.Get(titlesKey{}); found {
+			t.Fatalf("with its listener down the cache served %q", value)
+		}
+		s.Put(titlesKey{}, "stored while down")
+		if value, found := s.Get(titlesKey{}); found {
+			t.Fatalf("with its listener down the cache stored %q", value)
+		}
+	}
+
+	holding.Store(false)
+	for start := time.Now(); f.cache.distrusted.Load(); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the listener did not come back within 10 s")
+		}
+	}
+	if l.pid.Load() == killed {
+		t.Error("the listener is back on the killed connection")
+	}
+	if got := f.cachedTitles(t); got != "renamed,second" {
+		t.Errorf("once the listener was back the cache served %q, want %q", got, "renamed,second")
+	}
+	if _, found := f.snapshot(t).Get(titlesKey{}); !found {
+		t.Error("once the listener was back the cache stored nothing")
+	}
+
+	// And it listens again.
+	before := f.cache.generation.Load()
+	execOutside(t, f.url, "UPDATE articles SET title = 'again' WHERE id = $1", f.articleID)
+	waitForGeneration(t, f.cache, before)
+	if got := f.cachedTitles(t); got != "again,second" {
+		t.Errorf("after another write the cache served %q", got)
+	}
+}
+
+// TestEveryTableNotifies checks that a trigger announces the changes of
+// every table but the session payloads', which nothing caches.
+func TestEveryTableNotifies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := Open(ctx, dbtest.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var silent, announced []string
+	err = store.DB.NewRaw(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname <> ? AND c.relname NOT LIKE 'bun\_%'
+		AND NOT EXISTS (SELECT 1 FROM pg_trigger tg JOIN pg_proc p ON p.oid = tg.tgfoid
+			WHERE tg.tgrelid = c.oid AND p.proname = 'gatehouse_cache_notify')`, SessionDataTable).Scan(ctx, &silent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(silent) > 0 {
+		t.Errorf("tables without the gatehouse_cache_notify trigger: %q", silent)
+	}
+	err = store.DB.NewRaw(`SELECT DISTINCT c.relname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND tg.tgname LIKE '%_cache_notify'`).Scan(ctx, &announced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(announced) < 7 {
+		t.Errorf("only %q announce their changes", announced)
 	}
 }
 
@@ -269,18 +482,20 @@ func TestCacheKeepsReads(t *testing.T) {
 			return f.db.QueryRowContext(ctx, "SELECT count(*) FROM articles").Scan(&n)
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := newCacheFixture(t, 10)
-			before := f.cache.generation.Load()
-			if err := tt.read(context.Background(), f); err != nil {
-				t.Fatal(err)
-			}
-			if after := f.cache.generation.Load(); after != before {
-				t.Errorf("the read moved the generation from %d to %d", before, after)
-			}
-		})
+	for _, engine := range dbtest.Engines {
+		for _, tt := range tests {
+			t.Run(engine.Name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				f := newCacheFixtureAt(t, 10, engine.URL(t))
+				before := f.cache.generation.Load()
+				if err := tt.read(context.Background(), f); err != nil {
+					t.Fatal(err)
+				}
+				if after := f.cache.generation.Load(); after != before {
+					t.Errorf("the read moved the generation from %d to %d", before, after)
+				}
+			})
+		}
 	}
 }
 

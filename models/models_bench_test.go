@@ -59,11 +59,7 @@ func BenchmarkNewestArticles(b *testing.B) {
 func benchDB(b *testing.B) (*bun.DB, *models.User) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := models.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := openStore(b, filepath.Join(b.TempDir(), "bench.db")).DB
 	u := &models.User{Username: "bench", Password: "x", IsActive: true}
 	if err := models.CreateUser(ctx, db, u); err != nil {
 		b.Fatal(err)

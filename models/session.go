@@ -45,19 +45,20 @@ func RecordLogin(ctx context.Context, db bun.IDB, s *Session) error {
 // ChangePassword stores a new password hash and ends every other session of
 // the user, together. The session with oldKey, which made the change, goes
 // on as current under a new key, as Django's update_session_auth_hash
-// cycles it; with current nil, every session ends. It returns how many
-// other live sessions were ended.
-func ChangePassword(ctx context.Context, db bun.IDB, userID int64, hash, oldKey string, current *Session) (int, error) {
+// cycles it; with current nil, every session ends. sessions is the store's
+// session storage: payloads are deleted there too (see EndOtherSessions). It
+// returns how many other live sessions were ended.
+func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, userID int64, hash, oldKey string, current *Session) (int, error) {
 	var ended int
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := SetPassword(ctx, tx, userID, hash); err != nil {
 			return err
 		}
 		var err error
-		if ended, err = endOtherSessions(ctx, tx, userID, oldKey); err != nil {
+		if ended, err = endOtherSessions(ctx, tx, sessions, userID, oldKey); err != nil {
 			return err
 		}
-		if err := deleteSession(ctx, tx, oldKey); err != nil || current == nil {
+		if err := deleteSession(ctx, tx, sessions, oldKey); err != nil || current == nil {
 			return err
 		}
 		return createSession(ctx, tx, current)
@@ -82,21 +83,22 @@ func TouchSession(ctx context.Context, db bun.IDB, key string, now time.Time) er
 	return nil
 }
 
-// DeleteSession ends one session: its index row and its payload.
-func DeleteSession(ctx context.Context, db bun.IDB, key string) error {
+// DeleteSession ends one session: its index row and its payload, in
+// sessions (the store's session storage) wherever that keeps it.
+func DeleteSession(ctx context.Context, db bun.IDB, sessions SessionStorage, key string) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return deleteSession(ctx, tx, key)
+		return deleteSession(ctx, tx, sessions, key)
 	})
 }
 
-func deleteSession(ctx context.Context, tx bun.Tx, key string) error {
+func deleteSession(ctx context.Context, tx bun.Tx, sessions SessionStorage, key string) error {
 	if _, err := tx.NewDelete().Table(SessionDataTable).Where("k = ?", key).Exec(ctx); err != nil {
 		return fmt.Errorf("models: unable to delete session data: %w", err)
 	}
 	if _, err := tx.NewDelete().Model((*Session)(nil)).Where("key = ?", key).Exec(ctx); err != nil {
 		return fmt.Errorf("models: unable to delete session: %w", err)
 	}
-	return nil
+	return deleteOutside(ctx, sessions, []string{key})
 }
 
 // UserSessions lists the user's live sessions, most recently seen first.
@@ -114,7 +116,7 @@ func UserSessions(ctx context.Context, db bun.IDB, userID int64, now time.Time) 
 // EndUserSession ends the session with key, its index row and its payload, if
 // it belongs to the user; otherwise it gives ErrNotFound and ends nothing, so
 // that a user cannot end someone else's session by guessing its key.
-func EndUserSession(ctx context.Context, db bun.IDB, userID int64, key string) error {
+func EndUserSession(ctx context.Context, db bun.IDB, sessions SessionStorage, userID int64, key string) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*Session)(nil)).Where("key = ?", key).Where("user_id = ?", userID).Exec(ctx)
 		if err != nil {
@@ -126,17 +128,19 @@ func EndUserSession(ctx context.Context, db bun.IDB, userID int64, key string) e
 		if _, err := tx.NewDelete().Table(SessionDataTable).Where("k = ?", key).Exec(ctx); err != nil {
 			return fmt.Errorf("models: unable to delete session data of user #%d: %w", userID, err)
 		}
-		return nil
+		return deleteOutside(ctx, sessions, []string{key})
 	})
 }
 
 // EndOtherSessions ends every session of the user but the one with keepKey
-// and returns how many live ones it ended.
-func EndOtherSessions(ctx context.Context, db bun.IDB, userID int64, keepKey string) (int, error) {
+// and returns how many live ones it ended. Payloads go from the database in
+// the same transaction; those in Redis are deleted before it commits, so
+// whatever becomes of it, no ended session keeps its payload.
+func EndOtherSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, userID int64, keepKey string) (int, error) {
 	var ended int
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		ended, err = endOtherSessions(ctx, tx, userID, keepKey)
+		ended, err = endOtherSessions(ctx, tx, sessions, userID, keepKey)
 		return err
 	})
 	return ended, err
@@ -145,20 +149,26 @@ func EndOtherSessions(ctx context.Context, db bun.IDB, userID int64, keepKey str
 // endOtherSessions ends every session of the user except the one with keepKey,
 // expired ones too, and returns how many were live: the only ones the user
 // was ever shown.
-func endOtherSessions(ctx context.Context, tx bun.Tx, userID int64, keepKey string) (int, error) {
-	live, err := tx.NewSelect().Model((*Session)(nil)).
-		Where("user_id = ?", userID).Where("key <> ?", keepKey).Where("expires_at > ?", time.Now().UTC()).Count(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("models: unable to count sessions of user #%d: %w", userID, err)
-	}
+func endOtherSessions(ctx context.Context, tx bun.IDB, sessions SessionStorage, userID int64, keepKey string) (int, error) {
 	if err := deleteSessionData(ctx, tx, userID, keepKey); err != nil {
 		return 0, err
 	}
-	_, err = tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", userID).Where("key <> ?", keepKey).Exec(ctx)
+	var ended []Session
+	err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", userID).Where("key <> ?", keepKey).
+		Returning("key, expires_at").Scan(ctx, &ended)
 	if err != nil {
 		return 0, fmt.Errorf("models: unable to end sessions of user #%d: %w", userID, err)
 	}
-	return int(live), nil
+	now := time.Now()
+	live := 0
+	keys := make([]string, len(ended))
+	for i, s := range ended {
+		keys[i] = s.Key
+		if s.ExpiresAt.After(now) {
+			live++
+		}
+	}
+	return live, deleteOutside(ctx, sessions, keys)
 }
 
 // DeleteExpiredSessions removes index rows whose sessions have expired; the
@@ -171,7 +181,8 @@ func DeleteExpiredSessions(ctx context.Context, db bun.IDB, now time.Time) error
 	return nil
 }
 
-// deleteSessionData removes the payloads of the user's sessions, but for keepKey.
+// deleteSessionData removes from the database the payloads of the user's
+// sessions, but for keepKey.
 func deleteSessionData(ctx context.Context, tx bun.IDB, userID int64, keepKey string) error {
 	keys := tx.NewSelect().Model((*Session)(nil)).Column("key").Where("user_id = ?", userID).Where("key <> ?", keepKey)
 	if _, err := tx.NewDelete().Table(SessionDataTable).Where("k IN (?)", keys).Exec(ctx); err != nil {

@@ -15,7 +15,7 @@ func SecretKey(ctx context.Context, db bun.IDB) ([]byte, error) {
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("models: unable to generate secret key: %w", err)
 	}
-	if _, err := db.NewRaw("INSERT OR IGNORE INTO settings (key, value) VALUES ('secret_key', ?)", fresh).Exec(ctx); err != nil {
+	if _, err := db.NewRaw("INSERT INTO settings (key, value) VALUES ('secret_key', ?) ON CONFLICT DO NOTHING", fresh).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("models: unable to store secret key: %w", err)
 	}
 	var key []byte

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"github.com/uptrace/bun"
 	"golang.org/x/text/cases"
@@ -178,10 +179,11 @@ func VerifyEmail(ctx context.Context, db bun.IDB, id int64, email string) error 
 }
 
 // DeleteUser deletes the user with everything that belongs to them: their
-// rows cascade, and their session payloads are removed in the same transaction.
-func DeleteUser(ctx context.Context, db bun.IDB, id int64) error {
+// rows cascade, and their sessions end with their payloads, in sessions (the
+// store's session storage) wherever that keeps them.
+func DeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, id int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := deleteSessionData(ctx, tx, id, ""); err != nil {
+		if _, err := endOtherSessions(ctx, tx, sessions, id, ""); err != nil {
 			return err
 		}
 		res, err := tx.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx)
@@ -207,12 +209,26 @@ func notFound(err error, what string) error {
 	}
 }
 
+// PostgreSQL's codes for the constraint violations told apart.
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
+)
+
 func isUniqueViolation(err error) bool {
 	var sqliteErr sqlite3.Error
-	return errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique
+	if errors.As(err, &sqliteErr) {
+		return sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique
+	}
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation
 }
 
 func isForeignKeyViolation(err error) bool {
 	var sqliteErr sqlite3.Error
-	return errors.As(err, &sqliteErr) && sqliteErr.ExtendedCode == sqlite3.ErrConstraintForeignKey
+	if errors.As(err, &sqliteErr) {
+		return sqliteErr.ExtendedCode == sqlite3.ErrConstraintForeignKey
+	}
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation
 }

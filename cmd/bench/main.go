@@ -333,11 +333,12 @@ func countInFile(path, needle string) int {
 // prepare creates the database with the benchmark user and n articles, through the app's models.
 func prepare(path string, n int) error {
 	ctx := context.Background()
-	db, err := models.Open(ctx, path)
+	store, err := models.Open(ctx, path)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer store.Close()
+	db := store.DB
 	hash, err := password.NewHasher(password.Default).Hash(benchPass)
 	if err != nil {
 		return err
@@ -352,12 +353,12 @@ func prepare(path string, n int) error {
 func seed(path string, n int) error {
 	fmt.Printf("seeding %d articles…\n", n)
 	ctx := context.Background()
-	db, err := models.Open(ctx, path)
+	store, err := models.Open(ctx, path)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return createArticles(ctx, db, n)
+	defer store.Close()
+	return createArticles(ctx, store.DB, n)
 }
 
 func createArticles(ctx context.Context, db *bun.DB, n int) error {

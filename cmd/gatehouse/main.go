@@ -4,6 +4,10 @@
 //	gatehouse migrate [-db …]
 //	gatehouse createsuperuser [-db …] [-username u -email e -password p]
 //	gatehouse changepassword [-db …] [-password p] username
+//	gatehouse copydb -from sqlite:./data/gatehouse.db -to postgres://… [-force]
+//
+// -db (GATEHOUSE_DB) is a SQLite file, or a postgres:// URL;
+// GATEHOUSE_SESSION_STORE=redis://… keeps session payloads in Redis.
 package main
 
 import (
@@ -12,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -41,6 +46,7 @@ const defaultMemoryLimit = 36 << 20
 type settings struct {
 	addr         string
 	db           string
+	sessionStore string
 	cookieSecure bool
 	accessLog    bool
 	proxies      string
@@ -59,13 +65,14 @@ func run(args []string) error {
 	}
 	flags := flag.NewFlagSet(command, flag.ContinueOnError)
 	s := settings{
-		addr:     envOr("GATEHOUSE_ADDR", "127.0.0.1:3000"),
-		db:       envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
-		proxies:  os.Getenv("GATEHOUSE_TRUSTED_PROXIES"),
-		smtpURL:  os.Getenv("GATEHOUSE_SMTP_URL"),
-		mailFrom: envOr("GATEHOUSE_MAIL_FROM", "Gatehouse <gatehouse@localhost>"),
-		mailDir:  os.Getenv("GATEHOUSE_MAIL_DIR"),
-		baseURL:  os.Getenv("GATEHOUSE_BASE_URL"),
+		addr:         envOr("GATEHOUSE_ADDR", "127.0.0.1:3000"),
+		db:           envOr("GATEHOUSE_DB", "./data/gatehouse.db"),
+		sessionStore: os.Getenv("GATEHOUSE_SESSION_STORE"),
+		proxies:      os.Getenv("GATEHOUSE_TRUSTED_PROXIES"),
+		smtpURL:      os.Getenv("GATEHOUSE_SMTP_URL"),
+		mailFrom:     envOr("GATEHOUSE_MAIL_FROM", "Gatehouse <gatehouse@localhost>"),
+		mailDir:      os.Getenv("GATEHOUSE_MAIL_DIR"),
+		baseURL:      os.Getenv("GATEHOUSE_BASE_URL"),
 	}
 	if value := os.Getenv("GATEHOUSE_PASSWORD_RESET_TIMEOUT"); value != "" {
 		timeout, err := parseTimeout(value)
@@ -79,7 +86,8 @@ func run(args []string) error {
 	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_ACCESS_LOG")); err == nil {
 		s.accessLog = value
 	}
-	flags.StringVar(&s.db, "db", s.db, "SQLite database file (env GATEHOUSE_DB)")
+	flags.StringVar(&s.db, "db", s.db, "SQLite database file, or postgres://user@host/db URL (env GATEHOUSE_DB)")
+	flags.StringVar(&s.sessionStore, "session-store", s.sessionStore, "keep session payloads in Redis: redis://host:6379/0 (env GATEHOUSE_SESSION_STORE; default: in the database)")
 
 	switch command {
 	case "serve":
@@ -101,18 +109,20 @@ func run(args []string) error {
 		if err := parseNoArgs(flags, args); err != nil {
 			return err
 		}
-		db, err := models.Open(context.Background(), s.db)
+		store, err := s.open(context.Background())
 		if err != nil {
 			return err
 		}
-		fmt.Println("database", s.db, "is up to date")
-		return db.Close()
+		fmt.Println("database", redactURL(s.db), "is up to date")
+		return store.Close()
 	case "createsuperuser":
 		return createSuperuser(flags, args, &s)
 	case "changepassword":
 		return changePassword(flags, args, &s)
+	case "copydb":
+		return copyDB(flags, args)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword)", command)
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword, copydb)", command)
 	}
 }
 
@@ -142,13 +152,17 @@ func serve(s settings) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	db, err := models.Open(ctx, s.db)
+	store, err := s.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer store.Close()
 	if s.mailDir == "" {
-		s.mailDir = filepath.Join(filepath.Dir(s.db), "outbox")
+		dir := models.LocalDir(s.db)
+		if dir == "" {
+			dir = "data" // the database is a server's: the default SQLite file's folder
+		}
+		s.mailDir = filepath.Join(dir, "outbox")
 	}
 	if s.baseURL == "" {
 		s.baseURL = "http://" + s.addr
@@ -157,7 +171,7 @@ func serve(s settings) error {
 	if err != nil {
 		return err
 	}
-	app, err := handlers.New(ctx, db, handlers.Config{
+	app, err := handlers.New(ctx, store, handlers.Config{
 		CookieSecure:         s.cookieSecure,
 		TrustedProxies:       proxies,
 		MailTransport:        transport,
@@ -173,7 +187,7 @@ func serve(s settings) error {
 
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- app.Listen(s.addr) }()
-	logger.Info("gatehouse is serving", "url", "http://"+s.addr+"/", "db", s.db)
+	logger.Info("gatehouse is serving", "url", "http://"+s.addr+"/", "db", redactURL(s.db))
 
 	select {
 	case err := <-listenErr:
@@ -185,6 +199,20 @@ func serve(s settings) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// open opens the database and session store the settings name.
+func (s *settings) open(ctx context.Context) (*models.Store, error) {
+	return models.Open(ctx, s.db, models.WithSessionStore(s.sessionStore))
+}
+
+// redactURL hides the password in a database URL, for messages and logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // parseTimeout reads a duration ("1h30m") or, as Django's setting, seconds.

@@ -96,12 +96,12 @@ func wantFailure(t *testing.T, res result, want string) {
 // openDB opens the database file the commands wrote to.
 func openDB(t *testing.T, path string) *bun.DB {
 	t.Helper()
-	db, err := models.Open(context.Background(), path)
+	store, err := models.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	t.Cleanup(func() { store.Close() })
+	return store.DB
 }
 
 // count runs a SELECT COUNT(*) query.

@@ -26,11 +26,12 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	db, err := models.Open(context.Background(), s.db)
+	store, err := s.open(context.Background())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer store.Close()
+	db := store.DB
 	ctx := context.Background()
 	in := bufio.NewReader(os.Stdin)
 	prompting := *username == ""
@@ -96,13 +97,14 @@ func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
 		return err
 	}
 	if flags.NArg() != 1 {
-		return errors.New("usage: gatehouse changepassword [-db file] [-password p] username")
+		return errors.New("usage: gatehouse changepassword [-db url] [-password p] username")
 	}
-	db, err := models.Open(context.Background(), s.db)
+	store, err := s.open(context.Background())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer store.Close()
+	db := store.DB
 	ctx := context.Background()
 	u, err := models.UserByUsername(ctx, db, flags.Arg(0))
 	if errors.Is(err, models.ErrNotFound) {
@@ -121,7 +123,7 @@ func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
 	if err != nil {
 		return err
 	}
-	if _, err := models.ChangePassword(ctx, db, u.ID, hash, "", nil); err != nil {
+	if _, err := models.ChangePassword(ctx, db, store.Sessions, u.ID, hash, "", nil); err != nil {
 		return err
 	}
 	fmt.Printf("Password changed successfully for user '%s'.\n", u.Username)

@@ -23,6 +23,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"gatehouse/models"
+	"gatehouse/models/dbtest"
 	"gatehouse/models/mail"
 )
 
@@ -46,19 +47,34 @@ func resetMessage(to string) mail.Message {
 // openDB opens the migrated database at path, closed when the test ends.
 func openDB(t *testing.T, path string) *bun.DB {
 	t.Helper()
-	db, err := models.Open(context.Background(), path)
+	store, err := models.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	t.Cleanup(func() { store.Close() })
+	return store.DB
 }
 
-// testDB opens a fresh, migrated database and returns it and its path.
+// testDB opens a fresh, migrated SQLite database and returns it and its path.
 func testDB(t *testing.T) (*bun.DB, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "test.db")
+	path := dbtest.SQLite(t)
 	return openDB(t, path), path
+}
+
+// onEngines runs test on SQLite and on PostgreSQL, as parallel subtests;
+// testDB opens a fresh database of the engine and returns it and its URL.
+func onEngines(t *testing.T, test func(t *testing.T, testDB func(*testing.T) (*bun.DB, string))) {
+	t.Helper()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			test(t, func(t *testing.T) (*bun.DB, string) {
+				url := engine.URL(t)
+				return openDB(t, url), url
+			})
+		})
+	}
 }
 
 // enqueue puts m in db's outbox.
@@ -285,29 +301,31 @@ func onlyRow(t *testing.T, db bun.IDB) row {
 
 func TestEnqueueRefusesInvalidMail(t *testing.T) {
 	t.Parallel()
-	db, _ := testDB(t)
-	tests := []struct {
-		name   string
-		change func(*mail.Message)
-	}{
-		{"no recipient", func(m *mail.Message) { m.To = "" }},
-		{"invalid recipient", func(m *mail.Message) { m.To = "alice@" }},
-		{"two recipients", func(m *mail.Message) { m.To = "alice@example.com, bob@example.com" }},
-		{"line break in subject", func(m *mail.Message) { m.Subject = "Hello\r\nBcc: eve@example.com" }},
-		{"no text", func(m *mail.Message) { m.Text = "" }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := resetMessage("alice@example.com")
-			tt.change(&m)
-			if err := mail.Enqueue(context.Background(), db, m); !errors.Is(err, mail.ErrInvalidMessage) {
-				t.Errorf("Enqueue = %v, want ErrInvalidMessage", err)
-			}
-		})
-	}
-	if rows := outbox(t, db); len(rows) != 0 {
-		t.Errorf("outbox has %d rows, want none", len(rows))
-	}
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, _ := testDB(t)
+		tests := []struct {
+			name   string
+			change func(*mail.Message)
+		}{
+			{"no recipient", func(m *mail.Message) { m.To = "" }},
+			{"invalid recipient", func(m *mail.Message) { m.To = "alice@" }},
+			{"two recipients", func(m *mail.Message) { m.To = "alice@example.com, bob@example.com" }},
+			{"line break in subject", func(m *mail.Message) { m.Subject = "Hello\r\nBcc: eve@example.com" }},
+			{"no text", func(m *mail.Message) { m.Text = "" }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				m := resetMessage("alice@example.com")
+				tt.change(&m)
+				if err := mail.Enqueue(context.Background(), db, m); !errors.Is(err, mail.ErrInvalidMessage) {
+					t.Errorf("Enqueue = %v, want ErrInvalidMessage", err)
+				}
+			})
+		}
+		if rows := outbox(t, db); len(rows) != 0 {
+			t.Errorf("outbox has %d rows, want none", len(rows))
+		}
+	})
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.
@@ -330,124 +348,132 @@ func (b *syncBuffer) String() string {
 
 func TestFileTransport(t *testing.T) {
 	t.Parallel()
-	db, _ := testDB(t)
-	dir := filepath.Join(t.TempDir(), "mail")
-	transport, err := mail.NewTransport("", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	s, err := mail.NewSender(db, transport, from, slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	enqueue(t, db, resetMessage("Alice <alice@example.com>"))
-	deliverDue(t, s, 1)
-	deliverDue(t, s, 0)
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, _ := testDB(t)
+		dir := filepath.Join(t.TempDir(), "mail")
+		transport, err := mail.NewTransport("", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logs syncBuffer
+		s, err := mail.NewSender(db, transport, from, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enqueue(t, db, resetMessage("Alice <alice@example.com>"))
+		deliverDue(t, s, 1)
+		deliverDue(t, s, 0)
 
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 || filepath.Ext(entries[0].Name()) != ".eml" {
-		t.Fatalf("directory holds %v, want one .eml file", entries)
-	}
-	path := filepath.Join(dir, entries[0].Name())
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := parseMail(t, raw)
-	checkResetMail(t, p, "Alice <alice@example.com>")
-	if token := strings.TrimSuffix(entries[0].Name(), ".eml"); !strings.HasPrefix(p.header.Get("Message-ID"), "<"+token+"@") {
-		t.Errorf("file %s is not named after Message-ID %s", entries[0].Name(), p.header.Get("Message-ID"))
-	}
-	if !strings.Contains(logs.String(), "written to "+path) {
-		t.Errorf("log does not say where the mail was written:\n%s", logs.String())
-	}
-	r := onlyRow(t, db)
-	if r.SentAt == nil || r.Attempts != 1 || r.LockedUntil != nil || r.FailedAt != nil {
-		t.Errorf("row = %+v, want sent after one attempt", r)
-	}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || filepath.Ext(entries[0].Name()) != ".eml" {
+			t.Fatalf("directory holds %v, want one .eml file", entries)
+		}
+		path := filepath.Join(dir, entries[0].Name())
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := parseMail(t, raw)
+		checkResetMail(t, p, "Alice <alice@example.com>")
+		if token := strings.TrimSuffix(entries[0].Name(), ".eml"); !strings.HasPrefix(p.header.Get("Message-ID"), "<"+token+"@") {
+			t.Errorf("file %s is not named after Message-ID %s", entries[0].Name(), p.header.Get("Message-ID"))
+		}
+		if !strings.Contains(logs.String(), "written to "+path) {
+			t.Errorf("log does not say where the mail was written:\n%s", logs.String())
+		}
+		r := onlyRow(t, db)
+		if r.SentAt == nil || r.Attempts != 1 || r.LockedUntil != nil || r.FailedAt != nil {
+			t.Errorf("row = %+v, want sent after one attempt", r)
+		}
+	})
 }
 
 func TestTextOnlyMail(t *testing.T) {
 	t.Parallel()
-	db, _ := testDB(t)
-	var transport recorder
-	m := resetMessage("alice@example.com")
-	m.HTML = ""
-	enqueue(t, db, m)
-	deliverDue(t, newSender(t, db, &transport, nil), 1)
-	msg, err := netmail.ReadMessage(bytes.NewReader(transport.messages()[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mediaType, _, _ := mime.ParseMediaType(msg.Header.Get("Content-Type")); mediaType != "text/plain" {
-		t.Errorf("Content-Type = %q, want text/plain", msg.Header.Get("Content-Type"))
-	}
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, _ := testDB(t)
+		var transport recorder
+		m := resetMessage("alice@example.com")
+		m.HTML = ""
+		enqueue(t, db, m)
+		deliverDue(t, newSender(t, db, &transport, nil), 1)
+		msg, err := netmail.ReadMessage(bytes.NewReader(transport.messages()[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mediaType, _, _ := mime.ParseMediaType(msg.Header.Get("Content-Type")); mediaType != "text/plain" {
+			t.Errorf("Content-Type = %q, want text/plain", msg.Header.Get("Content-Type"))
+		}
+	})
 }
 
 func TestEnqueueRolledBackSendsNothing(t *testing.T) {
 	t.Parallel()
-	db, _ := testDB(t)
-	errChange := errors.New("the change failed")
-	err := db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := mail.Enqueue(ctx, tx, resetMessage("alice@example.com")); err != nil {
-			return err
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, _ := testDB(t)
+		errChange := errors.New("the change failed")
+		err := db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+			if err := mail.Enqueue(ctx, tx, resetMessage("alice@example.com")); err != nil {
+				return err
+			}
+			return errChange
+		})
+		if !errors.Is(err, errChange) {
+			t.Fatalf("RunInTx = %v, want %v", err, errChange)
 		}
-		return errChange
+		var transport recorder
+		deliverDue(t, newSender(t, db, &transport, nil), 0)
+		if transport.calls != 0 {
+			t.Errorf("transport called %d times, want never", transport.calls)
+		}
+		if rows := outbox(t, db); len(rows) != 0 {
+			t.Errorf("outbox has %d rows, want none", len(rows))
+		}
 	})
-	if !errors.Is(err, errChange) {
-		t.Fatalf("RunInTx = %v, want %v", err, errChange)
-	}
-	var transport recorder
-	deliverDue(t, newSender(t, db, &transport, nil), 0)
-	if transport.calls != 0 {
-		t.Errorf("transport called %d times, want never", transport.calls)
-	}
-	if rows := outbox(t, db); len(rows) != 0 {
-		t.Errorf("outbox has %d rows, want none", len(rows))
-	}
 }
 
 func TestRetriesWithBackoffThenFails(t *testing.T) {
 	t.Parallel()
-	db, _ := testDB(t)
-	enqueue(t, db, resetMessage("alice@example.com"))
-	c := newClock()
-	transport := &recorder{hook: func(context.Context, int) error { return errors.New("connection refused") }}
-	s := newSender(t, db, transport, c)
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, _ := testDB(t)
+		enqueue(t, db, resetMessage("alice@example.com"))
+		c := newClock()
+		transport := &recorder{hook: func(context.Context, int) error { return errors.New("connection refused") }}
+		s := newSender(t, db, transport, c)
 
-	var waits []time.Duration
-	for attempt := 1; attempt <= mail.MaxAttempts; attempt++ {
-		deliverDue(t, s, 0)
-		r := onlyRow(t, db)
-		if r.Attempts != attempt || r.LastError == "" || r.LockedUntil != nil {
-			t.Fatalf("after attempt %d: row = %+v", attempt, r)
-		}
-		if attempt == mail.MaxAttempts {
-			if r.FailedAt == nil {
-				t.Errorf("not marked failed after %d attempts", attempt)
+		var waits []time.Duration
+		for attempt := 1; attempt <= mail.MaxAttempts; attempt++ {
+			deliverDue(t, s, 0)
+			r := onlyRow(t, db)
+			if r.Attempts != attempt || r.LastError == "" || r.LockedUntil != nil {
+				t.Fatalf("after attempt %d: row = %+v", attempt, r)
 			}
-			break
+			if attempt == mail.MaxAttempts {
+				if r.FailedAt == nil {
+					t.Errorf("not marked failed after %d attempts", attempt)
+				}
+				break
+			}
+			wait := r.NextAttemptAt.Sub(c.Now())
+			waits = append(waits, wait.Round(time.Second))
+			c.add(wait - time.Second)
+			deliverDue(t, s, 0) // not due yet
+			c.add(time.Second)
 		}
-		wait := r.NextAttemptAt.Sub(c.Now())
-		waits = append(waits, wait.Round(time.Second))
-		c.add(wait - time.Second)
-		deliverDue(t, s, 0) // not due yet
-		c.add(time.Second)
-	}
-	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
-		16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour}
-	if !slices.Equal(waits, want) {
-		t.Errorf("waits = %v, want %v", waits, want)
-	}
-	c.add(24 * time.Hour)
-	deliverDue(t, s, 0)
-	if transport.calls != mail.MaxAttempts {
-		t.Errorf("transport called %d times, want %d", transport.calls, mail.MaxAttempts)
-	}
+		want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
+			16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour}
+		if !slices.Equal(waits, want) {
+			t.Errorf("waits = %v, want %v", waits, want)
+		}
+		c.add(24 * time.Hour)
+		deliverDue(t, s, 0)
+		if transport.calls != mail.MaxAttempts {
+			t.Errorf("transport called %d times, want %d", transport.calls, mail.MaxAttempts)
+		}
+	})
 }
 
 func TestBackoff(t *testing.T) {
@@ -461,180 +487,190 @@ func TestBackoff(t *testing.T) {
 
 func TestTwoSendersNeverSendTwice(t *testing.T) {
 	t.Parallel()
-	db, path := testDB(t)
-	const mails = 30
-	for i := range mails {
-		enqueue(t, db, resetMessage(fmt.Sprintf("user%d@example.com", i)))
-	}
-	// Two app instances: each its own connections to the database, its own
-	// sender and its own transport.
-	transports := []*recorder{{}, {}}
-	var wg sync.WaitGroup
-	for i, transport := range transports {
-		transport.hook = func(context.Context, int) error { time.Sleep(time.Millisecond); return nil }
-		s := newSender(t, openDB(t, path), transport, nil)
-		for range 2 {
-			wg.Go(func() {
-				if _, err := s.DeliverDue(context.Background()); err != nil {
-					t.Errorf("sender %d: %v", i, err)
-				}
-			})
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, path := testDB(t)
+		const mails = 30
+		for i := range mails {
+			enqueue(t, db, resetMessage(fmt.Sprintf("user%d@example.com", i)))
 		}
-	}
-	wg.Wait()
+		// Two app instances: each its own connections to the database, its own
+		// sender and its own transport.
+		transports := []*recorder{{}, {}}
+		var wg sync.WaitGroup
+		for i, transport := range transports {
+			transport.hook = func(context.Context, int) error { time.Sleep(time.Millisecond); return nil }
+			s := newSender(t, openDB(t, path), transport, nil)
+			for range 2 {
+				wg.Go(func() {
+					if _, err := s.DeliverDue(context.Background()); err != nil {
+						t.Errorf("sender %d: %v", i, err)
+					}
+				})
+			}
+		}
+		wg.Wait()
 
-	seen := map[string]int{}
-	for _, transport := range transports {
-		for _, raw := range transport.messages() {
-			seen[parseMail(t, raw).header.Get("Message-ID")]++
+		seen := map[string]int{}
+		for _, transport := range transports {
+			for _, raw := range transport.messages() {
+				seen[parseMail(t, raw).header.Get("Message-ID")]++
+			}
 		}
-	}
-	if len(seen) != mails {
-		t.Errorf("%d distinct mails sent, want %d", len(seen), mails)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("%s sent %d times", id, n)
+		if len(seen) != mails {
+			t.Errorf("%d distinct mails sent, want %d", len(seen), mails)
 		}
-	}
-	for _, r := range outbox(t, db) {
-		if r.SentAt == nil || r.Attempts != 1 {
-			t.Errorf("row %d = %+v, want sent after one attempt", r.ID, r)
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("%s sent %d times", id, n)
+			}
 		}
-	}
+		for _, r := range outbox(t, db) {
+			if r.SentAt == nil || r.Attempts != 1 {
+				t.Errorf("row %d = %+v, want sent after one attempt", r.ID, r)
+			}
+		}
+	})
 }
 
 func TestSenderDyingMidDelivery(t *testing.T) {
 	t.Parallel()
-	db, path := testDB(t)
-	enqueue(t, db, resetMessage("alice@example.com"))
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, path := testDB(t)
+		enqueue(t, db, resetMessage("alice@example.com"))
 
-	// The first instance hangs in its transport, as a process that died
-	// there would: it neither sends the mail nor records anything.
-	blocked, release := make(chan struct{}), make(chan struct{})
-	hung := &recorder{hook: func(context.Context, int) error {
-		close(blocked)
-		<-release
-		return errors.New("the process died")
-	}}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if _, err := newSender(t, db, hung, nil).DeliverDue(context.Background()); err != nil {
-			t.Error(err)
+		// The first instance hangs in its transport, as a process that died
+		// there would: it neither sends the mail nor records anything.
+		blocked, release := make(chan struct{}), make(chan struct{})
+		hung := &recorder{hook: func(context.Context, int) error {
+			close(blocked)
+			<-release
+			return errors.New("the process died")
+		}}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := newSender(t, db, hung, nil).DeliverDue(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+		<-blocked
+
+		// The restarted instance finds the mail claimed, until the claim runs out.
+		c := newClock()
+		var transport recorder
+		restarted := newSender(t, openDB(t, path), &transport, c)
+		deliverDue(t, restarted, 0)
+		c.add(mail.LeaseDuration + time.Second)
+		deliverDue(t, restarted, 1)
+		deliverDue(t, restarted, 0)
+
+		// The first instance's late bookkeeping must not undo the second's.
+		close(release)
+		<-done
+		if n := len(transport.messages()); n != 1 || len(hung.messages()) != 0 {
+			t.Errorf("mail sent %d + %d times, want once", n, len(hung.messages()))
 		}
-	}()
-	<-blocked
-
-	// The restarted instance finds the mail claimed, until the claim runs out.
-	c := newClock()
-	var transport recorder
-	restarted := newSender(t, openDB(t, path), &transport, c)
-	deliverDue(t, restarted, 0)
-	c.add(mail.LeaseDuration + time.Second)
-	deliverDue(t, restarted, 1)
-	deliverDue(t, restarted, 0)
-
-	// The first instance's late bookkeeping must not undo the second's.
-	close(release)
-	<-done
-	if n := len(transport.messages()); n != 1 || len(hung.messages()) != 0 {
-		t.Errorf("mail sent %d + %d times, want once", n, len(hung.messages()))
-	}
-	if r := onlyRow(t, db); r.SentAt == nil || r.Attempts != 1 || r.LastError != "" {
-		t.Errorf("row = %+v, want sent after one attempt", r)
-	}
+		if r := onlyRow(t, db); r.SentAt == nil || r.Attempts != 1 || r.LastError != "" {
+			t.Errorf("row = %+v, want sent after one attempt", r)
+		}
+	})
 }
 
 func TestStoppingRunLetsTheDeliveryFinish(t *testing.T) {
 	t.Parallel()
-	db, path := testDB(t)
-	enqueue(t, db, resetMessage("alice@example.com"))
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, path := testDB(t)
+		enqueue(t, db, resetMessage("alice@example.com"))
 
-	// The transport is slow and does not heed its context.
-	blocked, release := make(chan struct{}), make(chan struct{})
-	slow := &recorder{hook: func(context.Context, int) error {
-		close(blocked)
-		<-release
-		return nil
-	}}
-	s := newSender(t, db, slow, nil)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx)
-	}()
-	<-blocked
-	stop()
-	close(release)
-	<-done
+		// The transport is slow and does not heed its context.
+		blocked, release := make(chan struct{}), make(chan struct{})
+		slow := &recorder{hook: func(context.Context, int) error {
+			close(blocked)
+			<-release
+			return nil
+		}}
+		s := newSender(t, db, slow, nil)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.Run(ctx)
+		}()
+		<-blocked
+		stop()
+		close(release)
+		<-done
 
-	if r := onlyRow(t, db); r.SentAt == nil || r.LockedUntil != nil {
-		t.Errorf("row = %+v, want sent", r)
-	}
-	var transport recorder
-	deliverDue(t, newSender(t, openDB(t, path), &transport, nil), 0)
-	if n := len(slow.messages()) + len(transport.messages()); n != 1 {
-		t.Errorf("mail sent %d times, want once", n)
-	}
+		if r := onlyRow(t, db); r.SentAt == nil || r.LockedUntil != nil {
+			t.Errorf("row = %+v, want sent", r)
+		}
+		var transport recorder
+		deliverDue(t, newSender(t, openDB(t, path), &transport, nil), 0)
+		if n := len(slow.messages()) + len(transport.messages()); n != 1 {
+			t.Errorf("mail sent %d times, want once", n)
+		}
+	})
 }
 
 func TestRunWakesOnNotify(t *testing.T) {
 	t.Parallel()
-	db, _ := testDB(t)
-	sent := make(chan struct{}, 1)
-	transport := &recorder{hook: func(context.Context, int) error { sent <- struct{}{}; return nil }}
-	s := newSender(t, db, transport, nil)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx)
-	}()
-	defer func() {
-		stop()
-		<-done
-	}()
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, _ := testDB(t)
+		sent := make(chan struct{}, 1)
+		transport := &recorder{hook: func(context.Context, int) error { sent <- struct{}{}; return nil }}
+		s := newSender(t, db, transport, nil)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.Run(ctx)
+		}()
+		defer func() {
+			stop()
+			<-done
+		}()
 
-	enqueue(t, db, resetMessage("alice@example.com"))
-	s.Notify()
-	select {
-	case <-sent:
-	case <-time.After(5 * time.Second):
-		t.Fatal("mail not sent")
-	}
+		enqueue(t, db, resetMessage("alice@example.com"))
+		s.Notify()
+		select {
+		case <-sent:
+		case <-time.After(5 * time.Second):
+			t.Fatal("mail not sent")
+		}
+	})
 }
 
 func TestDeleteSentBefore(t *testing.T) {
 	t.Parallel()
-	db, _ := testDB(t)
-	ctx := context.Background()
-	now := time.Now().UTC()
-	for _, to := range []string{"sent@example.com", "failed@example.com", "pending@example.com"} {
-		enqueue(t, db, resetMessage(to))
-	}
-	for column, to := range map[string]string{"sent_at": "sent@example.com", "failed_at": "failed@example.com"} {
-		_, err := db.NewUpdate().Table("mail_outbox").Set("? = ?", bun.Ident(column), now).Where("recipient = ?", to).Exec(ctx)
-		if err != nil {
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) (*bun.DB, string)) {
+		db, _ := testDB(t)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		for _, to := range []string{"sent@example.com", "failed@example.com", "pending@example.com"} {
+			enqueue(t, db, resetMessage(to))
+		}
+		for column, to := range map[string]string{"sent_at": "sent@example.com", "failed_at": "failed@example.com"} {
+			_, err := db.NewUpdate().Table("mail_outbox").Set("? = ?", bun.Ident(column), now).Where("recipient = ?", to).Exec(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if err := mail.DeleteSentBefore(ctx, db, now.Add(-time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-	}
-
-	if err := mail.DeleteSentBefore(ctx, db, now.Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if rows := outbox(t, db); len(rows) != 3 {
-		t.Errorf("%d rows left after deleting mail sent over an hour ago, want 3", len(rows))
-	}
-	if err := mail.DeleteSentBefore(ctx, db, now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, r := range outbox(t, db) {
-		left = append(left, r.Recipient)
-	}
-	if want := []string{"failed@example.com", "pending@example.com"}; !slices.Equal(left, want) {
-		t.Errorf("left %q, want %q", left, want)
-	}
+		if rows := outbox(t, db); len(rows) != 3 {
+			t.Errorf("%d rows left after deleting mail sent over an hour ago, want 3", len(rows))
+		}
+		if err := mail.DeleteSentBefore(ctx, db, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		for _, r := range outbox(t, db) {
+			left = append(left, r.Recipient)
+		}
+		if want := []string{"failed@example.com", "pending@example.com"}; !slices.Equal(left, want) {
+			t.Errorf("left %q, want %q", left, want)
+		}
+	})
 }

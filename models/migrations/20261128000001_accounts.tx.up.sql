@@ -1,5 +1,5 @@
 CREATE TABLE users (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	id {{.ID}},
 	username TEXT NOT NULL,
 	-- username_key is the case-folded username: the unique index on it makes
 	-- "Alice" and "alice" the same account name, whoever inserts first.
@@ -11,8 +11,8 @@ CREATE TABLE users (
 	is_active BOOLEAN NOT NULL DEFAULT TRUE,
 	is_staff BOOLEAN NOT NULL DEFAULT FALSE,
 	is_superuser BOOLEAN NOT NULL DEFAULT FALSE,
-	last_login TIMESTAMP,
-	date_joined TIMESTAMP NOT NULL
+	last_login {{.Time}},
+	date_joined {{.Time}} NOT NULL
 );
 
 --bun:split
@@ -23,10 +23,10 @@ CREATE UNIQUE INDEX users_username_key ON users (username_key);
 
 CREATE TABLE sessions (
 	key TEXT PRIMARY KEY,
-	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-	created_at TIMESTAMP NOT NULL,
-	last_seen_at TIMESTAMP NOT NULL,
-	expires_at TIMESTAMP NOT NULL,
+	user_id {{.IDType}} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created_at {{.Time}} NOT NULL,
+	last_seen_at {{.Time}} NOT NULL,
+	expires_at {{.Time}} NOT NULL,
 	ip TEXT NOT NULL DEFAULT '',
 	user_agent TEXT NOT NULL DEFAULT ''
 );
@@ -43,7 +43,7 @@ CREATE INDEX sessions_expires_at ON sessions (expires_at);
 
 CREATE TABLE settings (
 	key TEXT PRIMARY KEY,
-	value BLOB NOT NULL
+	value {{.Bytes}} NOT NULL
 );
 
 --bun:split
@@ -53,6 +53,13 @@ CREATE TABLE settings (
 -- user's sessions in the same transaction that changes the user.
 CREATE TABLE IF NOT EXISTS session_data (
 	k VARCHAR(64) PRIMARY KEY NOT NULL DEFAULT '',
-	v BLOB NOT NULL,
+	v {{.Bytes}} NOT NULL,
 	e BIGINT NOT NULL DEFAULT '0'
 );
+{{- if .PostgreSQL}}
+
+--bun:split
+
+-- The index gofiber/storage/postgres creates with its table, for its collector.
+CREATE INDEX session_data_e ON session_data (e);
+{{- end}}

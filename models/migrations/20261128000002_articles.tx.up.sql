@@ -1,10 +1,10 @@
 CREATE TABLE articles (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	id {{.ID}},
 	title TEXT NOT NULL,
 	content TEXT NOT NULL,
-	author_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-	created_at TIMESTAMP NOT NULL,
-	updated_at TIMESTAMP NOT NULL
+	author_id {{.IDType}} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created_at {{.Time}} NOT NULL,
+	updated_at {{.Time}} NOT NULL
 );
 
 --bun:split

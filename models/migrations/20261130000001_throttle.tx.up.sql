@@ -3,9 +3,9 @@
 -- holds about as many rows as its rule's limit. The id orders attempts:
 -- each counts only those that came before it.
 CREATE TABLE throttle_failures (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	id {{.ID}},
 	key TEXT NOT NULL,
-	expires_at TIMESTAMP NOT NULL
+	expires_at {{.Time}} NOT NULL
 );
 
 --bun:split

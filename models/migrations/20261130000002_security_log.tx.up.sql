@@ -1,14 +1,14 @@
 CREATE TABLE security_events (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	id {{.ID}},
 	-- NULL for a failed login with a username no account has: username then
 	-- keeps what was typed.
-	user_id INTEGER NULL REFERENCES users (id) ON DELETE CASCADE,
+	user_id {{.IDType}} NULL REFERENCES users (id) ON DELETE CASCADE,
 	username TEXT NOT NULL DEFAULT '',
 	kind TEXT NOT NULL,
 	ip TEXT NOT NULL DEFAULT '',
 	user_agent TEXT NOT NULL DEFAULT '',
 	detail TEXT NOT NULL DEFAULT '',
-	created_at TIMESTAMP NOT NULL
+	created_at {{.Time}} NOT NULL
 );
 
 --bun:split

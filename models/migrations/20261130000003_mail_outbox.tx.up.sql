@@ -5,18 +5,18 @@
 -- message_id is the left part of the Message-ID header, fixed at enqueue so
 -- that every attempt sends the same one.
 CREATE TABLE mail_outbox (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	id {{.ID}},
 	message_id TEXT NOT NULL,
 	recipient TEXT NOT NULL,
 	subject TEXT NOT NULL,
 	text_body TEXT NOT NULL,
 	html_body TEXT NOT NULL,
-	created_at TIMESTAMP NOT NULL,
+	created_at {{.Time}} NOT NULL,
 	attempts INTEGER NOT NULL DEFAULT 0,
-	next_attempt_at TIMESTAMP NOT NULL,
-	locked_until TIMESTAMP NULL,
-	sent_at TIMESTAMP NULL,
-	failed_at TIMESTAMP NULL,
+	next_attempt_at {{.Time}} NOT NULL,
+	locked_until {{.Time}} NULL,
+	sent_at {{.Time}} NULL,
+	failed_at {{.Time}} NULL,
 	last_error TEXT NOT NULL DEFAULT ''
 );
 

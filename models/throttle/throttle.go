@@ -4,10 +4,13 @@ package throttle
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // Rule allows Limit failures under a key within Window; further attempts are
@@ -72,9 +75,8 @@ type failure struct {
 //
 // Begin records an attempt as a failure before it is tried and counts only
 // the attempts recorded before it, so a burst of guesses cannot all pass
-// while none has failed yet: of simultaneous attempts, Limit go ahead. (On
-// PostgreSQL an attempt whose insert commits late may be missed by one that
-// counts meanwhile: the overshoot is the inserts in flight, not the hashes.)
+// while none has failed yet: of simultaneous attempts, Limit go ahead, on
+// SQLite and PostgreSQL alike.
 // Check and Fail count failures after the fact, for attempts that only
 // sometimes fail (a signup that hits a taken username).
 type Limiter struct {
@@ -123,29 +125,68 @@ func (l *Limiter) Begin(ctx context.Context, keys ...Key) (*Attempt, time.Time, 
 	for i, key := range keys {
 		failures[i] = failure{Key: key.stored(), ExpiresAt: now.Add(key.Rule.Window)}
 	}
-	if _, err := l.db.NewInsert().Model(&failures).Returning("id").Exec(ctx); err != nil {
-		return nil, time.Time{}, fmt.Errorf("throttle: unable to record attempt: %w", err)
+	var retryAt time.Time
+	err := l.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockKeys(ctx, tx, failures); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(&failures).Returning("id").Exec(ctx); err != nil {
+			return fmt.Errorf("throttle: unable to record attempt: %w", err)
+		}
+		for i, key := range keys {
+			var expiries []time.Time
+			err := tx.NewSelect().Model((*failure)(nil)).Column("expires_at").
+				Where("key = ?", key.stored()).Where("expires_at > ?", now).Where("id < ?", failures[i].ID).
+				OrderExpr("expires_at DESC").Limit(1).Offset(int64(key.Rule.Limit-1)).
+				Scan(ctx, &expiries)
+			if err != nil {
+				return fmt.Errorf("throttle: unable to check %s: %w", key.Rule.Name, err)
+			}
+			if len(expiries) > 0 && expiries[0].After(retryAt) {
+				retryAt = expiries[0].UTC()
+			}
+		}
+		if !retryAt.IsZero() {
+			return errRefused // rolled back: a refused attempt leaves no record
+		}
+		return nil
+	})
+	if errors.Is(err, errRefused) {
+		return nil, retryAt, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, err
 	}
 	attempt := &Attempt{limiter: l, ids: make([]int64, len(failures))}
-	var retryAt time.Time
-	for i, key := range keys {
+	for i := range failures {
 		attempt.ids[i] = failures[i].ID
-		var expiries []time.Time
-		err := l.db.NewSelect().Model((*failure)(nil)).Column("expires_at").
-			Where("key = ?", key.stored()).Where("expires_at > ?", now).Where("id < ?", failures[i].ID).
-			OrderExpr("expires_at DESC").Limit(1).Offset(int64(key.Rule.Limit-1)).
-			Scan(ctx, &expiries)
-		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("throttle: unable to check %s: %w", key.Rule.Name, err)
-		}
-		if len(expiries) > 0 && expiries[0].After(retryAt) {
-			retryAt = expiries[0].UTC()
-		}
-	}
-	if !retryAt.IsZero() {
-		return nil, retryAt, attempt.forget(ctx)
 	}
 	return attempt, time.Time{}, nil
+}
+
+var errRefused = errors.New("throttle: refused")
+
+// lockKeys makes the transactions of attempts under the same key take turns
+// on PostgreSQL, whose concurrent transactions do not see each other's
+// inserts until they commit: one attempt would not count another that took
+// an id before it but committed after it. SQLite needs no lock: its
+// transactions write one at a time (BEGIN IMMEDIATE).
+func lockKeys(ctx context.Context, tx bun.Tx, failures []failure) error {
+	if tx.Dialect().Name() != dialect.PG {
+		return nil
+	}
+	keys := make([]string, len(failures))
+	for i, f := range failures {
+		keys[i] = f.Key
+	}
+	// One order for every transaction, so that none waits on another in a circle.
+	slices.Sort(keys)
+	for _, key := range slices.Compact(keys) {
+		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(hashtext(?))", key).Exec(ctx); err != nil {
+			return fmt.Errorf("throttle: unable to lock %s: %w", key, err)
+		}
+	}
+	return nil
 }
 
 // Succeeded takes back the attempt's record, and forgets the failures under

@@ -3,7 +3,6 @@ package throttle_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"gatehouse/models"
+	"gatehouse/models/dbtest"
 	"gatehouse/models/throttle"
 )
 
@@ -41,12 +41,12 @@ func (c *clock) set(offset time.Duration) {
 // openDB opens the migrated database at path, closed when the test ends.
 func openDB(t *testing.T, path string) *bun.DB {
 	t.Helper()
-	db, err := models.Open(context.Background(), path)
+	store, err := models.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	t.Cleanup(func() { store.Close() })
+	return store.DB
 }
 
 // newLimiter returns a limiter on db that reads the time from c.
@@ -56,10 +56,23 @@ func newLimiter(db bun.IDB, c *clock) *throttle.Limiter {
 	return l
 }
 
-// freshLimiter returns a limiter on a fresh database, its clock set to start, and the database.
-func freshLimiter(t *testing.T) (*throttle.Limiter, *clock, *bun.DB) {
+// onEngines runs test on SQLite and on PostgreSQL, as parallel subtests;
+// dbURL gives a fresh database of the engine.
+func onEngines(t *testing.T, test func(t *testing.T, dbURL func(testing.TB) string)) {
 	t.Helper()
-	db := openDB(t, filepath.Join(t.TempDir(), "test.db"))
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			test(t, engine.URL)
+		})
+	}
+}
+
+// freshLimiter returns a limiter on a fresh database at dbURL, its clock set
+// to start, and the database.
+func freshLimiter(t *testing.T, dbURL func(testing.TB) string) (*throttle.Limiter, *clock, *bun.DB) {
+	t.Helper()
+	db := openDB(t, dbURL(t))
 	c := &clock{now: start}
 	return newLimiter(db, c), c, db
 }
@@ -122,210 +135,228 @@ const allowed = -1 // checkAt's wantOffset when no key is refused
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	alice := throttle.LoginPerAccount.Key("alice")
-	tests := []struct {
-		name      string
-		failures  []time.Duration
-		at        time.Duration
-		wantRetry time.Duration
-	}{
-		{"no failures", nil, 0, allowed},
-		{"under the limit", minutes(4), 4 * time.Minute, allowed},
-		{"at the limit, until the oldest expires", minutes(5), 5 * time.Minute, 15 * time.Minute},
-		// A race let a sixth failure through: two must expire, not one.
-		{"over the limit, until enough expire", minutes(6), 6 * time.Minute, 16 * time.Minute},
-		{"just before the oldest expires", minutes(5), 15*time.Minute - time.Second, 15 * time.Minute},
-		{"once the oldest has expired", minutes(5), 15 * time.Minute, allowed},
-		// SQLite compares the times as text: a whole second sorts before its fractions.
-		{"a fraction of a second before", halfSecondLater(minutes(5)), 15 * time.Minute, 15*time.Minute + 500*time.Millisecond},
-		{"a fraction of a second after", halfSecondLater(minutes(5)), 15*time.Minute + 500*time.Millisecond, allowed},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			l, c, _ := freshLimiter(t)
-			failAt(t, l, c, tt.failures, alice)
-			checkAt(t, l, c, tt.at, tt.wantRetry, alice)
-		})
-	}
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		alice := throttle.LoginPerAccount.Key("alice")
+		tests := []struct {
+			name      string
+			failures  []time.Duration
+			at        time.Duration
+			wantRetry time.Duration
+		}{
+			{"no failures", nil, 0, allowed},
+			{"under the limit", minutes(4), 4 * time.Minute, allowed},
+			{"at the limit, until the oldest expires", minutes(5), 5 * time.Minute, 15 * time.Minute},
+			// A race let a sixth failure through: two must expire, not one.
+			{"over the limit, until enough expire", minutes(6), 6 * time.Minute, 16 * time.Minute},
+			{"just before the oldest expires", minutes(5), 15*time.Minute - time.Second, 15 * time.Minute},
+			{"once the oldest has expired", minutes(5), 15 * time.Minute, allowed},
+			// SQLite compares the times as text: a whole second sorts before its fractions.
+			{"a fraction of a second before", halfSecondLater(minutes(5)), 15 * time.Minute, 15*time.Minute + 500*time.Millisecond},
+			{"a fraction of a second after", halfSecondLater(minutes(5)), 15*time.Minute + 500*time.Millisecond, allowed},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				l, c, _ := freshLimiter(t, dbURL)
+				failAt(t, l, c, tt.failures, alice)
+				checkAt(t, l, c, tt.at, tt.wantRetry, alice)
+			})
+		}
+	})
 }
 
 func TestWindowSlides(t *testing.T) {
 	t.Parallel()
-	l, c, _ := freshLimiter(t)
-	alice := throttle.LoginPerAccount.Key("alice")
-	failAt(t, l, c, minutes(5), alice)
-	checkAt(t, l, c, 10*time.Minute, 15*time.Minute, alice)
-	// The first failure has aged out: one more attempt is allowed, and when
-	// it fails the key waits for the second failure to age out.
-	checkAt(t, l, c, 15*time.Minute, allowed, alice)
-	failAt(t, l, c, []time.Duration{15 * time.Minute}, alice)
-	checkAt(t, l, c, 15*time.Minute, 16*time.Minute, alice)
-	checkAt(t, l, c, 30*time.Minute, allowed, alice)
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		l, c, _ := freshLimiter(t, dbURL)
+		alice := throttle.LoginPerAccount.Key("alice")
+		failAt(t, l, c, minutes(5), alice)
+		checkAt(t, l, c, 10*time.Minute, 15*time.Minute, alice)
+		// The first failure has aged out: one more attempt is allowed, and when
+		// it fails the key waits for the second failure to age out.
+		checkAt(t, l, c, 15*time.Minute, allowed, alice)
+		failAt(t, l, c, []time.Duration{15 * time.Minute}, alice)
+		checkAt(t, l, c, 15*time.Minute, 16*time.Minute, alice)
+		checkAt(t, l, c, 30*time.Minute, allowed, alice)
+	})
 }
 
 func TestKeysAreIndependent(t *testing.T) {
 	t.Parallel()
-	l, c, _ := freshLimiter(t)
-	account := throttle.LoginPerAccount.Key("alice")
-	device := throttle.LoginPerDevice.Key("device-1:alice")
-	address := throttle.LoginPerAddress.Key("192.0.2.1")
-	failAt(t, l, c, minutes(5), account)
-	checkAt(t, l, c, 5*time.Minute, 15*time.Minute, account)
-	// The real user's trusted browser, another account, another rule with the
-	// same subject, and the attacker's address are not refused.
-	checkAt(t, l, c, 5*time.Minute, allowed, device, address)
-	checkAt(t, l, c, 5*time.Minute, allowed, throttle.LoginPerAccount.Key("bob"))
-	checkAt(t, l, c, 5*time.Minute, allowed, throttle.PasswordCheckPerUser.Key("alice"))
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		l, c, _ := freshLimiter(t, dbURL)
+		account := throttle.LoginPerAccount.Key("alice")
+		device := throttle.LoginPerDevice.Key("device-1:alice")
+		address := throttle.LoginPerAddress.Key("192.0.2.1")
+		failAt(t, l, c, minutes(5), account)
+		checkAt(t, l, c, 5*time.Minute, 15*time.Minute, account)
+		// The real user's trusted browser, another account, another rule with the
+		// same subject, and the attacker's address are not refused.
+		checkAt(t, l, c, 5*time.Minute, allowed, device, address)
+		checkAt(t, l, c, 5*time.Minute, allowed, throttle.LoginPerAccount.Key("bob"))
+		checkAt(t, l, c, 5*time.Minute, allowed, throttle.PasswordCheckPerUser.Key("alice"))
 
-	// An address is refused after its own, higher limit, whatever the usernames.
-	for i := range 10 {
-		c.set(time.Duration(i) * time.Second)
-		if err := l.Fail(context.Background(), throttle.LoginPerAccount.Key(fmt.Sprint("user", i)), address); err != nil {
-			t.Fatal(err)
+		// An address is refused after its own, higher limit, whatever the usernames.
+		for i := range 10 {
+			c.set(time.Duration(i) * time.Second)
+			if err := l.Fail(context.Background(), throttle.LoginPerAccount.Key(fmt.Sprint("user", i)), address); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	checkAt(t, l, c, 5*time.Minute, 15*time.Minute, address)
-	checkAt(t, l, c, 5*time.Minute, allowed, throttle.LoginPerAccount.Key("user9"))
-	// With several keys refused, the latest retry time wins.
-	checkAt(t, l, c, 5*time.Minute, 15*time.Minute, account, address)
-	failAt(t, l, c, []time.Duration{6 * time.Minute}, account)
-	checkAt(t, l, c, 6*time.Minute, 16*time.Minute, address, account)
+		checkAt(t, l, c, 5*time.Minute, 15*time.Minute, address)
+		checkAt(t, l, c, 5*time.Minute, allowed, throttle.LoginPerAccount.Key("user9"))
+		// With several keys refused, the latest retry time wins.
+		checkAt(t, l, c, 5*time.Minute, 15*time.Minute, account, address)
+		failAt(t, l, c, []time.Duration{6 * time.Minute}, account)
+		checkAt(t, l, c, 6*time.Minute, 16*time.Minute, address, account)
+	})
 }
 
 func TestClear(t *testing.T) {
 	t.Parallel()
-	l, c, _ := freshLimiter(t)
-	account := throttle.LoginPerAccount.Key("alice")
-	address := throttle.LoginPerAddress.Key("192.0.2.1")
-	failAt(t, l, c, minutes(10), account, address)
-	if err := l.Clear(context.Background(), account); err != nil {
-		t.Fatal(err)
-	}
-	checkAt(t, l, c, 10*time.Minute, allowed, account)
-	checkAt(t, l, c, 10*time.Minute, 15*time.Minute, address)
-	if err := l.Clear(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		l, c, _ := freshLimiter(t, dbURL)
+		account := throttle.LoginPerAccount.Key("alice")
+		address := throttle.LoginPerAddress.Key("192.0.2.1")
+		failAt(t, l, c, minutes(10), account, address)
+		if err := l.Clear(context.Background(), account); err != nil {
+			t.Fatal(err)
+		}
+		checkAt(t, l, c, 10*time.Minute, allowed, account)
+		checkAt(t, l, c, 10*time.Minute, 15*time.Minute, address)
+		if err := l.Clear(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestDeleteExpired(t *testing.T) {
 	t.Parallel()
-	l, c, db := freshLimiter(t)
-	account := throttle.LoginPerAccount.Key("alice")
-	signup := throttle.SignupPerAddress.Key("192.0.2.1")
-	failAt(t, l, c, minutes(3), account, signup)
-	for _, tt := range []struct {
-		at                  time.Duration
-		wantAccount, wantIP int
-	}{
-		{15 * time.Minute, 2, 3},
-		{17 * time.Minute, 0, 3},
-		{time.Hour + 2*time.Minute, 0, 0},
-	} {
-		if err := l.DeleteExpired(context.Background(), start.Add(tt.at)); err != nil {
-			t.Fatal(err)
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		l, c, db := freshLimiter(t, dbURL)
+		account := throttle.LoginPerAccount.Key("alice")
+		signup := throttle.SignupPerAddress.Key("192.0.2.1")
+		failAt(t, l, c, minutes(3), account, signup)
+		for _, tt := range []struct {
+			at                  time.Duration
+			wantAccount, wantIP int
+		}{
+			{15 * time.Minute, 2, 3},
+			{17 * time.Minute, 0, 3},
+			{time.Hour + 2*time.Minute, 0, 0},
+		} {
+			if err := l.DeleteExpired(context.Background(), start.Add(tt.at)); err != nil {
+				t.Fatal(err)
+			}
+			if n := countRows(t, db, "login-account:alice"); n != tt.wantAccount {
+				t.Errorf("at +%v, %d account failures left, want %d", tt.at, n, tt.wantAccount)
+			}
+			if n := countRows(t, db, "signup-address:192.0.2.1"); n != tt.wantIP {
+				t.Errorf("at +%v, %d signup failures left, want %d", tt.at, n, tt.wantIP)
+			}
 		}
-		if n := countRows(t, db, "login-account:alice"); n != tt.wantAccount {
-			t.Errorf("at +%v, %d account failures left, want %d", tt.at, n, tt.wantAccount)
-		}
-		if n := countRows(t, db, "signup-address:192.0.2.1"); n != tt.wantIP {
-			t.Errorf("at +%v, %d signup failures left, want %d", tt.at, n, tt.wantIP)
-		}
-	}
+	})
 }
 
-// Two app instances on one database file see each other's failures.
+// Two app instances on one database see each other's failures.
 func TestInstancesShareCounts(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "shared.db")
-	c := &clock{now: start}
-	one, two := newLimiter(openDB(t, path), c), newLimiter(openDB(t, path), c)
-	alice := throttle.LoginPerAccount.Key("alice")
-	failAt(t, one, c, minutes(3), alice)
-	failAt(t, two, c, []time.Duration{3 * time.Minute, 4 * time.Minute}, alice)
-	checkAt(t, one, c, 5*time.Minute, 15*time.Minute, alice)
-	checkAt(t, two, c, 5*time.Minute, 15*time.Minute, alice)
-	if err := two.Clear(context.Background(), alice); err != nil {
-		t.Fatal(err)
-	}
-	checkAt(t, one, c, 5*time.Minute, allowed, alice)
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		path := dbURL(t)
+		c := &clock{now: start}
+		one, two := newLimiter(openDB(t, path), c), newLimiter(openDB(t, path), c)
+		alice := throttle.LoginPerAccount.Key("alice")
+		failAt(t, one, c, minutes(3), alice)
+		failAt(t, two, c, []time.Duration{3 * time.Minute, 4 * time.Minute}, alice)
+		checkAt(t, one, c, 5*time.Minute, 15*time.Minute, alice)
+		checkAt(t, two, c, 5*time.Minute, 15*time.Minute, alice)
+		if err := two.Clear(context.Background(), alice); err != nil {
+			t.Fatal(err)
+		}
+		checkAt(t, one, c, 5*time.Minute, allowed, alice)
+	})
 }
 
 func TestConcurrentFailuresAreAllRecorded(t *testing.T) {
 	t.Parallel()
-	const attempts = 20
-	l, c, db := freshLimiter(t)
-	account := throttle.LoginPerAccount.Key("alice")
-	address := throttle.LoginPerAddress.Key("192.0.2.1")
-	var wg sync.WaitGroup
-	for range attempts {
-		wg.Go(func() {
-			if err := l.Fail(context.Background(), account, address); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if n := countRows(t, db, "login-account:alice"); n != attempts {
-		t.Errorf("%d account failures recorded, want %d", n, attempts)
-	}
-	if n := countRows(t, db, "login-address:192.0.2.1"); n != attempts {
-		t.Errorf("%d address failures recorded, want %d", n, attempts)
-	}
-	checkAt(t, l, c, time.Minute, 15*time.Minute, account, address)
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		const attempts = 20
+		l, c, db := freshLimiter(t, dbURL)
+		account := throttle.LoginPerAccount.Key("alice")
+		address := throttle.LoginPerAddress.Key("192.0.2.1")
+		var wg sync.WaitGroup
+		for range attempts {
+			wg.Go(func() {
+				if err := l.Fail(context.Background(), account, address); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := countRows(t, db, "login-account:alice"); n != attempts {
+			t.Errorf("%d account failures recorded, want %d", n, attempts)
+		}
+		if n := countRows(t, db, "login-address:192.0.2.1"); n != attempts {
+			t.Errorf("%d address failures recorded, want %d", n, attempts)
+		}
+		checkAt(t, l, c, time.Minute, 15*time.Minute, account, address)
+	})
 }
 
 func TestBeginBoundsABurst(t *testing.T) {
 	t.Parallel()
-	limiter, _, _ := freshLimiter(t)
-	key := throttle.LoginPerAccount.Key("alice")
-	var passed atomic.Int64
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() {
-			attempt, retryAt, err := limiter.Begin(context.Background(), key)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if attempt != nil && retryAt.IsZero() {
-				passed.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if got := passed.Load(); got != int64(key.Rule.Limit) {
-		t.Errorf("%d of 20 simultaneous attempts went ahead, want %d", got, key.Rule.Limit)
-	}
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		limiter, _, _ := freshLimiter(t, dbURL)
+		key := throttle.LoginPerAccount.Key("alice")
+		var passed atomic.Int64
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				attempt, retryAt, err := limiter.Begin(context.Background(), key)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if attempt != nil && retryAt.IsZero() {
+					passed.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if got := passed.Load(); got != int64(key.Rule.Limit) {
+			t.Errorf("%d of 20 simultaneous attempts went ahead, want %d", got, key.Rule.Limit)
+		}
+	})
 }
 
 func TestBeginSucceeded(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	limiter, _, _ := freshLimiter(t)
-	address, account := throttle.LoginPerAddress.Key("192.0.2.1"), throttle.LoginPerAccount.Key("alice")
-	for range 4 {
-		if err := limiter.Fail(ctx, account); err != nil {
-			t.Fatal(err)
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		ctx := context.Background()
+		limiter, _, _ := freshLimiter(t, dbURL)
+		address, account := throttle.LoginPerAddress.Key("192.0.2.1"), throttle.LoginPerAccount.Key("alice")
+		for range 4 {
+			if err := limiter.Fail(ctx, account); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	// Successes take their own record back and clear the account, not the address.
-	for range 20 {
-		attempt, retryAt, err := limiter.Begin(ctx, address, account)
-		if err != nil || attempt == nil || !retryAt.IsZero() {
-			t.Fatalf("Begin = %v, %v, %v; want an attempt", attempt, retryAt, err)
+		// Successes take their own record back and clear the account, not the address.
+		for range 20 {
+			attempt, retryAt, err := limiter.Begin(ctx, address, account)
+			if err != nil || attempt == nil || !retryAt.IsZero() {
+				t.Fatalf("Begin = %v, %v, %v; want an attempt", attempt, retryAt, err)
+			}
+			if err := attempt.Succeeded(ctx, account); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := attempt.Succeeded(ctx, account); err != nil {
-			t.Fatal(err)
+		for range 10 {
+			if _, _, err := limiter.Begin(ctx, address); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	for range 10 {
-		if _, _, err := limiter.Begin(ctx, address); err != nil {
-			t.Fatal(err)
+		if attempt, retryAt, _ := limiter.Begin(ctx, address); attempt != nil || retryAt.IsZero() {
+			t.Error("ten failed attempts from an address did not lock it")
 		}
-	}
-	if attempt, retryAt, _ := limiter.Begin(ctx, address); attempt != nil || retryAt.IsZero() {
-		t.Error("ten failed attempts from an address did not lock it")
-	}
+	})
 }
