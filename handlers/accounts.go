@@ -53,6 +53,8 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		f.AddError("", views.LoginFailed)
+		// The username is kept and most likely right; the password, emptied, is to type again.
+		f.FocusOn("password")
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
 	if err != nil {

@@ -58,11 +58,11 @@ func TestSignupErrors(t *testing.T) {
 		{"username taken", "alice", goodPassword, goodPassword, "username", "A user with that username already exists."},
 		{"username taken in another case", "ALICE", goodPassword, goodPassword, "username", "A user with that username already exists."},
 		{"passwords differ", "bob", goodPassword, goodPassword + "!", "password2", "The two password fields didn’t match."},
-		{"password short", "bob", "x7#kq", "x7#kq", "password2", "This password is too short. It must contain at least 8 characters."},
-		{"password common", "bob", "sunshine", "sunshine", "password2", "This password is too common."},
-		{"password common in capitals", "bob", "SunShine", "SunShine", "password2", "This password is too common."},
-		{"password numeric", "bob", "8675309123", "8675309123", "password2", "This password is entirely numeric."},
-		{"password like username", "margaret", "margaret1", "margaret1", "password2", "The password is too similar to the username."},
+		{"password short", "bob", "x7#kq", "x7#kq", "password1", "This password is too short. It must contain at least 8 characters."},
+		{"password common", "bob", "sunshine", "sunshine", "password1", "This password is too common."},
+		{"password common in capitals", "bob", "SunShine", "SunShine", "password1", "This password is too common."},
+		{"password numeric", "bob", "8675309123", "8675309123", "password1", "This password is entirely numeric."},
+		{"password like username", "margaret", "margaret1", "margaret1", "password1", "The password is too similar to the username."},
 		{"password2 required", "bob", goodPassword, "", "password2", "This field is required."},
 	}
 	both(t, func(t *testing.T, htmx bool) {
@@ -561,8 +561,8 @@ func TestPasswordChangeErrors(t *testing.T) {
 	}{
 		{"old password wrong", "not it", "a brand new passphrase", "a brand new passphrase", "old_password", "Your old password was entered incorrectly."},
 		{"new passwords differ", goodPassword, "a brand new passphrase", "another passphrase", "new_password2", "The two password fields didn’t match."},
-		{"new password common", goodPassword, "qwertyuiop", "qwertyuiop", "new_password2", "This password is too common."},
-		{"new password like the email", goodPassword, "alice@example", "alice@example", "new_password2", "The password is too similar to the email address."},
+		{"new password common", goodPassword, "qwertyuiop", "qwertyuiop", "new_password1", "This password is too common."},
+		{"new password like the email", goodPassword, "alice@example", "alice@example", "new_password1", "The password is too similar to the email address."},
 		{"old password required", "", "a brand new passphrase", "a brand new passphrase", "old_password", "This field is required."},
 	}
 	both(t, func(t *testing.T, htmx bool) {

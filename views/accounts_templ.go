@@ -117,7 +117,7 @@ func LoginFormView(f LoginForm) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = FormErrors(f.NonFieldErrors).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FormErrors(&f.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -138,11 +138,11 @@ func LoginFormView(f LoginForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "username", Label: "Username", Type: "text", Value: f.Username, Autocomplete: "username", Required: true, MaxLength: UsernameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "username", Type: "text", Value: f.Username, Autocomplete: "username", Required: true, MaxLength: UsernameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "password", Type: "password", Autocomplete: "current-password", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -259,26 +259,26 @@ func SignupFormView(f SignupForm) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = FormErrors(f.NonFieldErrors).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FormErrors(&f.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "username", Label: "Username", Type: "text", Value: f.Username, Autocomplete: "username", Required: true, MaxLength: UsernameMaxLength,
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "username", Type: "text", Value: f.Username, Autocomplete: "username", Required: true, MaxLength: UsernameMaxLength,
 				Help: "Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "email", Label: "Email address (optional)", Type: "email", Value: f.Email, Autocomplete: "email", MaxLength: EmailMaxLength,
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "email", Type: "email", Value: f.Email, Autocomplete: "email", MaxLength: EmailMaxLength,
 				Help: "Needed to reset your password if you forget it. We send a link to confirm it."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "password1", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true,
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "password1", Type: "password", Autocomplete: "new-password", Required: true,
 				Help: "At least 8 characters; not a common password, not only digits, not like your username."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "password2", Label: "Password confirmation", Type: "password", Autocomplete: "new-password", Required: true,
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "password2", Type: "password", Autocomplete: "new-password", Required: true,
 				Help: "Enter the same password as before, for verification."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -383,20 +383,20 @@ func ProfileFormView(f ProfileForm) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = FormErrors(f.NonFieldErrors).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FormErrors(&f.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "email", Label: "Email address", Type: "email", Value: f.Email, Autocomplete: "email", MaxLength: EmailMaxLength,
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "email", Type: "email", Value: f.Email, Autocomplete: "email", MaxLength: EmailMaxLength,
 				Help: emailHelp(f)}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "first_name", Label: "First name", Type: "text", Value: f.FirstName, Autocomplete: "given-name", MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "first_name", Type: "text", Value: f.FirstName, Autocomplete: "given-name", MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "last_name", Label: "Last name", Type: "text", Value: f.LastName, Autocomplete: "family-name", MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "last_name", Type: "text", Value: f.LastName, Autocomplete: "family-name", MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -555,20 +555,20 @@ func PasswordFormView(f PasswordForm) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = FormErrors(f.NonFieldErrors).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FormErrors(&f.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "old_password", Label: "Old password", Type: "password", Autocomplete: "current-password", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "old_password", Type: "password", Autocomplete: "current-password", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "new_password1", Label: "New password", Type: "password", Autocomplete: "new-password", Required: true,
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "new_password1", Type: "password", Autocomplete: "new-password", Required: true,
 				Help: "At least 8 characters; not a common password, not only digits, not like your name or email."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "new_password2", Label: "New password confirmation", Type: "password", Autocomplete: "new-password", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "new_password2", Type: "password", Autocomplete: "new-password", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

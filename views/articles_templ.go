@@ -791,15 +791,15 @@ func ArticleFormView(f ArticleForm, action, submit string) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = FormErrors(f.NonFieldErrors).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = FormErrors(&f.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "title", Label: "Title", Type: "text", Value: f.Title, Required: true, MaxLength: TitleMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "title", Type: "text", Value: f.Title, Required: true, MaxLength: TitleMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "content", Label: "Content", Type: "textarea", Value: f.Content, Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(&f.Form, Input{Name: "content", Type: "textarea", Value: f.Content, Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

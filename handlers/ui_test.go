@@ -1,0 +1,180 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestUIPasswordRuleErrorsBesideThePassword(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                string
+		page                string
+		values              url.Values
+		field, message      string
+		quietField          string // the other password field: no error there
+		confirmationProblem bool
+	}{
+		{"signup, too common", "/accounts/signup/",
+			url.Values{"username": {"bob"}, "password1": {"sunshine"}, "password2": {"sunshine"}},
+			"password1", "This password is too common.", "password2", false},
+		{"signup, too short, numeric", "/accounts/signup/",
+			url.Values{"username": {"bob"}, "password1": {"8675"}, "password2": {"8675"}},
+			"password1", "This password is entirely numeric.", "password2", false},
+		{"signup, like the username", "/accounts/signup/",
+			url.Values{"username": {"margaret"}, "password1": {"margaret1"}, "password2": {"margaret1"}},
+			"password1", "The password is too similar to the username.", "password2", false},
+		{"signup, mismatch", "/accounts/signup/",
+			url.Values{"username": {"bob"}, "password1": {goodPassword}, "password2": {goodPassword + "!"}},
+			"password2", "The two password fields didn’t match.", "password1", true},
+		{"password change, too common", "/accounts/password/",
+			url.Values{"old_password": {goodPassword}, "new_password1": {"qwertyuiop"}, "new_password2": {"qwertyuiop"}},
+			"new_password1", "This password is too common.", "new_password2", false},
+		{"password change, mismatch", "/accounts/password/",
+			url.Values{"old_password": {goodPassword}, "new_password1": {"a brand new passphrase"}, "new_password2": {"another passphrase"}},
+			"new_password2", "The two password fields didn’t match.", "new_password1", true},
+	}
+	both(t, func(t *testing.T, htmx bool) {
+		app := newTestApp(t)
+		app.createUser("alice", goodPassword)
+		anonymous := app.newClient(htmx)
+		alice := app.newClient(htmx)
+		alice.loginAs("alice", goodPassword)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c := anonymous
+				if tt.page == "/accounts/password/" {
+					c = alice
+				}
+				res := c.postForm(tt.page, tt.page, tt.values)
+				wantStatus(t, res, http.StatusUnprocessableEntity)
+				if got := res.text(t, "#id_"+tt.field+"_error"); !strings.Contains(got, tt.message) {
+					t.Errorf("beside %s: %q, want %q", tt.field, got, tt.message)
+				}
+				if got := res.text(t, "#id_"+tt.quietField+"_error"); got != "" {
+					t.Errorf("beside %s: %q, want nothing", tt.quietField, got)
+				}
+			})
+		}
+	})
+}
+
+func TestUIErrorRightUnderTheLabel(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.client().postForm("/accounts/signup/", "/accounts/signup/",
+		url.Values{"username": {"no spaces"}, "email": {"nope"}, "password1": {"sunshine"}, "password2": {"sunshine"}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	fields := res.doc(t).Find(".field-invalid")
+	if fields.Length() != 3 {
+		t.Fatalf("%d invalid fields, want username, email and password1", fields.Length())
+	}
+	fields.Each(func(_ int, field *goquery.Selection) {
+		var order []string
+		field.Children().Each(func(_ int, child *goquery.Selection) {
+			order = append(order, goquery.NodeName(child)+"."+child.AttrOr("class", ""))
+		})
+		if got := strings.Join(order, " "); !strings.HasPrefix(got, "label. ul.errors input.control") {
+			t.Errorf("an invalid field reads %q, want the label, its errors, then the input and any help", got)
+		}
+	})
+}
+
+func TestUIErrorSummary(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, htmx bool) {
+		app := newTestApp(t)
+		app.createUser("taken", goodPassword)
+		c := app.newClient(htmx)
+
+		res := c.postForm("/accounts/signup/", "/accounts/signup/",
+			url.Values{"username": {"taken"}, "password1": {"sunshine"}, "password2": {"sunshine!"}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		summary := res.doc(t).Find(`[data-testid="signup-form"] [data-testid="error-summary"]`)
+		if summary.Length() != 1 {
+			t.Fatalf("three errors and no summary:\n%s", res.body)
+		}
+		if role, _ := summary.Attr("role"); role != "alert" {
+			t.Errorf("the summary has role %q, want alert (announced when it appears)", role)
+		}
+		if got := summary.Find("h2").Text(); got != "There are 3 problems" {
+			t.Errorf("summary heading %q", got)
+		}
+		var links []string
+		summary.Find("a").Each(func(_ int, a *goquery.Selection) {
+			links = append(links, a.AttrOr("href", "")+" "+a.Text())
+		})
+		want := []string{
+			"#id_username Username: A user with that username already exists.",
+			"#id_password1 Password: This password is too common.",
+			"#id_password2 Password confirmation: The two password fields didn’t match.",
+		}
+		if strings.Join(links, "\n") != strings.Join(want, "\n") {
+			t.Errorf("summary links:\n%s\nwant:\n%s", strings.Join(links, "\n"), strings.Join(want, "\n"))
+		}
+		if first := res.doc(t).Find(`[data-testid="signup-form"]`).Children().Not(`input[type=hidden]`).First(); !first.Is(`[data-testid="error-summary"]`) {
+			t.Error("the summary is not at the top of the form")
+		}
+
+		// One error: it stands beside its field, and no summary repeats it.
+		res = c.postForm("/accounts/signup/", "/accounts/signup/",
+			url.Values{"username": {"newcomer"}, "password1": {"sunshine"}, "password2": {"sunshine"}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		if res.doc(t).Find(`[data-testid="error-summary"]`).Length() != 0 {
+			t.Error("a summary for a single error")
+		}
+	})
+}
+
+func TestUILoginFailureFocusesThePassword(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, htmx bool) {
+		app := newTestApp(t)
+		app.createUser("alice", goodPassword)
+		res := app.newClient(htmx).postForm("/accounts/login/", "/accounts/login/", url.Values{"username": {"alice"}, "password": {"wrong password"}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		doc := res.doc(t)
+		if _, ok := doc.Find("#id_password").Attr("autofocus"); !ok {
+			t.Error("the emptied password field does not take the focus")
+		}
+		if _, ok := doc.Find("#id_username").Attr("autofocus"); ok {
+			t.Error("the filled-in username takes the focus")
+		}
+		if value, ok := doc.Find("#id_password").Attr("value"); ok && value != "" {
+			t.Error("the password was sent back")
+		}
+	})
+}
+
+func TestUIOptionalFieldsMarked(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.client()
+	labels := func(path string) map[string]string {
+		found := map[string]string{}
+		c.get(path).doc(t).Find(".field label").Each(func(_ int, label *goquery.Selection) {
+			found[label.AttrOr("for", "")] = strings.Join(strings.Fields(label.Text()), " ")
+		})
+		return found
+	}
+	signup := labels("/accounts/signup/")
+	c.loginAs("alice", goodPassword)
+	profile := labels("/accounts/update/")
+	for _, tt := range []struct{ id, got, want string }{
+		{"id_username", signup["id_username"], "Username"},
+		{"id_email", signup["id_email"], "Email address (optional)"},
+		{"id_password1", signup["id_password1"], "Password"},
+		{"id_email", profile["id_email"], "Email address (optional)"},
+		{"id_first_name", profile["id_first_name"], "First name (optional)"},
+		{"id_last_name", profile["id_last_name"], "Last name (optional)"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("label of %s reads %q, want %q", tt.id, tt.got, tt.want)
+		}
+	}
+}
