@@ -28,3 +28,15 @@ document.addEventListener("click", (event) => {
     button.closest(".message")?.remove();
   }
 });
+
+// A link of the error summary moves the focus into its field, with the
+// field's label in view above it, as GOV.UK's summary does.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest('.error-summary a[href^="#"]');
+  const field = link && document.getElementById(link.hash.slice(1));
+  if (field) {
+    event.preventDefault();
+    (field.closest(".field") || field).scrollIntoView();
+    field.focus({ preventScroll: true });
+  }
+});

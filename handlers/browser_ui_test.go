@@ -4,11 +4,53 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
+
+// schemes are the colour schemes every page is checked in.
+var schemes = []string{"light", "dark"}
+
+// scheme has the tab's pages see prefers-color-scheme as light or dark.
+func (tb *tab) scheme(name string) {
+	tb.t.Helper()
+	_, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: name}},
+	})
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// withColours is the script expression, evaluated where contrast(a, b) of
+// two CSS colours and backdrop(e), the colour of the first box behind e
+// that has one, are defined.
+func withColours(expression string) string {
+	return "(() => {" + colourJS + "return " + expression + "; })()"
+}
+
+const colourJS = `
+const rgb = (c) => c.match(/[\d.]+/g).map(Number);
+const luminance = ([r, g, b]) => {
+	const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+	return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+};
+const contrast = (a, b) => {
+	const [light, dark] = [luminance(rgb(a)), luminance(rgb(b))].sort((x, y) => y - x);
+	return (light + 0.05) / (dark + 0.05);
+};
+const backdrop = (e) => {
+	for (let n = e; n; n = n.parentElement) {
+		const c = getComputedStyle(n).backgroundColor, parts = rgb(c);
+		if (parts.length < 4 || parts[3] > 0) return c;
+	}
+	return "rgb(255, 255, 255)";
+};
+`
 
 // focused is the id of the element that has the focus.
 func (tb *tab) focused() string {
@@ -47,4 +89,115 @@ func TestBrowserUILoginFailureFocusesThePassword(t *testing.T) {
 			t.Errorf("the username field holds %q, want it kept", value)
 		}
 	})
+}
+
+func TestBrowserUIInvalidFieldsAreRed(t *testing.T) {
+	b := newBrowser(t)
+	tb := b.tab(true)
+	tb.open("/accounts/signup/")
+	tb.fill("username", "no spaces")
+	tb.fill("password1", "sunshine")
+	tb.fill("password2", "sunshine")
+	tb.submitInvalid("signup-form", "#id_password1_error")
+	for _, scheme := range schemes {
+		tb.scheme(scheme)
+		for _, id := range []string{"id_username", "id_password1"} {
+			for _, focused := range []bool{false, true} {
+				if focused {
+					tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).focus()`, id)))
+				} else {
+					tb.do(chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
+				}
+				// Red: far more red than green or blue, and 3:1 against the field.
+				got := run(tb, chromedp.Evaluate[string](withColours(fmt.Sprintf(`(() => {
+					const field = document.getElementById(%q), valid = document.getElementById("id_email");
+					const border = getComputedStyle(field).borderTopColor, [r, g, b] = rgb(border);
+					const ratio = contrast(border, backdrop(field));
+					if (r < g + 60 || r < b + 60) return "border " + border + " is not red";
+					if (ratio < 3) return "border " + border + " is " + ratio.toFixed(2) + ":1 against the field";
+					if (border === getComputedStyle(valid).borderTopColor) return "border " + border + " is the valid field's";
+					return "";
+				})()`, id))))
+				if got != "" {
+					t.Errorf("invalid #%s (%s, focused %v): %s", id, scheme, focused, got)
+				}
+			}
+		}
+		tb.look("invalid-fields-" + scheme)
+	}
+}
+
+func TestBrowserUIFocusRing(t *testing.T) {
+	b := newBrowser(t)
+	alice := b.app.createUser("alice", goodPassword)
+	b.app.createArticle(alice, "Mine", "x")
+	for _, scheme := range schemes {
+		tb := b.tab(true)
+		tb.scheme(scheme)
+		tb.loginAs("alice", goodPassword) // and on the articles, welcomed
+		for _, page := range []struct{ path, selector string }{
+			{"/articles/", `#messages [data-dismiss]`},
+			{"/articles/", `a.button`},
+			{"/articles/", `a.article-title`},
+			{"/articles/", `[data-testid="article-delete"]`},
+			{"/accounts/update/", "#id_email"},
+			{"/accounts/update/", "#id_notify_new_device"},
+			{"/accounts/update/", `[data-testid="profile-form"] button[type=submit]`},
+		} {
+			if tb.path() != page.path {
+				tb.open(page.path)
+			}
+			got := run(tb, chromedp.Evaluate[string](withColours(fmt.Sprintf(`(() => {
+				const e = document.querySelector(%q);
+				if (!e) return "not on the page";
+				e.focus({focusVisible: true});
+				if (!e.matches(":focus-visible")) return "no :focus-visible";
+				const style = getComputedStyle(e);
+				const width = parseFloat(style.outlineWidth), offset = parseFloat(style.outlineOffset);
+				if (style.outlineStyle === "none" || width < 2) return "outline " + style.outlineStyle + " " + style.outlineWidth;
+				// The ring lies a gap outside the element, on what is behind it.
+				const behind = offset > 0 ? backdrop(e.parentElement) : backdrop(e);
+				const ratio = contrast(style.outlineColor, behind);
+				return ratio >= 3 ? "" : "ring " + style.outlineColor + " is " + ratio.toFixed(2) + ":1 against " + behind;
+			})()`, page.selector))))
+			if got != "" {
+				t.Errorf("focus ring of %s on %s (%s): %s", page.selector, page.path, scheme, got)
+			}
+		}
+	}
+}
+
+func TestBrowserUISpinnerKeepsTheButtonSize(t *testing.T) {
+	b := newBrowser(t)
+	tb := b.tab(true)
+	tb.open("/accounts/login/")
+	const size = `(() => { const r = document.querySelector('[data-testid="login-form"] button[type=submit]').getBoundingClientRect(); return [r.width, r.height]; })()`
+	before := run(tb, chromedp.Evaluate[[]float64](size))
+	// What htmx does while the form is on its way.
+	tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="login-form"]').classList.add("htmx-request")`))
+	if !run(tb, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector('[data-testid="login-form"] .spinner')).display !== "none"`)) {
+		t.Fatal("no spinner while the form is sent")
+	}
+	during := run(tb, chromedp.Evaluate[[]float64](size))
+	if during[0] != before[0] || during[1] != before[1] {
+		t.Errorf("the button is %v×%v px while sending, %v×%v px before", during[0], during[1], before[0], before[1])
+	}
+	if name := run(tb, chromedp.Evaluate[string](`document.querySelector('[data-testid="login-form"] button[type=submit]').textContent.trim()`)); name != "Log in" {
+		t.Errorf("the button is named %q while sending", name)
+	}
+	tb.look("spinner")
+}
+
+func TestBrowserUIErrorSummaryLinksFocusFields(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser("taken", goodPassword)
+	tb := b.tab(true)
+	tb.open("/accounts/signup/")
+	tb.fill("username", "taken")
+	tb.fill("password1", "sunshine")
+	tb.fill("password2", "sunshine!")
+	tb.submitInvalid("signup-form", `[data-testid="error-summary"]`)
+	tb.inspect("signup-error-summary")
+	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="error-summary"] a[href="#id_password2"]`)))
+	tb.waitFocus("id_password2", "after following the summary's link")
 }
