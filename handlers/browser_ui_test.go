@@ -201,3 +201,21 @@ func TestBrowserUIErrorSummaryLinksFocusFields(t *testing.T) {
 	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="error-summary"] a[href="#id_password2"]`)))
 	tb.waitFocus("id_password2", "after following the summary's link")
 }
+
+func TestBrowserUIDarkMode(t *testing.T) {
+	b := newBrowser(t)
+	tb := b.tab(true)
+	tb.scheme("dark")
+	for _, path := range []string{"/articles/", "/accounts/login/"} {
+		tb.open(path)
+		got := run(tb, chromedp.Evaluate[string](withColours(`(() => {
+			const page = getComputedStyle(document.body), text = page.color, background = backdrop(document.body);
+			if (luminance(rgb(background)) > 0.05) return "the page is " + background + " when the system asks for dark";
+			return contrast(text, background) >= 7 ? "" : "text " + text + " on " + background;
+		})()`)))
+		if got != "" {
+			t.Errorf("%s in dark: %s", path, got)
+		}
+		tb.axeClean(path + " dark")
+	}
+}
