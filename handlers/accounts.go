@@ -259,33 +259,16 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	}
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
-		// Someone at an unlocked, logged-in browser may guess the old
-		// password too: the guesses are counted per user.
-		key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
-		attempt, retryAt, err := h.throttle.Begin(c.UserContext(), key)
+		status, problem, err := h.checkPassword(c, u, f.OldPassword, views.WrongOldPassword)
 		if err != nil {
 			return err
 		}
-		if attempt == nil {
-			f.AddError("old_password", refusal(c, retryAt))
-			return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
+		if status == fiber.StatusTooManyRequests {
+			f.AddError("old_password", problem)
+			return h.renderForm(c, status, views.PasswordFormView(f), views.Password(f))
 		}
-		ok, _, err := h.hasher.Check(f.OldPassword, u.Password)
-		if err != nil || ok {
-			// Right, or not tried: the attempt does not count.
-			if forgetErr := attempt.Succeeded(c.UserContext()); forgetErr != nil {
-				return errors.Join(err, forgetErr)
-			}
-		}
-		if errors.Is(err, hashpool.ErrBusy) {
-			f.AddError("old_password", hasherBusy(c))
-			return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
-		}
-		if err != nil {
-			return err
-		}
-		if !ok {
-			f.AddError("old_password", views.WrongOldPassword)
+		if problem != "" {
+			f.AddError("old_password", problem)
 		}
 	}
 	if !f.Valid() {
@@ -310,14 +293,67 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	return h.redirect(c, views.PathArticles)
 }
 
-// accountDelete deletes the user, their articles and all their sessions, then
-// logs them out. Without the confirmation that hx-confirm adds, it asks first.
+// checkPassword checks plain against u's password. Someone at an unlocked,
+// logged-in browser may guess it, so wrong guesses are counted per user.
+// When it is not right, or cannot be checked now, it returns the status to
+// answer with and the message to show beside the field (wrong, for a wrong
+// password); err is for anything else.
+func (h *handler) checkPassword(c *fiber.Ctx, u *models.User, plain, wrong string) (status int, problem string, err error) {
+	key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
+	attempt, retryAt, err := h.throttle.Begin(c.UserContext(), key)
+	if err != nil {
+		return 0, "", err
+	}
+	if attempt == nil {
+		return fiber.StatusTooManyRequests, refusal(c, retryAt), nil
+	}
+	ok, _, err := h.hasher.Check(plain, u.Password)
+	if err != nil || ok {
+		// Right, or not tried: the attempt does not count.
+		if forgetErr := attempt.Succeeded(c.UserContext()); forgetErr != nil {
+			return 0, "", errors.Join(err, forgetErr)
+		}
+	}
+	switch {
+	case errors.Is(err, hashpool.ErrBusy):
+		return fiber.StatusTooManyRequests, hasherBusy(c), nil
+	case err != nil:
+		return 0, "", err
+	case !ok:
+		return fiber.StatusUnprocessableEntity, wrong, nil
+	}
+	return 0, "", nil
+}
+
+// accountDeletePage asks for the password before the account is deleted,
+// and says what goes with it.
+func (h *handler) accountDeletePage(c *fiber.Ctx) error {
+	return h.renderAccountDelete(c, fiber.StatusOK, views.NewAccountDeleteForm())
+}
+
+// accountDelete deletes the user, their articles and all their sessions,
+// once their password is confirmed, then logs them out.
 func (h *handler) accountDelete(c *fiber.Ctx) error {
-	if !confirmed(c) {
-		return h.render(c, fiber.StatusOK, views.AccountDelete())
+	f, err := newAccountDeleteForm(c)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	if f.Validate() {
+		status, problem, err := h.checkPassword(c, u, f.Password, views.WrongPassword)
+		if err != nil {
+			return err
+		}
+		if problem != "" {
+			f.AddError("password", problem)
+			return h.renderAccountDelete(c, status, f)
+		}
+	}
+	if !f.Valid() {
+		return h.renderAccountDelete(c, fiber.StatusUnprocessableEntity, f)
 	}
 	// A second, racing delete finds the account gone: it ends the same way.
-	if err := models.DeleteUser(c.UserContext(), h.db, currentUser(c).ID); err != nil && !errors.Is(err, models.ErrNotFound) {
+	if err := models.DeleteUser(c.UserContext(), h.db, u.ID); err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
 	if err := h.endSession(c); err != nil {
@@ -326,4 +362,17 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 	h.rotateCSRFToken(c)
 	h.flash(c, views.LevelInfo, "Your account was deleted.")
 	return h.redirect(c, views.PathArticles)
+}
+
+// renderAccountDelete answers with the account deletion form: alone to
+// htmx, or on its page, which counts the articles that would go.
+func (h *handler) renderAccountDelete(c *fiber.Ctx, status int, f views.AccountDeleteForm) error {
+	if isHTMX(c) && c.Method() == fiber.MethodPost {
+		return h.render(c, status, views.AccountDeleteFormView(f))
+	}
+	articles, err := models.CountArticlesBy(c.UserContext(), h.db, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, views.AccountDelete(f, articles))
 }

@@ -608,21 +608,19 @@ func TestAccountDelete(t *testing.T) {
 		bob := app.client()
 		bob.loginAs("bob", goodPassword)
 
-		if res := c.get("/accounts/delete/"); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
-			t.Errorf("GET /accounts/delete/: %d, Allow %q", res.StatusCode, res.Header.Get("Allow"))
-		}
-
-		// Without the confirmation htmx adds, the answer asks for it.
-		res := c.postForm("/articles/", "/accounts/delete/", nil)
+		// The page asks for the password.
+		res := c.get("/accounts/delete/")
 		wantStatus(t, res, http.StatusOK)
-		if res.doc(t).Find(`form[data-testid="account-delete-form"]`).Length() != 1 {
-			t.Fatalf("no confirmation form:\n%s", res.body)
+		if res.doc(t).Find(`form[data-testid="account-delete-form"] input[name="password"]`).Length() != 1 {
+			t.Fatalf("no password on the confirmation form:\n%s", res.body)
 		}
+		// The old confirmation alone no longer deletes.
+		wantStatus(t, c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"confirm": {"yes"}}), http.StatusBadRequest)
 		if app.user("alice") == nil {
-			t.Fatal("the account was deleted without confirmation")
+			t.Fatal("the account was deleted without the password")
 		}
 
-		res = c.postForm("/articles/", "/accounts/delete/", url.Values{"confirm": {"yes"}})
+		res = c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {goodPassword}})
 		wantRedirect(t, res, htmx, "/articles/")
 		if app.user("alice") != nil {
 			t.Fatal("alice still exists")

@@ -317,7 +317,7 @@ func TestAccountDeleteDeletesArticles(t *testing.T) {
 	app.createArticle(bob, "Bob 1", "x")
 	c := app.client()
 	c.loginAs("alice", goodPassword)
-	c.postForm("/articles/", "/accounts/delete/", url.Values{"confirm": {"yes"}})
+	wantRedirect(t, c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {goodPassword}}), false, "/articles/")
 	if n := app.count("SELECT COUNT(*) FROM articles WHERE author_id = ?", alice.ID); n != 0 {
 		t.Fatalf("%d of alice's articles survived her account", n)
 	}

@@ -260,19 +260,18 @@ func TestBrowserAccountDelete(t *testing.T) {
 		b.app.createArticle(alice, "Soon gone", "x")
 		tb := b.tab(js)
 		tb.loginAs("alice", goodPassword)
-		tb.open("/articles/")
-		button := `form[action="/accounts/delete/"] button`
-		if js {
-			// hx-confirm asks; the harness accepts as the user would.
-			tb.submitPage(button)
-		} else {
-			tb.clickThrough(button)
-			if got := tb.text("h1"); got != "Delete your account?" {
-				t.Fatalf("without JavaScript the delete button led to %q", got)
-			}
-			tb.look("account-delete-confirm")
-			tb.submitValid("account-delete-form")
+		// From the danger zone at the bottom of the settings; the password confirms.
+		tb.open("/accounts/update/")
+		tb.clickThrough(`[data-testid="danger-zone"] a[href="/accounts/delete/"]`)
+		if got := tb.text("h1"); got != "Delete your account" {
+			t.Fatalf("the danger zone led to %q", got)
 		}
+		tb.look("account-delete-confirm")
+		tb.fill("password", "not my password")
+		tb.submitInvalid("account-delete-form", "#id_password_error")
+		tb.look("account-delete-wrong-password")
+		tb.fill("password", goodPassword)
+		tb.submitValid("account-delete-form")
 		if tb.count(`[data-testid="username"]`) != 0 {
 			t.Fatal("still logged in after deleting the account")
 		}

@@ -178,3 +178,74 @@ func TestUIOptionalFieldsMarked(t *testing.T) {
 		}
 	}
 }
+
+func TestUIAccountDeleteAsksThePassword(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, htmx bool) {
+		app := newTestApp(t)
+		alice := app.createUser("alice", goodPassword)
+		for range 3 {
+			app.createArticle(alice, "Mine", "x")
+		}
+		c := app.newClient(htmx)
+		c.loginAs("alice", goodPassword)
+
+		// From the danger zone at the bottom of the profile, not the header.
+		profile := c.get("/accounts/update/").doc(t)
+		if profile.Find(`header a[href="/accounts/delete/"], header form[action="/accounts/delete/"]`).Length() != 0 {
+			t.Error("account deletion is still in the header")
+		}
+		zone := profile.Find(`.settings-content > *`).Last()
+		if !zone.Is(`[data-testid="danger-zone"]`) || zone.Find(`a[href="/accounts/delete/"]`).Length() != 1 {
+			t.Errorf("the settings do not end with a danger zone linking to /accounts/delete/")
+		}
+
+		page := c.get("/accounts/delete/")
+		wantStatus(t, page, http.StatusOK)
+		if got := strings.Join(strings.Fields(page.text(t, `[data-testid="losses"]`)), " "); !strings.Contains(got, "the 3 articles you wrote") {
+			t.Errorf("the page says what goes: %q, want the 3 articles", got)
+		}
+		if page.doc(t).Find(`[data-testid="account-delete-form"] a[href="/accounts/update/"]`).Length() != 1 {
+			t.Error("no Cancel back to the settings")
+		}
+		if page.doc(t).Find(`nav[aria-label="Account"]`).Length() != 1 {
+			t.Error("the deletion page is not in the settings")
+		}
+
+		for _, tt := range []struct{ password, message string }{
+			{"", "This field is required."},
+			{"not my password", "Your password was entered incorrectly. Please enter it again."},
+		} {
+			res := c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {tt.password}})
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			wantFragment(t, res, htmx, "account-delete-form")
+			if got := res.text(t, "#id_password_error"); got != tt.message {
+				t.Errorf("password %q: error %q, want %q", tt.password, got, tt.message)
+			}
+			if strings.Contains(res.body, "not my password") {
+				t.Error("the password was sent back")
+			}
+		}
+		// Wrong guesses count with the password form's: five, then a wait.
+		for range 4 {
+			c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {"guess"}})
+		}
+		res := c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {goodPassword}})
+		wantStatus(t, res, http.StatusTooManyRequests)
+		if res.Header.Get("Retry-After") == "" || !strings.Contains(res.text(t, "#id_password_error"), "Too many") {
+			t.Errorf("refused without a wait: Retry-After %q, error %q", res.Header.Get("Retry-After"), res.text(t, "#id_password_error"))
+		}
+		if app.user("alice") == nil {
+			t.Fatal("the account went without its password")
+		}
+	})
+}
+
+func TestUIAccountDeletePageNeedsLogin(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.client().get("/accounts/delete/")
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/accounts/login/?next=%2Faccounts%2Fdelete%2F" {
+		t.Errorf("anonymous GET /accounts/delete/: %d → %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}

@@ -264,6 +264,27 @@ func (f *PasswordForm) Validate(user password.User) bool {
 	return f.Valid()
 }
 
+// AccountDeleteForm asks for the current password before the account is
+// deleted: whoever finds a logged-in browser must not delete it (GitHub asks too).
+type AccountDeleteForm struct {
+	Form
+	Password string
+}
+
+// NewAccountDeleteForm returns an empty account deletion form.
+func NewAccountDeleteForm() AccountDeleteForm {
+	return AccountDeleteForm{Form: newForm(field{"password", "Your password"})}
+}
+
+// WrongPassword is the message for a wrong current password.
+const WrongPassword = "Your password was entered incorrectly. Please enter it again."
+
+// Validate checks the password is there; whether it is right is for the handler to check.
+func (f *AccountDeleteForm) Validate() bool {
+	f.checkRequired("password", f.Password)
+	return f.Valid()
+}
+
 // TitleMaxLength is the longest article title.
 const TitleMaxLength = 100
 
