@@ -5,11 +5,14 @@ package handlers_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"gatehouse/models"
 )
 
 // schemes are the colour schemes every page is checked in.
@@ -218,4 +221,72 @@ func TestBrowserUIDarkMode(t *testing.T) {
 		}
 		tb.axeClean(path + " dark")
 	}
+}
+
+// longName is the longest username there may be, without a place to break.
+var longName = strings.Repeat("bartholomew_fitzwilliam_", 7)[:models.UsernameMaxLength]
+
+// everyScheme inspects the page (screenshots at 1280 and 390 px, axe with
+// no violation at all, nothing sticking out at 390 px) in the light and the
+// dark scheme, and checks that at 390 px it does not scroll sideways.
+func (tb *tab) everyScheme(state string) {
+	tb.t.Helper()
+	for _, scheme := range schemes {
+		tb.scheme(scheme)
+		tb.inspect(state + "-" + scheme)
+		tb.do(chromedp.EmulateViewport(390, 900))
+		if got := run(tb, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`)); got[0] > got[1] {
+			tb.t.Errorf("%s (%s, js=%v): the page is %d px wide in a %d px window", state, scheme, tb.js, got[0], got[1])
+		}
+		tb.do(chromedp.EmulateViewport(1280, 900))
+	}
+	tb.scheme("light")
+}
+
+func TestBrowserUIHeader(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser(longName, goodPassword)
+	tb := b.tab(true)
+	tb.do(chromedp.EmulateViewport(390, 900))
+	const height = `document.querySelector(".site-header").getBoundingClientRect().height`
+	currentLinks := func() string {
+		return run(tb, chromedp.Evaluate[string](`[...document.querySelectorAll('.site-header [aria-current="page"]')].map(a => a.getAttribute("href")).join(" ")`))
+	}
+
+	tb.open("/accounts/login/")
+	anonymous := run(tb, chromedp.Evaluate[float64](height))
+	if got := currentLinks(); got != "/accounts/login/" {
+		t.Errorf("on the login page the header marks %q as current", got)
+	}
+	tb.open("/accounts/signup/")
+	if got := currentLinks(); got != "/accounts/signup/" {
+		t.Errorf("on the signup page the header marks %q as current", got)
+	}
+
+	tb.loginAs(longName, goodPassword)
+	tb.do(chromedp.EmulateViewport(390, 900))
+	loggedIn := run(tb, chromedp.Evaluate[float64](height))
+	if anonymous != loggedIn || loggedIn > 64 {
+		t.Errorf("the phone header is %v px high logged out and %v px logged in, want one row of the same height", anonymous, loggedIn)
+	}
+	if got := currentLinks(); got != "/articles/" {
+		t.Errorf("on the articles the header marks %q as current", got)
+	}
+	// The name is cut with an ellipsis, whole in the title, and Log out stays in view.
+	name := run(tb, chromedp.Evaluate[[]string](`(() => {
+		const link = document.querySelector('[data-testid="settings-link"]'), name = link.querySelector('[data-testid="username"]');
+		const out = document.querySelector('.site-header form[action="/accounts/logout/"] button').getBoundingClientRect();
+		return [link.getAttribute("href"), link.title, getComputedStyle(name).textOverflow, String(name.scrollWidth > name.clientWidth), String(out.right <= window.innerWidth)];
+	})()`))
+	if want := []string{"/accounts/update/", longName + " – settings", "ellipsis", "true", "true"}; strings.Join(name, "|") != strings.Join(want, "|") {
+		t.Errorf("the header's name link: href, title, overflow, cut, Log out in view = %q, want %q", name, want)
+	}
+	if got := tb.count(`.site-header a[href="/accounts/delete/"], .site-header form[action="/accounts/delete/"]`); got != 0 {
+		t.Error("account deletion is still in the header")
+	}
+	tb.open("/accounts/update/")
+	if got := currentLinks(); got != "/accounts/update/" {
+		t.Errorf("on the profile the header marks %q as current", got)
+	}
+	tb.look("header-long-name")
 }

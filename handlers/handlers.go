@@ -255,7 +255,7 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // page gathers what every component may read. A full page shows, and so
 // uses up, the pending flash messages; an htmx fragment leaves them.
 func (h *handler) page(c *fiber.Ctx) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c)}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path()}
 	if !isHTMX(c) {
 		p.Messages = h.takeMessages(c)
 	}
