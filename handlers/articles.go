@@ -130,6 +130,15 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 	return h.redirect(c, views.ArticlePath(a.ID))
 }
 
+// articleDeletePage asks the author to confirm the article's deletion.
+func (h *handler) articleDeletePage(c *fiber.Ctx) error {
+	a, err := h.ownArticle(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.ArticleDelete(a))
+}
+
 // articleDelete deletes the author's article. Without the confirmation that
 // hx-confirm adds, it asks first. From the index, htmx removes the entry in
 // place; elsewhere the browser goes to the index.

@@ -211,12 +211,17 @@ func TestArticleDelete(t *testing.T) {
 	app.createUser("bob", goodPassword)
 	deleteURL := func(a *models.Article) string { return views.ArticlePath(a.ID) + "delete/" }
 
-	t.Run("GET is not allowed", func(t *testing.T) {
+	t.Run("GET asks the author to confirm", func(t *testing.T) {
 		a := app.createArticle(alice, "Keep", "x")
-		res := app.client().get(deleteURL(a))
-		wantStatus(t, res, http.StatusMethodNotAllowed)
-		if got := res.Header.Get("Allow"); got != "POST" {
-			t.Errorf("Allow %q", got)
+		c := app.client()
+		c.loginAs("alice", goodPassword)
+		res := c.get(deleteURL(a))
+		wantStatus(t, res, http.StatusOK)
+		if res.doc(t).Find(`form[data-testid="article-delete-confirm"]`).Length() != 1 {
+			t.Fatalf("no confirmation form:\n%s", res.body)
+		}
+		if app.count("SELECT COUNT(*) FROM articles WHERE id = ?", a.ID) != 1 {
+			t.Fatal("a GET deleted the article")
 		}
 	})
 	t.Run("another user gets 403", func(t *testing.T) {

@@ -29,6 +29,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get("/articles/:id/", h.articleDetail)
 	app.Get("/articles/:id/update/", h.loginRequired, h.articleUpdatePage)
 	app.Post("/articles/:id/update/", h.loginRequired, h.articleUpdateSubmit)
+	app.Get("/articles/:id/delete/", h.loginRequired, h.articleDeletePage)
 	app.Post("/articles/:id/delete/", h.loginRequiredThen(articlePage), h.articleDelete)
 
 	app.Get(views.PathLogin, noStore, h.anonymousOnly, h.loginPage)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"gatehouse/views"
 )
 
 func TestUIPasswordRuleErrorsBesideThePassword(t *testing.T) {
@@ -247,5 +249,35 @@ func TestUIAccountDeletePageNeedsLogin(t *testing.T) {
 	res := app.client().get("/accounts/delete/")
 	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/accounts/login/?next=%2Faccounts%2Fdelete%2F" {
 		t.Errorf("anonymous GET /accounts/delete/: %d → %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+func TestUIArticleDeletePage(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	app.createUser("bob", goodPassword)
+	a := app.createArticle(alice, "Keep me", "x")
+	path := views.ArticleDeletePath(a.ID)
+
+	owner := app.client()
+	owner.loginAs("alice", goodPassword)
+	res := owner.get(path)
+	wantStatus(t, res, http.StatusOK)
+	form := res.doc(t).Find(`form[data-testid="article-delete-confirm"]`)
+	if form.AttrOr("action", "") != path || form.Find(`a[href="`+views.ArticlePath(a.ID)+`"]`).Length() != 1 {
+		t.Errorf("the confirmation form posts to %q, with a Cancel back to the article: %d", form.AttrOr("action", ""), form.Find("a").Length())
+	}
+
+	bob := app.client()
+	bob.loginAs("bob", goodPassword)
+	wantStatus(t, bob.get(path), http.StatusForbidden)
+	wantStatus(t, owner.get(views.ArticleDeletePath(a.ID+100)), http.StatusNotFound)
+	res = app.client().get(path)
+	if want := "/accounts/login/?next=" + url.QueryEscape(path); res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
+		t.Errorf("anonymous GET %s: %d → %q, want 302 → %q", path, res.StatusCode, res.Header.Get("Location"), want)
+	}
+	if app.count("SELECT COUNT(*) FROM articles") != 1 {
+		t.Fatal("a GET deleted the article")
 	}
 }
