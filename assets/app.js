@@ -21,6 +21,24 @@ document.addEventListener("htmx:afterSettle", () => {
   }
 });
 
+// Messages never pile up: of those shown since the page loaded, the latest
+// few stay (a user deleting entry after entry sees the last deletions).
+const maxMessages = 3;
+const shownMessages = [...document.querySelectorAll(".message")];
+document.addEventListener("htmx:load", (event) => {
+  const root = event.detail.elt;
+  for (const message of root.matches(".message") ? [root] : root.querySelectorAll(".message")) {
+    if (!shownMessages.includes(message)) {
+      shownMessages.push(message);
+    }
+  }
+  const live = shownMessages.filter((message) => message.isConnected);
+  for (const old of live.slice(0, -maxMessages)) {
+    old.remove();
+  }
+  shownMessages.splice(0, shownMessages.length, ...live.slice(-maxMessages));
+});
+
 // Flash messages can be dismissed.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-dismiss]");

@@ -238,7 +238,9 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		saved.Text += " We sent a link to " + f.Email + " to confirm it."
 	}
 	if isHTMX(c) {
-		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(saved)))
+		// The message, right above the form, takes the focus from the button.
+		f.FocusOn("")
+		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(true, saved)))
 	}
 	h.flash(c, saved.Level, saved.Text)
 	return h.redirect(c, views.PathProfile)
@@ -290,7 +292,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, "Your password was changed. "+endedSessions(ended))
-	return h.redirect(c, views.PathArticles)
+	return h.redirect(c, views.PathPassword)
 }
 
 // checkPassword checks plain against u's password. Someone at an unlocked,

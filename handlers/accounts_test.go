@@ -532,7 +532,7 @@ func TestPasswordChange(t *testing.T) {
 		res := c.postForm("/accounts/password/", "/accounts/password/", url.Values{
 			"old_password": {goodPassword}, "new_password1": {newPassword}, "new_password2": {newPassword},
 		})
-		wantRedirect(t, res, htmx, "/articles/")
+		wantRedirect(t, res, htmx, "/accounts/password/")
 		if got := c.loggedInAs(); got != "alice" {
 			t.Fatalf("the session that changed the password was logged out (header %q)", got)
 		}

@@ -155,8 +155,10 @@ func (h *handler) articleDelete(c *fiber.Ctx) error {
 	}
 	deleted := views.Message{Level: views.LevelInfo, Text: "Article “" + a.Title + "” was deleted."}
 	if isHTMX(c) && c.Get(hxTarget) == views.ArticleItemID(a) {
-		// The entry swaps for nothing; the message goes to the live region.
-		return h.render(c, fiber.StatusOK, views.FlashOOB(deleted))
+		// The entry swaps for the message, where the user is looking (the
+		// top of a long list may be far above), and it takes the focus
+		// that the pressed button, gone with the entry, had.
+		return h.render(c, fiber.StatusOK, views.ArticleDeleted(deleted))
 	}
 	h.flash(c, deleted.Level, deleted.Text)
 	return h.redirect(c, views.PathArticles)

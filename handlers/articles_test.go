@@ -287,8 +287,9 @@ func TestArticleDelete(t *testing.T) {
 		if res.Header.Get("HX-Redirect") != "" || strings.Contains(res.body, "<html") {
 			t.Fatalf("an in-place delete answered with a redirect or a page:\n%s", res.body)
 		}
-		if got := res.text(t, "#messages[hx-swap-oob]"); !strings.Contains(got, "was deleted") {
-			t.Errorf("no out-of-band message:\n%s", res.body)
+		// The entry swaps for the message, where the user pressed Delete.
+		if got := res.text(t, `li[data-testid="article-deleted"]`); !strings.Contains(got, "was deleted") {
+			t.Errorf("the entry did not swap for the message:\n%s", res.body)
 		}
 		if app.count("SELECT COUNT(*) FROM articles WHERE id = ?", a.ID) != 0 {
 			t.Fatal("the article survived")

@@ -347,7 +347,8 @@ func TestBrowserArticles(t *testing.T) {
 			// Deleted in place from the index, after hx-confirm.
 			tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`),
 				chromedp.Click(chromedp.CSS(entry+` [data-testid="article-delete"]`)))
-			tb.waitFor(`#messages .message`)
+			// The entry swaps for the message, where the user pressed Delete.
+			tb.waitFor(`[data-testid="article-deleted"]`)
 			if marker := run(tb, chromedp.Evaluate[string](`String(window.gatehouseMarker)`)); marker != "still here" {
 				t.Fatal("deleting from the index reloaded the page")
 			}
@@ -359,7 +360,11 @@ func TestBrowserArticles(t *testing.T) {
 		if got := tb.count(`[data-testid="article"]`); got != 1 {
 			t.Fatalf("%d entries on the index after deleting one of two", got)
 		}
-		if got := tb.text(`#messages`); !strings.Contains(got, "“Second article” was deleted.") {
+		message := `#messages`
+		if js {
+			message = `[data-testid="article-deleted"]`
+		}
+		if got := tb.text(message); !strings.Contains(got, "“Second article” was deleted.") {
 			t.Errorf("messages %q", got)
 		}
 		tb.look("article-deleted")

@@ -290,3 +290,101 @@ func TestBrowserUIHeader(t *testing.T) {
 	}
 	tb.look("header-long-name")
 }
+
+// inView reports whether the element the selector finds lies inside the viewport.
+func (tb *tab) inView(selector string) bool {
+	tb.t.Helper()
+	return run(tb, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+		const r = document.querySelector(%q).getBoundingClientRect();
+		return r.top >= 0 && r.bottom <= window.innerHeight;
+	})()`, selector)))
+}
+
+func TestBrowserUISavedSettingsFocusTheMessage(t *testing.T) {
+	bothBrowsers(t, func(t *testing.T, b *browser, js bool) {
+		b.app.createUser("alice", goodPassword)
+		tb := b.tab(js)
+		tb.loginAs("alice", goodPassword)
+		tb.do(chromedp.EmulateViewport(390, 700))
+		tb.open("/accounts/update/")
+		tb.fill("first_name", "Alice")
+		if js {
+			tb.submitInPlace(`[data-testid="profile-form"] button[type=submit]`, `#messages .message-success`)
+		} else {
+			tb.submitValid("profile-form")
+		}
+		// On the page still, the message right above the form, with the focus.
+		if got := tb.path(); got != "/accounts/update/" {
+			t.Fatalf("after saving the profile the browser is at %s", got)
+		}
+		if !run(tb, chromedp.Poll[bool](`document.activeElement && document.activeElement.matches("#messages .message")`, chromedp.WithPollingTimeout(3*time.Second))) {
+			t.Errorf("after saving, focus is on %s, want the message", run(tb, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 80)`)))
+		}
+		gap := run(tb, chromedp.Evaluate[float64](`document.querySelector('[data-testid="profile-form"]').closest(".card").getBoundingClientRect().top - document.querySelector("#messages .message").getBoundingClientRect().bottom`))
+		if gap < 0 || gap > 40 || !tb.inView("#messages .message") {
+			t.Errorf("the message is %v px above the profile's card (in view: %v), want right above it", gap, tb.inView("#messages .message"))
+		}
+		tb.look("profile-saved-message")
+
+		// After a password change the browser stays in the settings.
+		tb.open("/accounts/password/")
+		tb.fill("old_password", goodPassword)
+		tb.fill("new_password1", "a brand new passphrase")
+		tb.fill("new_password2", "a brand new passphrase")
+		tb.submitValid("password-form")
+		if got := tb.path(); got != "/accounts/password/" {
+			t.Fatalf("after a password change the browser is at %s, want the settings", got)
+		}
+		if !run(tb, chromedp.Poll[bool](`document.activeElement && document.activeElement.matches("#messages .message-success")`, chromedp.WithPollingTimeout(3*time.Second))) {
+			t.Error("after a password change the message does not have the focus")
+		}
+		if !js {
+			return
+		}
+		// A form error in place clears the message of the earlier change.
+		tb.fill("old_password", "not my password")
+		tb.fill("new_password1", "another new passphrase")
+		tb.fill("new_password2", "another new passphrase")
+		tb.submitInvalid("password-form", "#id_old_password_error")
+		if got := tb.count("#messages .message"); got != 0 {
+			t.Errorf("“%s” still stands above a form with an error", tb.text("#messages"))
+		}
+	})
+}
+
+func TestBrowserUIDeletedNextToTheEntry(t *testing.T) {
+	b := newBrowser(t)
+	alice := b.app.createUser("alice", goodPassword)
+	b.app.seedArticles(alice, 20)
+	tb := b.tab(true)
+	tb.loginAs("alice", goodPassword)
+	tb.open("/articles/")
+	// The last entry of a long list, scrolled to.
+	last := `[data-testid="article"]:last-child`
+	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: "end"})`, last)),
+		chromedp.Click(chromedp.CSS(last+` [data-testid="article-delete"]`)))
+	tb.waitFor(`[data-testid="article-deleted"]`)
+	if !tb.inView(`[data-testid="article-deleted"]`) {
+		t.Errorf("the deletion's message is out of view, %v px from the top", run(tb, chromedp.Evaluate[float64](`document.querySelector('[data-testid="article-deleted"]').getBoundingClientRect().top`)))
+	}
+	if !run(tb, chromedp.Poll[bool](`document.activeElement && document.activeElement.matches('[data-testid="article-deleted"]')`, chromedp.WithPollingTimeout(3*time.Second))) {
+		t.Error("the message does not have the focus that the pressed button had")
+	}
+	tb.look("deleted-in-place")
+
+	// Entry after entry: at most the latest three messages stay.
+	for range 5 {
+		before := tb.count(`[data-testid="article"]`)
+		tb.do(chromedp.Click(chromedp.CSS(`[data-testid="article"] [data-testid="article-delete"]`)))
+		if !run(tb, chromedp.Poll[bool](fmt.Sprintf(`document.querySelectorAll('[data-testid="article"]').length === %d`, before-1), chromedp.WithPollingTimeout(5*time.Second))) {
+			t.Fatal("an entry was not deleted")
+		}
+	}
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`document.querySelectorAll(".message").length <= 3`, chromedp.WithPollingTimeout(3*time.Second))); err != nil {
+		t.Errorf("%d messages on the page after six deletions, want the latest 3 at most", tb.count(".message"))
+	}
+	if got := tb.text(`[data-testid="article-deleted"]`); got == "" {
+		t.Error("no message left")
+	}
+	tb.look("deleted-many")
+}

@@ -244,10 +244,12 @@ func (h *handler) render(c *fiber.Ctx, status int, component templ.Component) er
 }
 
 // renderForm answers a form submission: the form alone to htmx, which swaps
-// it in place, or the whole page to a plain browser.
+// it in place, or the whole page to a plain browser. The form in place
+// clears the page's messages: one from an earlier page ("Saved.") must not
+// stand above a form that now has errors.
 func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Component) error {
 	if isHTMX(c) {
-		return h.render(c, status, form)
+		return h.render(c, status, templ.Join(form, views.FlashOOB(false)))
 	}
 	return h.render(c, status, page)
 }

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -280,4 +281,94 @@ func TestUIArticleDeletePage(t *testing.T) {
 	if app.count("SELECT COUNT(*) FROM articles") != 1 {
 		t.Fatal("a GET deleted the article")
 	}
+}
+
+func TestUIMessagesDoNotPileUp(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.htmxClient()
+	c.loginAs("alice", goodPassword)
+	// Changes through htmx each queue a message that no page shows yet.
+	token := c.csrfToken("/articles/create/")
+	post := func(path string, values url.Values) {
+		values.Set("csrfmiddlewaretoken", token)
+		req, _ := http.NewRequest(http.MethodPost, app.url+path, strings.NewReader(values.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-CSRF-Token", token)
+		wantStatus(t, c.do(req), http.StatusOK)
+	}
+	for i := range 4 {
+		post("/articles/create/", url.Values{"title": {fmt.Sprint("Article ", i)}, "content": {"x"}})
+	}
+	post("/articles/1/update/", url.Values{"title": {"Revised"}, "content": {"y"}})
+	c.htmx = false
+	var shown []string
+	c.get("/articles/").doc(t).Find("#messages .message span").Each(func(_ int, s *goquery.Selection) {
+		shown = append(shown, s.Text())
+	})
+	if len(shown) != 3 || shown[2] != "Article saved." {
+		t.Errorf("the page shows %q, want the latest 3, ending with “Article saved.”", shown)
+	}
+}
+
+func TestUIFormErrorClearsTheMessages(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.htmxClient()
+	c.loginAs("alice", goodPassword)
+	res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"email": {"not an email"}, "first_name": {""}, "last_name": {""}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	oob := res.doc(t).Find(`#messages[hx-swap-oob="innerHTML"]`)
+	if oob.Length() != 1 || strings.TrimSpace(oob.Text()) != "" {
+		t.Errorf("an in-place form error does not clear the page's messages:\n%s", res.body)
+	}
+}
+
+func TestUISavedSettingsFocusTheMessage(t *testing.T) {
+	t.Parallel()
+	// autofocus is on the message, and on no field of the saved form.
+	focus := func(t *testing.T, doc *goquery.Document) string {
+		t.Helper()
+		var where []string
+		doc.Find("[autofocus]").Each(func(_ int, s *goquery.Selection) {
+			where = append(where, goquery.NodeName(s)+"."+s.AttrOr("class", "")+"#"+s.AttrOr("id", ""))
+		})
+		return strings.Join(where, " ")
+	}
+	both(t, func(t *testing.T, htmx bool) {
+		app := newTestApp(t)
+		app.createUser("alice", goodPassword)
+		c := app.newClient(htmx)
+		c.loginAs("alice", goodPassword)
+
+		res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"email": {""}, "first_name": {"Alice"}, "last_name": {""}})
+		if htmx {
+			wantStatus(t, res, http.StatusOK)
+			wantFragment(t, res, true, "profile-form")
+			if got := focus(t, res.doc(t)); got != "p.message message-success#" {
+				t.Errorf("after saving in place, autofocus is on %q, want the message only", got)
+			}
+		} else {
+			wantRedirect(t, res, false, "/accounts/update/")
+			page := c.get("/accounts/update/")
+			if got := focus(t, page.doc(t)); got != "p.message message-success#" {
+				t.Errorf("after saving, autofocus is on %q, want the message only", got)
+			}
+			if page.doc(t).Find(".settings-content #messages .message").Length() != 1 {
+				t.Error("the message is not beside the form in the settings")
+			}
+		}
+
+		// A password change stays in the settings, its message focused there.
+		res = c.postForm("/accounts/password/", "/accounts/password/", url.Values{
+			"old_password": {goodPassword}, "new_password1": {"a brand new passphrase"}, "new_password2": {"a brand new passphrase"}})
+		wantRedirect(t, res, htmx, "/accounts/password/")
+		c.htmx = false
+		page := c.get("/accounts/password/")
+		if got := focus(t, page.doc(t)); got != "p.message message-success#" {
+			t.Errorf("after a password change, autofocus is on %q, want the message only", got)
+		}
+	})
 }
