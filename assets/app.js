@@ -39,6 +39,24 @@ document.addEventListener("htmx:load", (event) => {
   shownMessages.splice(0, shownMessages.length, ...live.slice(-maxMessages));
 });
 
+// Times come in UTC; shown in the viewer's own time zone, with UTC kept in
+// the title.
+const localTime = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+});
+const showLocalTimes = (root) => {
+  for (const time of root.matches("time[datetime]") ? [root] : root.querySelectorAll("time[datetime]")) {
+    const at = new Date(time.dateTime);
+    if (!time.dataset.local && !Number.isNaN(at.getTime())) {
+      time.dataset.local = "";
+      time.title = time.textContent;
+      time.textContent = localTime.format(at);
+    }
+  }
+};
+showLocalTimes(document.documentElement);
+document.addEventListener("htmx:load", (event) => showLocalTimes(event.detail.elt));
+
 // Flash messages can be dismissed.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-dismiss]");

@@ -87,7 +87,7 @@ func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish"), views.ArticleCreate(f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish", views.PathArticles), views.ArticleCreate(f))
 	}
 	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
 	if errors.Is(err, models.ErrNotFound) {
@@ -121,7 +121,7 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), "Save"), views.ArticleEdit(a, f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), "Save", views.ArticlePath(a.ID)), views.ArticleEdit(a, f))
 	}
 	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/models"
+	"gatehouse/views"
 )
 
 // schemes are the colour schemes every page is checked in.
@@ -387,4 +388,72 @@ func TestBrowserUIDeletedNextToTheEntry(t *testing.T) {
 		t.Error("no message left")
 	}
 	tb.look("deleted-many")
+}
+
+func TestBrowserUILocalTimes(t *testing.T) {
+	bothBrowsers(t, func(t *testing.T, b *browser, js bool) {
+		alice := b.app.createUser("alice", goodPassword)
+		a := b.app.createArticle(alice, "When", "x")
+		tb := b.tab(js)
+		if _, err := chromedp.Call(tb.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Seoul"}); err != nil {
+			t.Fatal(err)
+		}
+		tb.open(views.ArticlePath(a.ID))
+		shown := tb.text(`[data-testid="article-detail"] .meta time`)
+		seoul := a.CreatedAt.In(time.FixedZone("KST", 9*3600))
+		if js {
+			// "Nov 30, 2026, 07:57 PM GMT+9", say: the viewer's zone, not UTC.
+			if strings.Contains(shown, "UTC") || !strings.Contains(shown, "GMT+9") || !strings.Contains(shown, seoul.Format(":04")) {
+				t.Errorf("in Seoul the time reads %q, want it in Seoul's time (%s)", shown, seoul.Format("15:04"))
+			}
+		} else if want := a.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC"); shown != want {
+			t.Errorf("without JavaScript the time reads %q, want %q", shown, want)
+		}
+		tb.open("/articles/")
+		if js && strings.Contains(tb.text(`[data-testid="article"] time`), "UTC") {
+			t.Errorf("the index shows %q in Seoul", tb.text(`[data-testid="article"] time`))
+		}
+	})
+}
+
+func TestBrowserUIReadableMeasure(t *testing.T) {
+	b := newBrowser(t)
+	alice := b.app.createUser("alice", goodPassword)
+	a := b.app.createArticle(alice, "Long", strings.Repeat("The quick brown fox jumps over the lazy dog, and then it rests a while. ", 12))
+	tb := b.tab(true)
+	tb.open(views.ArticlePath(a.ID))
+	// The longest line, in characters, found by where each character lies.
+	longest := run(tb, chromedp.Evaluate[int](`(() => {
+		const text = document.querySelector('[data-testid="article-content"]').firstChild, range = document.createRange();
+		const lines = new Map();
+		for (let i = 0; i < text.length; i++) {
+			range.setStart(text, i);
+			range.setEnd(text, i + 1);
+			const top = Math.round(range.getBoundingClientRect().top);
+			lines.set(top, (lines.get(top) || 0) + 1);
+		}
+		return Math.max(...lines.values());
+	})()`))
+	if longest > 75 || longest < 45 {
+		t.Errorf("the article's lines hold up to %d characters at 1280 px, want a readable measure (45–75)", longest)
+	}
+	tb.look("readable-measure")
+}
+
+func TestBrowserUICancelBesideTheButton(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser("alice", goodPassword)
+	tb := b.tab(true)
+	tb.loginAs("alice", goodPassword)
+	tb.open("/articles/create/")
+	for _, width := range []int64{1280, 390} {
+		tb.do(chromedp.EmulateViewport(width, 900))
+		if got := run(tb, chromedp.Evaluate[float64](`(() => {
+			const button = document.querySelector('[data-testid="article-form"] button[type=submit]').getBoundingClientRect();
+			const cancel = document.querySelector('[data-testid="article-form"] [data-testid="cancel"]').getBoundingClientRect();
+			return Math.abs((button.top + button.bottom) / 2 - (cancel.top + cancel.bottom) / 2) + (cancel.left > button.right ? 0 : 1000);
+		})()`)); got > 2 {
+			t.Errorf("at %d px Cancel is not beside Publish (off by %v)", width, got)
+		}
+	}
 }

@@ -1,11 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -371,4 +374,84 @@ func TestUISavedSettingsFocusTheMessage(t *testing.T) {
 			t.Errorf("after a password change, autofocus is on %q, want the message only", got)
 		}
 	})
+}
+
+func TestUIArticleListEditBesideDelete(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	bob := app.createUser("bob", goodPassword)
+	mine := app.createArticle(alice, "Mine", "x")
+	app.createArticle(bob, "Bob's", "x")
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	doc := c.get("/articles/").doc(t)
+	own := doc.Find("#" + views.ArticleItemID(mine) + " .row-actions")
+	if own.Find(`a[data-testid="article-edit"][href="`+views.ArticleUpdatePath(mine.ID)+`"]`).Length() != 1 ||
+		own.Find(`[data-testid="article-delete"]`).Length() != 1 {
+		t.Errorf("the author's entry has no Edit beside its Delete:\n%s", c.get("/articles/").body)
+	}
+	if got := doc.Find(`[data-testid="article-edit"]`).Length(); got != 1 {
+		t.Errorf("%d Edit links, want one, on alice's article only", got)
+	}
+}
+
+func TestUIEmptyIndexCallsToAction(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.client()
+	for _, tt := range []struct {
+		who, href string
+	}{{"anonymous", "/accounts/signup/"}, {"alice", "/articles/create/"}} {
+		if tt.who == "alice" {
+			c.loginAs("alice", goodPassword)
+		}
+		empty := c.get("/articles/").doc(t).Find(`[data-testid="no-articles"]`)
+		if href := empty.Find(`a.button[data-testid="write-first"]`).AttrOr("href", ""); href != tt.href {
+			t.Errorf("%s: the empty index's call to action leads to %q, want %q", tt.who, href, tt.href)
+		}
+	}
+}
+
+func TestUIArticleDateLine(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	a := app.createArticle(alice, "Edited", "x")
+	if _, err := app.db.NewRaw("UPDATE articles SET updated_at = ? WHERE id = ?", a.CreatedAt.Add(time.Hour), a.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Join(strings.Fields(app.client().get(views.ArticlePath(a.ID)).text(t, `[data-testid="article-detail"] .meta`)), " ")
+	if !regexp.MustCompile(`^by alice · \d+ \w+ \d{4}, \d\d:\d\d UTC · edited \d+ \w+ \d{4}, \d\d:\d\d UTC$`).MatchString(line) {
+		t.Errorf("the date line reads %q", line)
+	}
+}
+
+func TestUIIndexPageInTitle(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	app.seedArticles(alice, 25)
+	c := app.client()
+	for query, want := range map[string]string{"": "Articles · Gatehouse", "?page=1": "Articles · Gatehouse", "?page=2": "Articles, page 2 · Gatehouse"} {
+		if got := c.get("/articles/"+query).text(t, "title"); got != want {
+			t.Errorf("/articles/%s is titled %q, want %q", query, got, want)
+		}
+	}
+}
+
+func TestUIArticleFormCancelBesideTheButton(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	a := app.createArticle(alice, "Mine", "x")
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	for path, cancel := range map[string]string{"/articles/create/": "/articles/", views.ArticleUpdatePath(a.ID): views.ArticlePath(a.ID)} {
+		actions := c.get(path).doc(t).Find(`[data-testid="article-form"] .actions`)
+		if actions.Find(`button[type=submit]`).Length() != 1 || actions.Find(`a[href="`+cancel+`"]`).Text() != "Cancel" {
+			t.Errorf("%s: no Cancel to %s beside the button", path, cancel)
+		}
+	}
 }
