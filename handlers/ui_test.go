@@ -455,3 +455,32 @@ func TestUIArticleFormCancelBesideTheButton(t *testing.T) {
 		}
 	}
 }
+
+func TestUIErrorPagesSpeakPlainly(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	app.createUser("bob", goodPassword)
+	a := app.createArticle(alice, "Alice's", "x")
+	bob := app.client()
+	bob.loginAs("bob", goodPassword)
+	jargon := regexp.MustCompile(`(?i)method|forbidden|request entity|not allowed|bad request|server error`)
+	for _, tt := range []struct {
+		path   string
+		status int
+		title  string
+	}{
+		{"/accounts/logout/", http.StatusMethodNotAllowed, "This page can't be opened that way"},
+		{"/no/such/page/", http.StatusNotFound, "Page not found"},
+		{views.ArticleUpdatePath(a.ID), http.StatusForbidden, "You can't do that"},
+	} {
+		res := bob.get(tt.path)
+		wantStatus(t, res, tt.status)
+		if got := res.text(t, `[data-testid="error"] h1`); got != tt.title {
+			t.Errorf("%s: heading %q, want %q", tt.path, got, tt.title)
+		}
+		if words := res.text(t, "title") + " " + res.text(t, `[data-testid="error"]`); jargon.MatchString(words) {
+			t.Errorf("%s speaks jargon: %q", tt.path, words)
+		}
+	}
+}
