@@ -240,7 +240,7 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 	if isHTMX(c) {
 		// The message, right above the form, takes the focus from the button.
 		f.FocusOn("")
-		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(true, saved)))
+		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.EmailResend(f, true), views.FlashOOB(true, saved)))
 	}
 	h.flash(c, saved.Level, saved.Text)
 	return h.redirect(c, views.PathProfile)

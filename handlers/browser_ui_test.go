@@ -457,3 +457,24 @@ func TestBrowserUICancelBesideTheButton(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserUIProfileSavesKeepOneResendButton(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser("alice", goodPassword)
+	tb := b.tab(true)
+	tb.loginAs("alice", goodPassword)
+	tb.open("/accounts/update/")
+	for i, email := range []string{"alice@example.com", "not an address", "alice@example.org", ""} {
+		tb.fill("email", email)
+		tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#messages > *, .errors").forEach(e => e.remove())`),
+			chromedp.Click(chromedp.CSS(`[data-testid="profile-form"] button[type=submit]`)))
+		tb.waitFor(`#messages .message, #id_email_error`)
+		want := 1
+		if email == "" {
+			want = 0 // no address, nothing to confirm
+		}
+		if got := tb.count(`[data-testid="resend-verification"]`); got != want {
+			t.Errorf("after save %d (%q): %d resend buttons, want %d", i+1, email, got, want)
+		}
+	}
+}
