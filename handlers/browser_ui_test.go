@@ -3,6 +3,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -456,6 +457,127 @@ func TestBrowserUICancelBesideTheButton(t *testing.T) {
 			t.Errorf("at %d px Cancel is not beside Publish (off by %v)", width, got)
 		}
 	}
+}
+
+// The tours visit every page with a 150-character username, in the light and
+// the dark scheme, at 1280 and 390 px: screenshots, axe with no violation,
+// nothing sideways. Each is its own browser, which lives two minutes.
+
+func TestBrowserUITourAnonymous(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser(longName, goodPassword)
+	tb := b.tab(true)
+	tb.open("/articles/")
+	tb.everyScheme("index-empty")
+	tb.open("/accounts/login/")
+	tb.everyScheme("login")
+	tb.fill("username", longName)
+	tb.fill("password", "not the password")
+	tb.submitInvalid("login-form", ".form-errors")
+	tb.everyScheme("login-failed")
+	tb.open("/accounts/signup/")
+	tb.everyScheme("signup")
+	tb.fill("username", longName)
+	tb.fill("email", "not an address")
+	tb.fill("password1", "sunshine")
+	tb.fill("password2", "sunshine!")
+	tb.submitInvalid("signup-form", `[data-testid="error-summary"]`)
+	tb.everyScheme("signup-errors")
+	tb.open("/accounts/password_reset/")
+	tb.everyScheme("password-reset")
+	tb.open("/accounts/password_reset/done/")
+	tb.everyScheme("password-reset-done")
+	tb.open("/accounts/reset/MQ/no-such-token/")
+	tb.everyScheme("reset-link-invalid")
+	tb.open("/no/such/page/")
+	tb.everyScheme("error-404")
+	tb.open("/accounts/logout/")
+	tb.everyScheme("error-405")
+}
+
+func TestBrowserUITourArticles(t *testing.T) {
+	b := newBrowser(t)
+	long := b.app.createUser(longName, goodPassword)
+	bob := b.app.createUser("bob", goodPassword)
+	tb := b.tab(true)
+	tb.loginAs(longName, goodPassword)
+	tb.everyScheme("index-empty-welcome")
+
+	b.app.seedArticles(long, 24)
+	theirs := b.app.createArticle(bob, "Bob's article, with a title long enough to wrap on a phone screen", "Bob's words.")
+	mine := b.app.createArticle(long, "My article", strings.Repeat("A paragraph of text to read at a comfortable measure. ", 14)+"\n\nAnd a second paragraph.")
+	if _, err := b.app.db.NewRaw("UPDATE articles SET updated_at = ? WHERE id = ?", mine.CreatedAt.Add(time.Hour), mine.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tb.open("/articles/")
+	tb.everyScheme("index")
+	tb.open("/articles/?page=2")
+	tb.everyScheme("index-page-2")
+	tb.open(views.ArticlePath(mine.ID))
+	tb.everyScheme("detail-own-edited")
+	tb.open(views.ArticlePath(theirs.ID))
+	tb.everyScheme("detail-theirs")
+	tb.open("/articles/create/")
+	tb.everyScheme("create")
+	tb.submitInvalid("article-form", `[data-testid="error-summary"]`)
+	tb.everyScheme("create-errors")
+	tb.open(views.ArticleUpdatePath(mine.ID))
+	tb.everyScheme("edit")
+	tb.open(views.ArticleDeletePath(mine.ID))
+	tb.everyScheme("delete-confirm")
+	tb.open(views.ArticleUpdatePath(theirs.ID))
+	tb.everyScheme("error-403")
+}
+
+func TestBrowserUITourSettings(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser(longName, goodPassword)
+	tb := b.tab(true)
+	tb.loginAs(longName, goodPassword)
+	b.device(firefoxOnAndroid).loginAs(longName, goodPassword)
+	tb.open("/accounts/update/")
+	tb.everyScheme("profile")
+	tb.fill("email", longName[:60]+"@example.com")
+	tb.submitInPlace(`[data-testid="profile-form"] button[type=submit]`, `#messages .message-success`)
+	tb.everyScheme("profile-saved")
+	tb.fill("email", "not an address")
+	// Past maxlength, as only a script can type.
+	tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('[name="first_name"]').value = "x".repeat(151)`))
+	tb.submitInvalid("profile-form", `[data-testid="error-summary"]`)
+	tb.everyScheme("profile-errors")
+	tb.open("/accounts/password/")
+	tb.everyScheme("password")
+	tb.fill("old_password", "not it")
+	tb.fill("new_password1", "sunshine")
+	tb.fill("new_password2", "sunshine")
+	tb.submitInvalid("password-form", `[data-testid="error-summary"]`)
+	tb.everyScheme("password-errors")
+	tb.open("/accounts/sessions/")
+	tb.everyScheme("sessions")
+}
+
+func TestBrowserUITourSettingsToDeletion(t *testing.T) {
+	b := newBrowser(t)
+	long := b.app.createUser(longName, goodPassword)
+	b.app.seedArticles(long, 3)
+	tb := b.tab(true)
+	tb.loginAs(longName, goodPassword)
+	tb.open("/accounts/password/")
+	tb.fill("old_password", goodPassword)
+	tb.fill("new_password1", "a brand new passphrase")
+	tb.fill("new_password2", "a brand new passphrase")
+	tb.submitValid("password-form")
+	tb.everyScheme("password-changed")
+	tb.open("/accounts/activity/")
+	tb.everyScheme("activity")
+	tb.open("/accounts/delete/")
+	tb.everyScheme("account-delete")
+	tb.fill("password", "not it")
+	tb.submitInvalid("account-delete-form", "#id_password_error")
+	tb.everyScheme("account-delete-wrong-password")
+	tb.fill("password", "a brand new passphrase")
+	tb.submitValid("account-delete-form")
+	tb.everyScheme("account-deleted")
 }
 
 func TestBrowserUIProfileSavesKeepOneResendButton(t *testing.T) {
