@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -599,4 +602,59 @@ func TestBrowserUIProfileSavesKeepOneResendButton(t *testing.T) {
 			t.Errorf("after save %d (%q): %d resend buttons, want %d", i+1, email, got, want)
 		}
 	}
+}
+
+// mailedLink waits for a mail in the app's outbox with a link to a path
+// starting with prefix, and returns that path.
+func (a *testApp) mailedLink(prefix string) string {
+	a.t.Helper()
+	link := regexp.MustCompile(regexp.QuoteMeta(a.url+prefix) + `[^\s"<>]+`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		files, _ := filepath.Glob(filepath.Join(a.mailDir, "*.eml"))
+		for _, file := range files {
+			body, _ := os.ReadFile(file)
+			if found := link.Find(body); found != nil {
+				return strings.TrimPrefix(string(found), a.url)
+			}
+		}
+	}
+	a.t.Fatalf("no mail with a link to %s…", prefix)
+	return ""
+}
+
+func TestBrowserUITourMailedLinks(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser(longName, goodPassword)
+	if _, err := b.app.db.NewRaw("UPDATE users SET email = 'long@example.com', email_verified = TRUE").Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tb := b.tab(true)
+	tb.open("/accounts/password_reset/")
+	tb.fill("email", "long@example.com")
+	tb.submitValid("password-reset-form")
+	tb.open(b.app.mailedLink("/accounts/reset/"))
+	tb.everyScheme("set-password")
+	tb.fill("new_password1", "sunshine")
+	tb.fill("new_password2", "sunshine!")
+	tb.submitInvalid("set-password-form", `[data-testid="error-summary"]`)
+	if got := tb.text("#id_new_password1_error"); !strings.Contains(got, "too common") {
+		t.Errorf("beside the new password: %q", got)
+	}
+	tb.everyScheme("set-password-errors")
+	tb.fill("new_password1", "a brand new passphrase")
+	tb.fill("new_password2", "a brand new passphrase")
+	tb.submitValid("set-password-form")
+	tb.everyScheme("password-reset-complete")
+
+	// A new address, confirmed from its link.
+	tb.loginAs(longName, "a brand new passphrase")
+	tb.open("/accounts/update/")
+	tb.fill("email", "new@example.com")
+	tb.submitInPlace(`[data-testid="profile-form"] button[type=submit]`, `#messages .message-success`)
+	tb.open(b.app.mailedLink("/accounts/email/verify/"))
+	tb.everyScheme("email-verify")
+	tb.submitValid("email-verify-form")
+	tb.everyScheme("email-verified")
+	tb.open("/accounts/email/verify/MQ/no-such-token/")
+	tb.everyScheme("email-link-invalid")
 }
