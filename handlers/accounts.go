@@ -330,7 +330,11 @@ func (h *handler) checkPassword(c *fiber.Ctx, u *models.User, plain, wrong strin
 // accountDeletePage asks for the password before the account is deleted,
 // and says what goes with it.
 func (h *handler) accountDeletePage(c *fiber.Ctx) error {
-	return h.renderAccountDelete(c, fiber.StatusOK, views.NewAccountDeleteForm())
+	articles, err := models.CountArticlesBy(c.UserContext(), h.db, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.AccountDelete(views.NewAccountDeleteForm(), articles))
 }
 
 // accountDelete deletes the user, their articles and all their sessions,
@@ -366,15 +370,15 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 	return h.redirect(c, views.PathArticles)
 }
 
-// renderAccountDelete answers with the account deletion form: alone to
+// renderAccountDelete answers a deletion form that has errors: in place to
 // htmx, or on its page, which counts the articles that would go.
 func (h *handler) renderAccountDelete(c *fiber.Ctx, status int, f views.AccountDeleteForm) error {
-	if isHTMX(c) && c.Method() == fiber.MethodPost {
-		return h.render(c, status, views.AccountDeleteFormView(f))
+	var articles int64
+	if !isHTMX(c) {
+		var err error
+		if articles, err = models.CountArticlesBy(c.UserContext(), h.db, currentUser(c).ID); err != nil {
+			return err
+		}
 	}
-	articles, err := models.CountArticlesBy(c.UserContext(), h.db, currentUser(c).ID)
-	if err != nil {
-		return err
-	}
-	return h.render(c, status, views.AccountDelete(f, articles))
+	return h.renderForm(c, status, views.AccountDeleteFormView(f), views.AccountDelete(f, articles))
 }

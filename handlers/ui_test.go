@@ -321,11 +321,16 @@ func TestUIFormErrorClearsTheMessages(t *testing.T) {
 	app.createUser("alice", goodPassword)
 	c := app.htmxClient()
 	c.loginAs("alice", goodPassword)
-	res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"email": {"not an email"}, "first_name": {""}, "last_name": {""}})
-	wantStatus(t, res, http.StatusUnprocessableEntity)
-	oob := res.doc(t).Find(`#messages[hx-swap-oob="innerHTML"]`)
-	if oob.Length() != 1 || strings.TrimSpace(oob.Text()) != "" {
-		t.Errorf("an in-place form error does not clear the page's messages:\n%s", res.body)
+	for path, values := range map[string]url.Values{
+		"/accounts/update/": {"email": {"not an email"}, "first_name": {""}, "last_name": {""}},
+		"/accounts/delete/": {"password": {"not my password"}},
+	} {
+		res := c.postForm(path, path, values)
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		oob := res.doc(t).Find(`#messages[hx-swap-oob="innerHTML"]`)
+		if oob.Length() != 1 || strings.TrimSpace(oob.Text()) != "" {
+			t.Errorf("%s: an in-place form error does not clear the page's messages:\n%s", path, res.body)
+		}
 	}
 }
 
