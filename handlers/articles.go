@@ -140,8 +140,8 @@ func (h *handler) articleDeletePage(c *fiber.Ctx) error {
 }
 
 // articleDelete deletes the author's article. Without the confirmation that
-// hx-confirm adds, it asks first. From the index, htmx removes the entry in
-// place; elsewhere the browser goes to the index.
+// hx-confirm adds, it asks first. From the index, htmx swaps the entry for
+// the message in place; elsewhere the browser goes to the index.
 func (h *handler) articleDelete(c *fiber.Ctx) error {
 	a, err := h.ownArticle(c)
 	if err != nil {
