@@ -53,6 +53,8 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		f.AddError("", views.LoginFailed)
+		// The username is kept and most likely right; the password, emptied, is to type again.
+		f.FocusOn("password")
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
 	if err != nil {
@@ -262,7 +264,9 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		saved.Text += " Too many mails went to " + f.Email + " lately: send its confirmation link later, from here."
 	}
 	if isHTMX(c) {
-		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.FlashOOB(saved)))
+		// The message, right above the form, takes the focus from the button.
+		f.FocusOn("")
+		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.EmailResend(f, true), views.FlashOOB(true, saved)))
 	}
 	h.flash(c, saved.Level, saved.Text)
 	return h.redirect(c, views.PathProfile)
@@ -313,17 +317,42 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, "Your password was changed. "+endedSessions(ended))
-	return h.redirect(c, views.PathArticles)
+	return h.redirect(c, views.PathPassword)
 }
 
-// accountDelete deletes the user, their articles and all their sessions, then
-// logs them out. Without the confirmation that hx-confirm adds, it asks first.
+// accountDeletePage asks for the password before the account is deleted,
+// and says what goes with it.
+func (h *handler) accountDeletePage(c *fiber.Ctx) error {
+	articles, err := models.CountArticlesBy(c.UserContext(), h.db, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.AccountDelete(views.NewAccountDeleteForm(), articles))
+}
+
+// accountDelete deletes the user, their articles and all their sessions,
+// once their password is confirmed, then logs them out.
 func (h *handler) accountDelete(c *fiber.Ctx) error {
-	if !confirmed(c) {
-		return h.render(c, fiber.StatusOK, views.AccountDelete())
+	f, err := newAccountDeleteForm(c)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	if f.Validate() {
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the account deletion form")
+		if err != nil {
+			return err
+		}
+		if problem != "" {
+			f.AddError("password", problem)
+			return h.renderAccountDelete(c, status, f)
+		}
+	}
+	if !f.Valid() {
+		return h.renderAccountDelete(c, fiber.StatusUnprocessableEntity, f)
 	}
 	// A second, racing delete finds the account gone: it ends the same way.
-	if err := models.DeleteUser(c.UserContext(), h.db, h.sessionStorage, currentUser(c).ID); err != nil && !errors.Is(err, models.ErrNotFound) {
+	if err := models.DeleteUser(c.UserContext(), h.db, h.sessionStorage, u.ID); err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
 	if err := h.endSession(c); err != nil {
@@ -368,4 +397,17 @@ func (h *handler) checkCurrentPassword(c *fiber.Ctx, password, wrong, form strin
 		return "", 0, err
 	}
 	return wrong, fiber.StatusUnprocessableEntity, nil
+}
+
+// renderAccountDelete answers a deletion form that has errors: in place to
+// htmx, or on its page, which counts the articles that would go.
+func (h *handler) renderAccountDelete(c *fiber.Ctx, status int, f views.AccountDeleteForm) error {
+	var articles int64
+	if !isHTMX(c) {
+		var err error
+		if articles, err = models.CountArticlesBy(c.UserContext(), h.db, currentUser(c).ID); err != nil {
+			return err
+		}
+	}
+	return h.renderForm(c, status, views.AccountDeleteFormView(f), views.AccountDelete(f, articles))
 }

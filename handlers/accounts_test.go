@@ -58,11 +58,11 @@ func TestSignupErrors(t *testing.T) {
 		{"username taken", "alice", goodPassword, goodPassword, "username", "A user with that username already exists."},
 		{"username taken in another case", "ALICE", goodPassword, goodPassword, "username", "A user with that username already exists."},
 		{"passwords differ", "bob", goodPassword, goodPassword + "!", "password2", "The two password fields didn’t match."},
-		{"password short", "bob", "x7#kq", "x7#kq", "password2", "This password is too short. It must contain at least 8 characters."},
-		{"password common", "bob", "sunshine", "sunshine", "password2", "This password is too common."},
-		{"password common in capitals", "bob", "SunShine", "SunShine", "password2", "This password is too common."},
-		{"password numeric", "bob", "8675309123", "8675309123", "password2", "This password is entirely numeric."},
-		{"password like username", "margaret", "margaret1", "margaret1", "password2", "The password is too similar to the username."},
+		{"password short", "bob", "x7#kq", "x7#kq", "password1", "This password is too short. It must contain at least 8 characters."},
+		{"password common", "bob", "sunshine", "sunshine", "password1", "This password is too common."},
+		{"password common in capitals", "bob", "SunShine", "SunShine", "password1", "This password is too common."},
+		{"password numeric", "bob", "8675309123", "8675309123", "password1", "This password is entirely numeric."},
+		{"password like username", "margaret", "margaret1", "margaret1", "password1", "The password is too similar to the username."},
 		{"password2 required", "bob", goodPassword, "", "password2", "This field is required."},
 	}
 	both(t, func(t *testing.T, htmx bool) {
@@ -532,7 +532,7 @@ func TestPasswordChange(t *testing.T) {
 		res := c.postForm("/accounts/password/", "/accounts/password/", url.Values{
 			"old_password": {goodPassword}, "new_password1": {newPassword}, "new_password2": {newPassword},
 		})
-		wantRedirect(t, res, htmx, "/articles/")
+		wantRedirect(t, res, htmx, "/accounts/password/")
 		if got := c.loggedInAs(); got != "alice" {
 			t.Fatalf("the session that changed the password was logged out (header %q)", got)
 		}
@@ -561,8 +561,8 @@ func TestPasswordChangeErrors(t *testing.T) {
 	}{
 		{"old password wrong", "not it", "a brand new passphrase", "a brand new passphrase", "old_password", "Your old password was entered incorrectly."},
 		{"new passwords differ", goodPassword, "a brand new passphrase", "another passphrase", "new_password2", "The two password fields didn’t match."},
-		{"new password common", goodPassword, "qwertyuiop", "qwertyuiop", "new_password2", "This password is too common."},
-		{"new password like the email", goodPassword, "alice@example", "alice@example", "new_password2", "The password is too similar to the email address."},
+		{"new password common", goodPassword, "qwertyuiop", "qwertyuiop", "new_password1", "This password is too common."},
+		{"new password like the email", goodPassword, "alice@example", "alice@example", "new_password1", "The password is too similar to the email address."},
 		{"old password required", "", "a brand new passphrase", "a brand new passphrase", "old_password", "This field is required."},
 	}
 	both(t, func(t *testing.T, htmx bool) {
@@ -608,21 +608,19 @@ func TestAccountDelete(t *testing.T) {
 		bob := app.client()
 		bob.loginAs("bob", goodPassword)
 
-		if res := c.get("/accounts/delete/"); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
-			t.Errorf("GET /accounts/delete/: %d, Allow %q", res.StatusCode, res.Header.Get("Allow"))
-		}
-
-		// Without the confirmation htmx adds, the answer asks for it.
-		res := c.postForm("/articles/", "/accounts/delete/", nil)
+		// The page asks for the password.
+		res := c.get("/accounts/delete/")
 		wantStatus(t, res, http.StatusOK)
-		if res.doc(t).Find(`form[data-testid="account-delete-form"]`).Length() != 1 {
-			t.Fatalf("no confirmation form:\n%s", res.body)
+		if res.doc(t).Find(`form[data-testid="account-delete-form"] input[name="password"]`).Length() != 1 {
+			t.Fatalf("no password on the confirmation form:\n%s", res.body)
 		}
+		// The old confirmation alone no longer deletes.
+		wantStatus(t, c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"confirm": {"yes"}}), http.StatusBadRequest)
 		if app.user("alice") == nil {
-			t.Fatal("the account was deleted without confirmation")
+			t.Fatal("the account was deleted without the password")
 		}
 
-		res = c.postForm("/articles/", "/accounts/delete/", url.Values{"confirm": {"yes"}})
+		res = c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {goodPassword}})
 		wantRedirect(t, res, htmx, "/articles/")
 		if app.user("alice") != nil {
 			t.Fatal("alice still exists")

@@ -87,7 +87,7 @@ func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish"), views.ArticleCreate(f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish", views.PathArticles), views.ArticleCreate(f))
 	}
 	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
 	if errors.Is(err, models.ErrNotFound) {
@@ -121,7 +121,7 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), "Save"), views.ArticleEdit(a, f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), "Save", views.ArticlePath(a.ID)), views.ArticleEdit(a, f))
 	}
 	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content); err != nil {
 		return err
@@ -130,9 +130,18 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 	return h.redirect(c, views.ArticlePath(a.ID))
 }
 
+// articleDeletePage asks the author to confirm the article's deletion.
+func (h *handler) articleDeletePage(c *fiber.Ctx) error {
+	a, err := h.ownArticle(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.ArticleDelete(a))
+}
+
 // articleDelete deletes the author's article. Without the confirmation that
-// hx-confirm adds, it asks first. From the index, htmx removes the entry in
-// place; elsewhere the browser goes to the index.
+// hx-confirm adds, it asks first. From the index, htmx swaps the entry for
+// the message in place; elsewhere the browser goes to the index.
 func (h *handler) articleDelete(c *fiber.Ctx) error {
 	a, err := h.ownArticle(c)
 	if err != nil {
@@ -146,8 +155,10 @@ func (h *handler) articleDelete(c *fiber.Ctx) error {
 	}
 	deleted := views.Message{Level: views.LevelInfo, Text: "Article “" + a.Title + "” was deleted."}
 	if isHTMX(c) && c.Get(hxTarget) == views.ArticleItemID(a) {
-		// The entry swaps for nothing; the message goes to the live region.
-		return h.render(c, fiber.StatusOK, views.FlashOOB(deleted))
+		// The entry swaps for the message, where the user is looking (the
+		// top of a long list may be far above), and it takes the focus
+		// that the pressed button, gone with the entry, had.
+		return h.render(c, fiber.StatusOK, views.ArticleDeleted(deleted))
 	}
 	h.flash(c, deleted.Level, deleted.Text)
 	return h.redirect(c, views.PathArticles)

@@ -211,12 +211,17 @@ func TestArticleDelete(t *testing.T) {
 	app.createUser("bob", goodPassword)
 	deleteURL := func(a *models.Article) string { return views.ArticlePath(a.ID) + "delete/" }
 
-	t.Run("GET is not allowed", func(t *testing.T) {
+	t.Run("GET asks the author to confirm", func(t *testing.T) {
 		a := app.createArticle(alice, "Keep", "x")
-		res := app.client().get(deleteURL(a))
-		wantStatus(t, res, http.StatusMethodNotAllowed)
-		if got := res.Header.Get("Allow"); got != "POST" {
-			t.Errorf("Allow %q", got)
+		c := app.client()
+		c.loginAs("alice", goodPassword)
+		res := c.get(deleteURL(a))
+		wantStatus(t, res, http.StatusOK)
+		if res.doc(t).Find(`form[data-testid="article-delete-confirm"]`).Length() != 1 {
+			t.Fatalf("no confirmation form:\n%s", res.body)
+		}
+		if app.count("SELECT COUNT(*) FROM articles WHERE id = ?", a.ID) != 1 {
+			t.Fatal("a GET deleted the article")
 		}
 	})
 	t.Run("another user gets 403", func(t *testing.T) {
@@ -282,8 +287,9 @@ func TestArticleDelete(t *testing.T) {
 		if res.Header.Get("HX-Redirect") != "" || strings.Contains(res.body, "<html") {
 			t.Fatalf("an in-place delete answered with a redirect or a page:\n%s", res.body)
 		}
-		if got := res.text(t, "#messages[hx-swap-oob]"); !strings.Contains(got, "was deleted") {
-			t.Errorf("no out-of-band message:\n%s", res.body)
+		// The entry swaps for the message, where the user pressed Delete.
+		if got := res.text(t, `li[data-testid="article-deleted"]`); !strings.Contains(got, "was deleted") {
+			t.Errorf("the entry did not swap for the message:\n%s", res.body)
 		}
 		if app.count("SELECT COUNT(*) FROM articles WHERE id = ?", a.ID) != 0 {
 			t.Fatal("the article survived")
@@ -317,7 +323,7 @@ func TestAccountDeleteDeletesArticles(t *testing.T) {
 	app.createArticle(bob, "Bob 1", "x")
 	c := app.client()
 	c.loginAs("alice", goodPassword)
-	c.postForm("/articles/", "/accounts/delete/", url.Values{"confirm": {"yes"}})
+	wantRedirect(t, c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {goodPassword}}), false, "/articles/")
 	if n := app.count("SELECT COUNT(*) FROM articles WHERE author_id = ?", alice.ID); n != 0 {
 		t.Fatalf("%d of alice's articles survived her account", n)
 	}

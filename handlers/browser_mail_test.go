@@ -541,7 +541,7 @@ func TestBrowserEmailConfirmation(t *testing.T) {
 		if got := tb.count(`[data-testid="resend-verification"]`); got != 1 {
 			t.Fatalf("%d resend buttons after changing the address, want 1", got)
 		}
-		if got := tb.text(`[data-testid="resend-verification"]`); got != "Send the confirmation link again" {
+		if got := tb.text(`[data-testid="resend-verification"] button`); got != "Send the confirmation link again" {
 			t.Errorf("resend button reads %q", got)
 		}
 		if !run(tb, chromedp.Evaluate[bool](`document.getElementById("id_notify_new_device").checked`)) {
@@ -577,7 +577,7 @@ func TestBrowserEmailConfirmation(t *testing.T) {
 		tb.bmSaveProfile("changed@example.com")
 		inbox.next("changed@example.com", "Confirm your email address for Gatehouse")
 		tb.open("/accounts/update/")
-		tb.submitPage(`[data-testid="resend-verification"]`)
+		tb.submitPage(`[data-testid="resend-verification"] button`)
 		if got := tb.path(); got != "/accounts/update/" {
 			t.Errorf("resending led to %s", got)
 		}

@@ -13,9 +13,14 @@ import (
 
 const localMessages = "messages"
 
+// maxMessages is how many queued messages are kept, the latest: changes made
+// through htmx queue messages that no page shows until the next one loads.
+const maxMessages = 3
+
 // flash queues a message for the next full page this browser loads.
 func (h *handler) flash(c *fiber.Ctx, level, text string) {
 	pending := append(h.pendingMessages(c), views.Message{Level: level, Text: text})
+	pending = pending[max(0, len(pending)-maxMessages):]
 	c.Locals(localMessages, pending)
 	encoded, err := json.Marshal(pending)
 	if err != nil {

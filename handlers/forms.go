@@ -109,6 +109,12 @@ func newPasswordForm(c *fiber.Ctx) (views.PasswordForm, error) {
 	return f, requireFields(c, "old_password", "new_password1", "new_password2")
 }
 
+func newAccountDeleteForm(c *fiber.Ctx) (views.AccountDeleteForm, error) {
+	f := views.NewAccountDeleteForm()
+	f.Password = formValue(c, "password")
+	return f, requireFields(c, "password")
+}
+
 func newArticleForm(c *fiber.Ctx) (views.ArticleForm, error) {
 	return views.NewArticleForm(trimmedValue(c, "title"), trimmedValue(c, "content")), requireFields(c, "title", "content")
 }

@@ -250,10 +250,12 @@ func (h *handler) render(c *fiber.Ctx, status int, component templ.Component) er
 }
 
 // renderForm answers a form submission: the form alone to htmx, which swaps
-// it in place, or the whole page to a plain browser.
+// it in place, or the whole page to a plain browser. The form in place
+// clears the page's messages: one from an earlier page ("Saved.") must not
+// stand above a form that now has errors.
 func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Component) error {
 	if isHTMX(c) {
-		return h.render(c, status, form)
+		return h.render(c, status, templ.Join(form, views.FlashOOB(false)))
 	}
 	return h.render(c, status, page)
 }
@@ -261,7 +263,7 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // page gathers what every component may read. A full page shows, and so
 // uses up, the pending flash messages; an htmx fragment leaves them.
 func (h *handler) page(c *fiber.Ctx) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c)}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path()}
 	if !isHTMX(c) {
 		p.Messages = h.takeMessages(c)
 	}
@@ -313,26 +315,27 @@ type clientError struct {
 
 func (e *clientError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.message) }
 
-// statusText gives the title and generic explanation of an error status.
+// statusText gives the title and generic explanation of an error status,
+// in plain words: the reader wants to know what to do, not the status's name.
 func statusText(status int) (title, message string) {
 	switch status {
 	case fiber.StatusBadRequest:
-		return "Bad request", "The request could not be understood."
+		return "Something was wrong with that request", "Your browser sent something this site could not make sense of. Go back and try again."
 	case fiber.StatusForbidden:
-		return "Forbidden", "You do not have permission to do that."
+		return "You can't do that", "You do not have permission to do that."
 	case fiber.StatusNotFound:
-		return "Not found", "There is no page at this address."
+		return "Page not found", "There is no page at this address. It may have been deleted, or the address may be mistyped."
 	case fiber.StatusMethodNotAllowed:
-		return "Method not allowed", "This address does not accept that kind of request."
+		return "This page can't be opened that way", "This address is for a button on one of the site's pages, not for opening directly. Go back and use the button there."
 	case fiber.StatusRequestEntityTooLarge:
-		return "Request too large", "What you sent is larger than this site accepts."
+		return "That was too much to send", "What you sent is larger than this site accepts. Shorten it and try again."
 	case fiber.StatusTooManyRequests:
-		return "Too many requests", "Please wait a while and try again."
+		return "Too many attempts", "Please wait a while and try again."
 	}
 	if status >= 400 && status < 500 {
-		return "Request refused", "The request could not be handled."
+		return "That didn't work", "This site could not do what was asked. Go back and try again."
 	}
-	return "Server error", "Something went wrong on our side. Please try again later."
+	return "Something went wrong", "Something went wrong on our side. Please try again in a few minutes."
 }
 
 // accessLog writes one line a request, with the status the client got.

@@ -123,7 +123,7 @@ func TestTwoInstances(t *testing.T) {
 				res := changer.postForm("/accounts/password/", "/accounts/password/", url.Values{
 					"old_password": {goodPassword}, "new_password1": {newPassword}, "new_password2": {newPassword},
 				})
-				wantRedirect(t, res, false, "/articles/")
+				wantRedirect(t, res, false, "/accounts/password/")
 				if got := other.loggedInAs(); got != "" {
 					t.Fatalf("the session on B is still logged in as %q", got)
 				}

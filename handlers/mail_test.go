@@ -479,8 +479,8 @@ func TestPasswordResetFlow(t *testing.T) {
 		tests := []struct {
 			name, password1, password2, field, message string
 		}{
-			{"too common", "password", "password", "new_password2", "This password is too common."},
-			{"too short", "x7#kq", "x7#kq", "new_password2", "This password is too short."},
+			{"too common", "password", "password", "new_password1", "This password is too common."},
+			{"too short", "x7#kq", "x7#kq", "new_password1", "This password is too short."},
 			{"mismatch", mtNewPassword, mtNewPassword + "!", "new_password2", "The two password fields didn’t match."},
 			{"required", "", "", "new_password1", "This field is required."},
 		}
@@ -868,7 +868,7 @@ func TestEmailVerification(t *testing.T) {
 	if got := profile.text(t, "#id_email_help"); !strings.Contains(got, "Not confirmed yet") {
 		t.Errorf("profile says %q before the link is followed", got)
 	}
-	if profile.doc(t).Find(`button[data-testid="resend-verification"]`).Length() != 1 {
+	if profile.doc(t).Find(`form[data-testid="resend-verification"]`).Length() != 1 {
 		t.Error("no resend button for an unconfirmed address")
 	}
 
@@ -891,7 +891,7 @@ func TestEmailVerification(t *testing.T) {
 	if got := profile.text(t, `[data-testid="messages"]`); !strings.Contains(got, "is confirmed") {
 		t.Errorf("flash %q after confirming", got)
 	}
-	if profile.doc(t).Find(`button[data-testid="resend-verification"]`).Length() != 0 {
+	if profile.doc(t).Find(`form[data-testid="resend-verification"]`).Length() != 0 {
 		t.Error("a resend button for a confirmed address")
 	}
 	// Spent.
@@ -972,7 +972,7 @@ func TestMailPasswordChangeNotice(t *testing.T) {
 		res := c.postForm("/accounts/password/", "/accounts/password/", url.Values{
 			"old_password": {mtPassword}, "new_password1": {mtNewPassword}, "new_password2": {mtNewPassword},
 		})
-		wantRedirect(t, res, false, "/articles/")
+		wantRedirect(t, res, false, "/accounts/password/")
 	}
 	m := box.next(alice.Email, mtSubjectChanged)
 	if !strings.Contains(m.text, "Hello alice,") || !strings.Contains(m.text, app.url+"/accounts/activity/") {

@@ -29,6 +29,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get("/articles/:id/", h.articleDetail)
 	app.Get("/articles/:id/update/", h.loginRequired, h.articleUpdatePage)
 	app.Post("/articles/:id/update/", h.loginRequired, h.articleUpdateSubmit)
+	app.Get("/articles/:id/delete/", h.loginRequired, h.articleDeletePage)
 	app.Post("/articles/:id/delete/", h.loginRequiredThen(articlePage), h.articleDelete)
 
 	app.Get(views.PathLogin, noStore, h.anonymousOnly, h.loginPage)
@@ -52,6 +53,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get(views.PathSessions, noStore, h.loginRequired, h.sessionsPage)
 	app.Post(views.PathSessions, noStore, h.loginRequired, h.sessionsSubmit)
 	app.Get(views.PathActivity, noStore, h.loginRequired, h.activityPage)
+	app.Get(views.PathAccountDelete, noStore, h.loginRequired, h.accountDeletePage)
 	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)
 
 	// Fiber answers a method a path has no route for with 405 and Allow;

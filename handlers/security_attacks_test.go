@@ -718,7 +718,7 @@ func TestAttackRaceDoubleAccountDelete(t *testing.T) {
 		c := app.client()
 		c.loginAs(username, goodPassword)
 		token := c.csrfToken("/articles/")
-		del := atkFormRequest(app, "/accounts/delete/", token, url.Values{"confirm": {"yes"}})
+		del := atkFormRequest(app, "/accounts/delete/", token, url.Values{"password": {goodPassword}})
 		for i, status := range atkRace(t, c, del, del) {
 			if status == 0 || status >= 500 {
 				t.Errorf("try %d, delete %d: status %d", try, i, status)
@@ -743,7 +743,7 @@ func TestAttackRaceArticleCreateWhileAccountDeleted(t *testing.T) {
 		c.loginAs(username, goodPassword)
 		token := c.csrfToken("/articles/create/")
 		create := atkFormRequest(app, "/articles/create/", token, url.Values{"title": {"Last words"}, "content": {"Written as the account went."}})
-		del := atkFormRequest(app, "/accounts/delete/", token, url.Values{"confirm": {"yes"}})
+		del := atkFormRequest(app, "/accounts/delete/", token, url.Values{"password": {goodPassword}})
 		for i, status := range atkRace(t, c, create, del, create) {
 			if status == 0 || status >= 500 {
 				t.Errorf("try %d, request %d: status %d", try, i, status)

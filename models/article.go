@@ -76,6 +76,15 @@ func CountArticles(ctx context.Context, db bun.IDB) (int64, error) {
 	return n, nil
 }
 
+// CountArticlesBy counts the articles of the author with authorID.
+func CountArticlesBy(ctx context.Context, db bun.IDB, authorID int64) (int64, error) {
+	n, err := db.NewSelect().Model((*Article)(nil)).Where("author_id = ?", authorID).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("models: unable to count articles by user #%d: %w", authorID, err)
+	}
+	return n, nil
+}
+
 // NewestArticles returns up to limit articles, newest first, skipping offset.
 // The ids are picked from the newest-first index alone, so a deep page skips
 // index entries rather than whole rows.

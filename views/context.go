@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/a-h/templ"
+
 	"gatehouse/models"
 )
 
@@ -15,6 +17,7 @@ type Page struct {
 	User      *models.User // nil when anonymous
 	CSRFToken string
 	Messages  []Message
+	Path      string // of the page, so navigation can mark where the user is
 }
 
 // Message is a one-shot notice (Django's messages framework).
@@ -33,6 +36,14 @@ func WithPage(ctx context.Context, p Page) context.Context {
 func page(ctx context.Context) Page {
 	p, _ := ctx.Value(pageKey{}).(Page)
 	return p
+}
+
+// current marks a navigation link to the page shown (aria-current).
+func current(ctx context.Context, href string) templ.Attributes {
+	if page(ctx).Path == href {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return nil
 }
 
 // CSRFFieldName is the hidden form field carrying the CSRF token, as in Django.

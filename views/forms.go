@@ -11,15 +11,31 @@ import (
 )
 
 // Form holds a submitted form's errors: beside each field, and for the form
-// as a whole. Each form's constructor names its fields in page order, so
-// that the first field with an error, or else the first field, has the focus.
+// as a whole. Each form's constructor names its fields and their labels in
+// page order, so that the first field with an error, or else the first
+// field, has the focus, and the error summary links them in order.
 type Form struct {
-	fields         []string
+	fields         []field
 	FieldErrors    map[string][]string
 	NonFieldErrors []string
+	focus          string // set by FocusOn
+	focusSet       bool
 }
 
-func newForm(fields ...string) Form { return Form{fields: fields} }
+// field is one of a form's fields: its name in the POST body and its label.
+type field struct{ name, label string }
+
+func newForm(fields ...field) Form { return Form{fields: fields} }
+
+// label is the label of the field named name.
+func (f *Form) label(name string) string {
+	for _, field := range f.fields {
+		if field.name == name {
+			return field.label
+		}
+	}
+	return name
+}
 
 // AddError records message beside field, or for the whole form when field is "".
 func (f *Form) AddError(field, message string) {
@@ -36,15 +52,45 @@ func (f *Form) AddError(field, message string) {
 // Errors returns the messages recorded beside field.
 func (f *Form) Errors(field string) []string { return f.FieldErrors[field] }
 
-// Autofocus reports whether field should have the focus: it is the first
-// field with an error, or the first field when none has one.
+// Autofocus reports whether field should have the focus: the one FocusOn
+// named, else the first field with an error, else the first field.
 func (f *Form) Autofocus(field string) bool {
-	for _, name := range f.fields {
-		if len(f.FieldErrors[name]) > 0 {
-			return name == field
+	if f.focusSet {
+		return f.focus == field
+	}
+	for _, candidate := range f.fields {
+		if len(f.FieldErrors[candidate.name]) > 0 {
+			return candidate.name == field
 		}
 	}
-	return len(f.fields) > 0 && f.fields[0] == field
+	return len(f.fields) > 0 && f.fields[0].name == field
+}
+
+// FocusOn gives the focus to field, or with "" to none of the fields: to a
+// message about the form, say.
+func (f *Form) FocusOn(field string) { f.focus, f.focusSet = field, true }
+
+// Problem is one entry of a form's error summary: a message about a field,
+// which it links to, or about the whole form (FieldID "").
+type Problem struct {
+	FieldID string
+	Label   string
+	Message string
+}
+
+// Problems lists every error, those of the whole form first, then each
+// field's in page order.
+func (f *Form) Problems() []Problem {
+	var problems []Problem
+	for _, message := range f.NonFieldErrors {
+		problems = append(problems, Problem{Message: message})
+	}
+	for _, field := range f.fields {
+		for _, message := range f.FieldErrors[field.name] {
+			problems = append(problems, Problem{FieldID: "id_" + field.name, Label: field.label, Message: message})
+		}
+	}
+	return problems
 }
 
 // Valid reports whether no error was recorded.
@@ -85,7 +131,9 @@ type LoginForm struct {
 }
 
 // NewLoginForm returns an empty login form.
-func NewLoginForm() LoginForm { return LoginForm{Form: newForm("username", "password")} }
+func NewLoginForm() LoginForm {
+	return LoginForm{Form: newForm(field{"username", "Username"}, field{"password", "Password"})}
+}
 
 // LoginFailed is the one message for an unknown user, a wrong password and an
 // inactive account alike, so the form never tells which.
@@ -111,7 +159,8 @@ type SignupForm struct {
 
 // NewSignupForm returns an empty signup form.
 func NewSignupForm() SignupForm {
-	return SignupForm{Form: newForm("username", "email", "password1", "password2")}
+	return SignupForm{Form: newForm(field{"username", "Username"}, field{"email", "Email address"},
+		field{"password1", "Password"}, field{"password2", "Password confirmation"})}
 }
 
 // Validate checks the username's shape and the two passwords; whether the
@@ -123,21 +172,21 @@ func (f *SignupForm) Validate() bool {
 		}
 	}
 	f.checkEmail("email", f.Email)
-	f.checkRequired("password1", f.Password1)
-	if f.checkRequired("password2", f.Password2) {
-		f.checkNewPassword("password2", f.Password1, f.Password2, password.User{Username: f.Username, Email: f.Email})
-	}
+	f.checkNewPassword("password1", f.Password1, "password2", f.Password2, password.User{Username: f.Username, Email: f.Email})
 	return f.Valid()
 }
 
-// checkNewPassword records, beside field, a mismatch or else every validator's complaint.
-func (f *Form) checkNewPassword(field, first, second string, user password.User) {
-	if first != "" && first != second {
-		f.AddError(field, "The two password fields didn’t match.")
-		return
+// checkNewPassword checks a new password typed twice: what the validators
+// find wrong with it goes beside the first field, where it was chosen; only
+// a mismatch goes beside the confirmation.
+func (f *Form) checkNewPassword(field1, value1, field2, value2 string, user password.User) {
+	if f.checkRequired(field1, value1) {
+		for _, problem := range password.Validate(value1, user) {
+			f.AddError(field1, problem)
+		}
 	}
-	for _, problem := range password.Validate(second, user) {
-		f.AddError(field, problem)
+	if f.checkRequired(field2, value2) && value1 != "" && value1 != value2 {
+		f.AddError(field2, "The two password fields didn’t match.")
 	}
 }
 
@@ -159,7 +208,7 @@ type ProfileForm struct {
 // NewProfileForm returns the profile form filled with u's details.
 func NewProfileForm(u *models.User) ProfileForm {
 	return ProfileForm{
-		Form:  newForm("email", "current_password", "first_name", "last_name"),
+		Form:  newForm(field{"email", "Email address"}, field{"current_password", "Current password"}, field{"first_name", "First name"}, field{"last_name", "Last name"}),
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, NotifyNewDevice: u.NotifyNewDevice,
 		SavedEmail: u.Email, EmailVerified: u.EmailVerified,
 	}
@@ -201,7 +250,8 @@ type PasswordForm struct {
 
 // NewPasswordForm returns an empty password change form.
 func NewPasswordForm() PasswordForm {
-	return PasswordForm{Form: newForm("old_password", "new_password1", "new_password2")}
+	return PasswordForm{Form: newForm(field{"old_password", "Old password"},
+		field{"new_password1", "New password"}, field{"new_password2", "New password confirmation"})}
 }
 
 // PasswordNeeded asks for the current password before the address changes.
@@ -217,10 +267,25 @@ const WrongOldPassword = "Your old password was entered incorrectly. Please ente
 // for user; whether the old password is right is for the handler to check.
 func (f *PasswordForm) Validate(user password.User) bool {
 	f.checkRequired("old_password", f.OldPassword)
-	f.checkRequired("new_password1", f.NewPassword1)
-	if f.checkRequired("new_password2", f.NewPassword2) {
-		f.checkNewPassword("new_password2", f.NewPassword1, f.NewPassword2, user)
-	}
+	f.checkNewPassword("new_password1", f.NewPassword1, "new_password2", f.NewPassword2, user)
+	return f.Valid()
+}
+
+// AccountDeleteForm asks for the current password before the account is
+// deleted: whoever finds a logged-in browser must not delete it (GitHub asks too).
+type AccountDeleteForm struct {
+	Form
+	Password string
+}
+
+// NewAccountDeleteForm returns an empty account deletion form.
+func NewAccountDeleteForm() AccountDeleteForm {
+	return AccountDeleteForm{Form: newForm(field{"password", "Your password"})}
+}
+
+// Validate checks the password is there; whether it is right is for the handler to check.
+func (f *AccountDeleteForm) Validate() bool {
+	f.checkRequired("password", f.Password)
 	return f.Valid()
 }
 
@@ -236,7 +301,7 @@ type ArticleForm struct {
 
 // NewArticleForm returns the article form filled with a title and content.
 func NewArticleForm(title, content string) ArticleForm {
-	return ArticleForm{Form: newForm("title", "content"), Title: title, Content: content}
+	return ArticleForm{Form: newForm(field{"title", "Title"}, field{"content", "Content"}), Title: title, Content: content}
 }
 
 // Validate checks the title (1–100 characters) and that there is content.
@@ -256,7 +321,7 @@ type PasswordResetForm struct {
 
 // NewPasswordResetForm returns an empty password reset form.
 func NewPasswordResetForm() PasswordResetForm {
-	return PasswordResetForm{Form: newForm("email")}
+	return PasswordResetForm{Form: newForm(field{"email", "Email address"})}
 }
 
 // Validate checks the address is there and is an address.
@@ -276,14 +341,11 @@ type SetPasswordForm struct {
 
 // NewSetPasswordForm returns an empty set-password form.
 func NewSetPasswordForm() SetPasswordForm {
-	return SetPasswordForm{Form: newForm("new_password1", "new_password2")}
+	return SetPasswordForm{Form: newForm(field{"new_password1", "New password"}, field{"new_password2", "New password confirmation"})}
 }
 
 // Validate checks the new password is acceptable for user and typed twice.
 func (f *SetPasswordForm) Validate(user password.User) bool {
-	f.checkRequired("new_password1", f.NewPassword1)
-	if f.checkRequired("new_password2", f.NewPassword2) {
-		f.checkNewPassword("new_password2", f.NewPassword1, f.NewPassword2, user)
-	}
+	f.checkNewPassword("new_password1", f.NewPassword1, "new_password2", f.NewPassword2, user)
 	return f.Valid()
 }

@@ -35,7 +35,8 @@ var (
 	// SignupPerAddress counts signups from one client address that hit a
 	// taken username: signup would otherwise tell who has an account.
 	SignupPerAddress = Rule{"signup-address", 10, time.Hour}
-	// PasswordCheckPerUser counts wrong old passwords on a user's password-change form.
+	// PasswordCheckPerUser counts wrong current passwords typed by a logged-in
+	// user: on the password change and the account deletion forms.
 	PasswordCheckPerUser = Rule{"password-check", 5, 15 * time.Minute}
 	// PasswordResetPerAddress counts password reset requests from one client address.
 	PasswordResetPerAddress = Rule{"reset-address", 10, time.Hour}
