@@ -364,8 +364,8 @@ func TestBrowserPasswordReset(t *testing.T) {
 		// A too-common password: the error in place.
 		tb.fill("new_password1", "password")
 		tb.fill("new_password2", "password")
-		tb.bmSubmitInvalid("set-password-form", "#id_new_password2_error")
-		tb.bmFieldWired("new_password2", "This password is too common.", "")
+		tb.bmSubmitInvalid("set-password-form", "#id_new_password1_error")
+		tb.bmFieldWired("new_password1", "This password is too common.", "")
 		if got := tb.path(); got != setPasswordPath {
 			t.Errorf("after the error the address is %s", got)
 		}

@@ -541,6 +541,7 @@ func TestBrowserUITourSettings(t *testing.T) {
 	tb.open("/accounts/update/")
 	tb.everyScheme("profile")
 	tb.fill("email", longName[:60]+"@example.com")
+	tb.fill("current_password", goodPassword) // a new address takes the password
 	tb.submitInPlace(`[data-testid="profile-form"] button[type=submit]`, `#messages .message-success`)
 	tb.everyScheme("profile-saved")
 	tb.fill("email", "not an address")
@@ -591,6 +592,7 @@ func TestBrowserUIProfileSavesKeepOneResendButton(t *testing.T) {
 	tb.open("/accounts/update/")
 	for i, email := range []string{"alice@example.com", "not an address", "alice@example.org", ""} {
 		tb.fill("email", email)
+		tb.fill("current_password", goodPassword) // a new address takes the password
 		tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#messages > *, .errors").forEach(e => e.remove())`),
 			chromedp.Click(chromedp.CSS(`[data-testid="profile-form"] button[type=submit]`)))
 		tb.waitFor(`#messages .message, #id_email_error`)
@@ -650,6 +652,7 @@ func TestBrowserUITourMailedLinks(t *testing.T) {
 	tb.loginAs(longName, "a brand new passphrase")
 	tb.open("/accounts/update/")
 	tb.fill("email", "new@example.com")
+	tb.fill("current_password", "a brand new passphrase")
 	tb.submitInPlace(`[data-testid="profile-form"] button[type=submit]`, `#messages .message-success`)
 	tb.open(b.app.mailedLink("/accounts/email/verify/"))
 	tb.everyScheme("email-verify")
