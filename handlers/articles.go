@@ -66,6 +66,15 @@ type (
 	articleKey      int64
 )
 
+// Articles are shown with their authors' names.
+const articleTables = models.TableArticles | models.TableUsers
+
+// DependsOn says the articles and their authors.
+func (articleIndexKey) DependsOn() models.Tables { return articleTables }
+
+// DependsOn says the article and its author.
+func (articleKey) DependsOn() models.Tables { return articleTables }
+
 // articleDetail shows one article.
 func (h *handler) articleDetail(c *fiber.Ctx) error {
 	a, err := h.article(c)
