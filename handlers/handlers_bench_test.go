@@ -29,6 +29,7 @@ func BenchmarkArticleIndexLoggedIn(b *testing.B) {
 	req.Header.Set("Cookie", cookie)
 	var ctx fasthttp.RequestCtx
 	for b.Loop() {
+		ctx.ResetUserValues() // Fiber's Locals, the cache snapshot among them
 		ctx.Init(&req, nil, nil)
 		handler(&ctx)
 		if ctx.Response.StatusCode() != fasthttp.StatusOK {
@@ -82,6 +83,7 @@ func BenchmarkArticleIndexManyUsers(b *testing.B) {
 					req.SetRequestURI("/articles/")
 				}
 				req.Header.Set("Cookie", cookies[i%users])
+				ctx.ResetUserValues() // Fiber's Locals, the cache snapshot among them
 				ctx.Init(&req, nil, nil)
 				handler(&ctx)
 				if ctx.Response.StatusCode() != fasthttp.StatusOK {
