@@ -136,6 +136,7 @@ type Cache struct {
 
 	mu      sync.Mutex
 	entries map[any]cacheEntry
+	loading map[loadKey]*loadCall // loads under way, see Cached
 	limit   int
 }
 
@@ -157,7 +158,7 @@ type changeWatcher interface {
 // NewCache hooks a cache of up to limit results to the store's queries and
 // starts watching for the store's other writers.
 func NewCache(ctx context.Context, store *Store, limit int) (*Cache, error) {
-	c := &Cache{entries: make(map[any]cacheEntry), limit: limit}
+	c := &Cache{entries: make(map[any]cacheEntry), loading: make(map[loadKey]*loadCall), limit: limit}
 	watcher, err := store.newWatcher(ctx, c)
 	if err != nil {
 		return nil, err
@@ -374,16 +375,59 @@ func (s Snapshot) Put(key, value any) {
 // Cached returns the value stored under key, or calls load and stores what
 // it returns. Keys are comparable values of types private to their caller,
 // so callers cannot collide.
+//
+// Concurrent calls for one key through snapshots of the same clock share one
+// load: they would all read the same data, and after a write many requests
+// miss the same key at once.
 func Cached[T any](s Snapshot, key any, load func() (T, error)) (T, error) {
 	if cached, found := s.Get(key); found {
 		return cached.(T), nil
 	}
+	if s.bypass {
+		return load()
+	}
+	c := s.cache
+	lk := loadKey{key, s.at}
+	c.mu.Lock()
+	if call, loading := c.loading[lk]; loading {
+		c.mu.Unlock()
+		<-call.done
+		value, _ := call.value.(T)
+		return value, call.err
+	}
+	// Should load panic, those waiting get an error, not a zero value.
+	call := &loadCall{done: make(chan struct{}), err: errLoadFailed}
+	c.loading[lk] = call
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.loading, lk)
+		c.mu.Unlock()
+		close(call.done)
+	}()
 	value, err := load()
+	call.value, call.err = value, err
 	if err != nil {
 		return value, err
 	}
 	s.Put(key, value)
 	return value, nil
+}
+
+// errLoadFailed is what those waiting for a load that panicked get.
+var errLoadFailed = errors.New("models: a cache load failed")
+
+// loadKey is a key loaded through a snapshot of a clock.
+type loadKey struct {
+	key any
+	at  int64
+}
+
+// loadCall is a load under way; done closes when value and err are set.
+type loadCall struct {
+	done  chan struct{}
+	value any
+	err   error
 }
 
 // statementKind is what classify makes of a statement.

@@ -264,3 +264,50 @@ func TestCacheNoStaleReadsUnderLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestCachedSharesConcurrentLoads checks that concurrent misses of one key
+// through one snapshot load once, and that a panicking load leaves the
+// others an error.
+func TestCachedSharesConcurrentLoads(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixture(t, 10)
+	s := f.snapshot(t)
+	var loads atomic.Int64
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := Cached(s, "shared", func() (int, error) {
+				loads.Add(1)
+				<-release
+				return 42, nil
+			})
+			if err != nil || got != 42 {
+				t.Errorf("Cached = %d, %v", got, err)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if n := loads.Load(); n != 1 {
+		t.Errorf("%d loads, want 1", n)
+	}
+
+	started := make(chan struct{})
+	go func() {
+		defer func() { recover() }()
+		Cached(s, "panics", func() (int, error) {
+			close(started)
+			time.Sleep(50 * time.Millisecond)
+			panic("load")
+		})
+	}()
+	<-started
+	if _, err := Cached(s, "panics", func() (int, error) { return 1, nil }); err == nil {
+		// The load may have ended before this call: then it loads itself.
+		t.Log("the panicking load had ended")
+	}
+}
