@@ -119,10 +119,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("logging %d users in…\n", manyUsers)
-	users, err := loginMany(app.url, work)
-	if err != nil {
-		return err
+	// The many users log in only when their scenarios are to run.
+	users := filepath.Join(work, "users.txt")
+	loggedInMany := false
+	logInMany := func() error {
+		if loggedInMany {
+			return nil
+		}
+		loggedInMany = true
+		fmt.Printf("logging %d users in…\n", manyUsers)
+		return loginMany(app.url, users)
 	}
 	loggedIn := "sessionid=" + session + "; csrftoken=" + csrf
 	loginBody := url.Values{"csrfmiddlewaretoken": {csrf}, "username": {benchUser}, "password": {benchPass}}.Encode()
@@ -143,12 +149,22 @@ func run() error {
 		{"e1", "POST login, sequential (1 client)", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + csrf, connections: 1}},
 		{"e32", "POST login, 32 clients", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + csrf}},
 		{"f", "POST create article, 32 clients", scenario{path: "/articles/create/", method: "POST", body: createBody, cookie: loggedIn}},
+	}
+	many := []struct {
+		key, name string
+		s         scenario
+	}{
 		{"m0", fmt.Sprintf("%d users logged in, GET /articles/ (page 2 one time in ten), read-only", manyUsers), scenario{path: "/", script: manyScript, args: []string{users, "0"}}},
 		{"m1", fmt.Sprintf("%d users logged in, the same with 1%% of requests creating an article", manyUsers), scenario{path: "/", script: manyScript, args: []string{users, "0.01"}}},
 	}
 	if only := os.Getenv("BENCH_ONLY"); only != "" {
-		for _, sc := range scenarios {
+		for _, sc := range append(scenarios, many...) {
 			if sc.key == only {
+				if sc.s.script == manyScript {
+					if err := logInMany(); err != nil {
+						return err
+					}
+				}
 				r, err := b.wrk(app, sc.key, sc.name, sc.s)
 				fmt.Printf("%s: %.0f requests/s (%.0f%% of the ceiling), p50 %s, p99 %s (ceiling's %s), %d failed, peak RSS %.1f MiB\n",
 					r.key, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), ms(ceiling.p99), r.failed, float64(r.peakRSSKiB)/1024)
@@ -179,6 +195,18 @@ func run() error {
 	}
 	<-under
 	results = append(results, r)
+
+	// (m0), (m1): many users, read-only then with writes.
+	if err := logInMany(); err != nil {
+		return err
+	}
+	for _, sc := range many {
+		r, err := b.wrk(app, sc.key, sc.name, sc.s)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
 
 	// (g): (b) again over 100,000 articles.
 	app.stop()
@@ -411,8 +439,8 @@ func createArticles(ctx context.Context, db *bun.DB, n int) error {
 func manyUser(i int) string { return fmt.Sprintf("reader%03d", i) }
 
 // loginMany logs the many users in through the login form, a few at a time,
-// and writes the file many.lua reads: "cookie<TAB>csrf token" a line.
-func loginMany(base, work string) (string, error) {
+// and writes to path the file many.lua reads: "cookie<TAB>csrf token" a line.
+func loginMany(base, path string) error {
 	lines := make([]string, manyUsers)
 	errs := make([]error, manyUsers)
 	var wg sync.WaitGroup
@@ -434,10 +462,9 @@ func loginMany(base, work string) (string, error) {
 	close(next)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return "", err
+		return err
 	}
-	path := filepath.Join(work, "users.txt")
-	return path, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	return os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
 // login logs a user of the benchmark (whose password is benchPass) in
