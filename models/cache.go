@@ -243,10 +243,10 @@ func (c *Cache) AfterQuery(ctx context.Context, event *bun.QueryEvent) {
 		}
 		c.txMu.Unlock()
 	default:
+		// Kept even with no transaction seen open: one begun past the hook
+		// may commit through it.
 		c.txMu.Lock()
-		if c.openTxs > 0 {
-			c.pending |= tables
-		}
+		c.pending |= tables
 		c.txMu.Unlock()
 	}
 	c.changed(tables)
