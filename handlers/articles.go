@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
-	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
@@ -18,8 +16,13 @@ import (
 const articlesPerPage = 20
 
 // articleIndex lists the articles newest first, 20 a page. A page number that
-// is not a number gives the first page; one past the end, the last. Each page
-// is counted and rendered once for each user until the database changes.
+// is not a number gives the first page; one past the end, the last. Each
+// page's articles are counted, loaded and their entries rendered (as their
+// author sees them, with a delete button, and as others do) once for all
+// viewers until articles or users change; a request only puts the viewer's
+// list together. (Rendering a page per viewer made each article write cost a
+// render per active user; rendering the list for each request costs ~5× the
+// cached page: see BENCHMARKS.md.)
 func (h *handler) articleIndex(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	requested := pageNumber(c)
@@ -31,40 +34,62 @@ func (h *handler) articleIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	index, err := models.Cached(snapshot, articleIndexKey{requested, viewerID}, func() (views.ArticlesPage, error) {
-		return h.articlesPage(ctx, requested, viewerID)
+	index, err := models.Cached(snapshot, articleIndexKey(requested), func() (*articleIndexPage, error) {
+		return h.articlesPage(ctx, requested)
 	})
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.ArticleIndex(index))
+	return h.render(c, fiber.StatusOK, views.ArticleIndex(views.ArticlesPage{
+		List:  views.ArticleListOf(index.articles, index.entries, viewerID),
+		Empty: index.total == 0,
+		Page:  index.page,
+		Pages: index.pages,
+	}))
+}
+
+// articleIndexPage is one page of the index, as every viewer sees it.
+type articleIndexPage struct {
+	articles    []models.Article
+	entries     *views.Entries // of articles
+	total       int64
+	page, pages int64
 }
 
 // articlesPage counts the articles, picks the page (the last one if page is
-// past it) and renders its list as the user with viewerID sees it.
-func (h *handler) articlesPage(ctx context.Context, page, viewerID int64) (views.ArticlesPage, error) {
+// past it) and loads its articles.
+func (h *handler) articlesPage(ctx context.Context, page int64) (*articleIndexPage, error) {
 	total, err := models.CountArticles(ctx, h.db)
 	if err != nil {
-		return views.ArticlesPage{}, err
+		return nil, err
 	}
 	pages := max(1, (total+articlesPerPage-1)/articlesPerPage)
 	page = min(page, pages)
 	articles, err := models.NewestArticles(ctx, h.db, (page-1)*articlesPerPage, articlesPerPage)
 	if err != nil {
-		return views.ArticlesPage{}, err
+		return nil, err
 	}
-	var list strings.Builder
-	if err := views.ArticleList(articles, viewerID).Render(ctx, &list); err != nil {
-		return views.ArticlesPage{}, fmt.Errorf("render article list: %w", err)
+	entries, err := views.ArticleEntries(ctx, articles)
+	if err != nil {
+		return nil, fmt.Errorf("render article list: %w", err)
 	}
-	return views.ArticlesPage{List: templ.Raw(list.String()), Empty: total == 0, Page: page, Pages: pages}, nil
+	return &articleIndexPage{articles: articles, entries: entries, total: total, page: page, pages: pages}, nil
 }
 
 // Keys of the cached article queries.
 type (
-	articleIndexKey struct{ page, viewerID int64 }
+	articleIndexKey int64 // the page requested
 	articleKey      int64
 )
+
+// Articles are shown with their authors' names.
+const articleTables = models.TableArticles | models.TableUsers
+
+// DependsOn says the articles and their authors.
+func (articleIndexKey) DependsOn() models.Tables { return articleTables }
+
+// DependsOn says the article and its author.
+func (articleKey) DependsOn() models.Tables { return articleTables }
 
 // articleDetail shows one article.
 func (h *handler) articleDetail(c *fiber.Ctx) error {

@@ -403,3 +403,40 @@ func TestArticlePagingAtScale(t *testing.T) {
 		t.Fatalf("query plan: %+v", plan)
 	}
 }
+
+// TestArticleIndexSharedAcrossViewers checks that the index, cached once for
+// all viewers, gives each viewer the delete buttons of their own articles
+// only.
+func TestArticleIndexSharedAcrossViewers(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	bob := app.createUser("bob", goodPassword)
+	mine := app.createArticle(alice, "Alice's", "x")
+	theirs := app.createArticle(bob, "Bob's", "x")
+	viewers := []struct {
+		username string
+		own      *models.Article
+	}{{"alice", mine}, {"bob", theirs}, {"", nil}, {"alice", mine}}
+	for _, v := range viewers {
+		c := app.client()
+		if v.username != "" {
+			c.loginAs(v.username, goodPassword)
+		}
+		res := c.get("/articles/")
+		wantStatus(t, res, 200)
+		buttons := res.doc(t).Find(`[data-testid="article-delete"]`)
+		if v.own == nil {
+			if buttons.Length() != 0 {
+				t.Errorf("an anonymous visitor got %d delete buttons", buttons.Length())
+			}
+			continue
+		}
+		if buttons.Length() != 1 {
+			t.Fatalf("%s got %d delete buttons, want 1", v.username, buttons.Length())
+		}
+		if action, _ := buttons.Attr("formaction"); action != views.ArticleDeletePath(v.own.ID) {
+			t.Errorf("%s got a delete button for %s, want %s", v.username, action, views.ArticleDeletePath(v.own.ID))
+		}
+	}
+}

@@ -52,8 +52,16 @@ func currentUser(c *fiber.Ctx) *models.User {
 // loadUser finds the session of the request and its user, with Django's
 // checks: the user exists and is active, and the auth hash stored at login
 // still matches their password. A session failing them is flushed. A valid
-// session is cached until the database changes (see models.Cache), so a
-// page view by a logged-in user usually costs no query.
+// session is cached until its session or user row changes (see
+// models.Cache), so a page view by a logged-in user usually costs no query.
+//
+// The once-a-minute last-seen touch is a write the cache lets pass, so as
+// not to drop every cached value each time some user is seen: the cached
+// record is replaced by a copy with the new last_seen_at instead, so the next
+// requests do not touch again within the minute. A cached record may still
+// hold an older last_seen_at than the database (another instance touched):
+// a session that looks idle by its cached record is read again from the
+// database before it is ended.
 func (h *handler) loadUser(c *fiber.Ctx) error {
 	key := c.Cookies(h.cookieName(sessionCookie))
 	if key == "" {
@@ -66,6 +74,9 @@ func (h *handler) loadUser(c *fiber.Ctx) error {
 	}
 	cached, found := snapshot.Get(sessionCacheKey(key))
 	record, _ := cached.(*models.Session)
+	if found && record != nil && now.Sub(record.LastSeenAt) >= idleTimeout(record) {
+		found = false // perhaps seen elsewhere since: ask the database
+	}
 	if !found {
 		if record, err = h.checkSession(c, now); err != nil {
 			return err
@@ -87,6 +98,10 @@ func (h *handler) loadUser(c *fiber.Ctx) error {
 		if err := models.TouchSession(c.UserContext(), h.db, record.Key, now); err != nil {
 			return err
 		}
+		touched := *record
+		touched.LastSeenAt = now.UTC()
+		record = &touched
+		snapshot.Put(sessionCacheKey(key), record)
 	}
 	c.Locals(localUser, record.User)
 	c.Locals(localSessionRecord, record)
@@ -105,6 +120,9 @@ func idleTimeout(s *models.Session) time.Duration {
 
 // sessionCacheKey keys a valid session, by its id, in the cache.
 type sessionCacheKey string
+
+// DependsOn says the session's row and its user's.
+func (sessionCacheKey) DependsOn() models.Tables { return models.TableSessions | models.TableUsers }
 
 // checkSession loads the request's session and returns its index row with
 // the user, or nil for a session without a login. A session whose user is

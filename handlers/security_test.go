@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gatehouse/handlers"
+	"gatehouse/models"
 )
 
 func TestCSRF(t *testing.T) {
@@ -356,4 +358,45 @@ func TestEmailChangeNeedsPassword(t *testing.T) {
 			t.Fatalf("the address did not change with the right password: %d", res.StatusCode)
 		}
 	})
+}
+
+// TestLastSeenTouchedOncePerInterval checks that a session seen over a
+// minute ago is touched by the next request, and not again by the following
+// ones: the cached session keeps the new time, though the touch drops nothing
+// from the cache.
+func TestLastSeenTouchedOncePerInterval(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	key := c.cookie("sessionid")
+	lastSeen := func() time.Time {
+		t.Helper()
+		var s models.Session
+		if err := app.db.NewSelect().Model(&s).Where("key = ?", key).Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s.LastSeenAt
+	}
+	_, err := app.db.NewRaw(`UPDATE sessions SET last_seen_at = datetime('now', '-2 minutes') WHERE key = ?`, key).Exec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.loggedInAs() != "alice" {
+		t.Fatal("not logged in")
+	}
+	touched := lastSeen()
+	if time.Since(touched) > 30*time.Second {
+		t.Fatalf("the request did not touch the session: last seen %v", touched)
+	}
+	for range 3 {
+		time.Sleep(5 * time.Millisecond)
+		if c.loggedInAs() != "alice" {
+			t.Fatal("not logged in")
+		}
+	}
+	if again := lastSeen(); !again.Equal(touched) {
+		t.Errorf("the session was touched again within the minute: %v, then %v", touched, again)
+	}
 }

@@ -17,48 +17,140 @@ import (
 // management command, a sqlite3 shell) may go unseen by the cache on SQLite.
 const externalChangeDelay = 100 * time.Millisecond
 
-// Cache keeps query results for as long as the database is unchanged.
+// Tables is a set of the database's tables, as far as the cache tells them
+// apart: a cache key says which it depends on (see DependsOn), and a write
+// drops only the values that depend on a table it wrote.
+type Tables uint64
+
+// The tables the cache tells apart. A write to any other table, or one whose
+// table the cache cannot read from its SQL, counts as a write to all.
+const (
+	TableUsers Tables = 1 << iota
+	TableSessions
+	TableArticles
+	TableSessionData
+	TableThrottleFailures
+	TableSecurityEvents
+	TableMailOutbox
+	TableSettings
+	tableCount = iota
+
+	// AllTables is every table, known or not.
+	AllTables Tables = 1<<tableCount - 1
+)
+
+// cacheTables maps the tables' names to their bits.
+var cacheTables = map[string]Tables{
+	"users":             TableUsers,
+	"sessions":          TableSessions,
+	"articles":          TableArticles,
+	SessionDataTable:    TableSessionData,
+	"throttle_failures": TableThrottleFailures,
+	"security_events":   TableSecurityEvents,
+	"mail_outbox":       TableMailOutbox,
+	"settings":          TableSettings,
+}
+
+// cascades says which tables a write to a table may change too: deleting a
+// user deletes their sessions, articles and security events (ON DELETE
+// CASCADE).
+var cascades = map[Tables]Tables{
+	TableUsers: TableSessions | TableArticles | TableSecurityEvents,
+}
+
+// tableNamed returns the table of this name, all tables for a name it does
+// not know.
+func tableNamed(name string) Tables {
+	t, ok := cacheTables[name]
+	if !ok {
+		return AllTables
+	}
+	return t | cascades[t]
+}
+
+// DependsOn is implemented by cache keys that depend on some tables only.
+// A key that does not implement it depends on every table.
+type DependsOn interface {
+	DependsOn() Tables
+}
+
+// dependencies returns the tables key depends on.
+func dependencies(key any) Tables {
+	if d, ok := key.(DependsOn); ok {
+		return d.DependsOn()
+	}
+	return AllTables
+}
+
+// Cache keeps query results for as long as the tables they depend on are
+// unchanged.
 //
-// It counts generations of the data. A query hook on the app's Bun queries
-// starts a new generation after every statement that may write has run,
-// COMMIT included, so after its commit is visible. A watcher, chosen by the
-// Store, starts one when anyone else has committed:
+// A clock counts changes; each table remembers the clock's value at its last
+// change. A query hook on the app's Bun queries marks the tables a statement
+// wrote as changed after it has run, COMMIT included (then the tables written
+// by the transactions open since none was, see AfterQuery), so after its
+// commit is visible. The tables come from the SQL text (INSERT INTO t,
+// UPDATE t, DELETE FROM t, after a WITH clause or not); a statement the hook
+// cannot read, or a table it does not know, changes every table. A watcher,
+// chosen by the Store, marks changes when anyone else has committed:
 //
 //   - On SQLite, data_version, read on a connection of the cache's own at
 //     most every externalChangeDelay, changes when any other connection has
 //     committed: another process, or this one writing past Bun's hooks
-//     (db.DB, as the session storage does).
+//     (db.DB, as the session storage does). It does not say which tables, so
+//     every table changes.
 //   - On PostgreSQL, triggers announce every committed change on the channel
-//     gatehouse_cache, and the cache listens on a connection of its own: each
-//     notification starts a generation, so other instances' writes are seen
-//     as soon as PostgreSQL delivers them, without polling. While that
-//     connection is down, and until it listens again, notifications may be
-//     lost: every snapshot then misses, and a new generation starts once it
-//     is back.
+//     gatehouse_cache with the table's name, and the cache listens on a
+//     connection of its own: each notification changes that table, so other
+//     instances' writes are seen as soon as PostgreSQL delivers them,
+//     without polling. While that connection is down, and until it listens
+//     again, notifications may be lost: every snapshot then misses, and
+//     every table changes once it is back.
 //
-// A value is stored under the generation its Snapshot saw before loading it
-// and is only served to snapshots of that generation, so nothing loaded
-// before a commit is served after it.
+// A value is stored with the clock its Snapshot saw before loading it, and
+// only while none of the tables it depends on has changed since; it is
+// served to a snapshot only while none of them has changed since the value's
+// clock or the snapshot's, so nothing loaded before a commit is served after
+// it, and a snapshot never sees a value newer than its own view.
+//
+// One write is not seen by the hook on purpose: a session's last-seen touch
+// (TouchSession, marked by its context). Nothing cached depends on
+// last_seen_at but the session itself, whose holder keeps it up to date in
+// memory (see handlers.loadUser); on PostgreSQL the trigger still announces
+// the touch, which then drops the sessions (only).
 //
 // A request takes one snapshot when it starts and reads the cache through
 // it, as if in a read transaction: a handler must not read cached values
 // after its own writes. Cached values are shared between requests: callers
 // must not modify them.
 type Cache struct {
-	generation atomic.Int64
+	clock     atomic.Int64
+	changedAt [tableCount]atomic.Int64 // the clock at each table's last change
 	// distrusted is set while the watcher may be missing changes.
 	distrusted atomic.Bool
 	watcher    changeWatcher
 
-	mu         sync.Mutex
-	entries    map[any]any
-	entriesGen int64 // the generation entries belong to
-	limit      int
+	txMu    sync.Mutex
+	openTxs int    // transactions begun and not yet ended, as the hook saw them
+	pending Tables // tables written since openTxs was last 0
+
+	mu      sync.Mutex
+	entries map[any]cacheEntry
+	loading map[loadKey]*loadCall // loads under way, see Cached
+	limit   int
+}
+
+// cacheEntry is a stored value, the clock it was loaded at and the tables it
+// depends on.
+type cacheEntry struct {
+	value any
+	at    int64
+	deps  Tables
 }
 
 // changeWatcher tells a cache of the commits its query hook cannot see.
 type changeWatcher interface {
-	// beforeSnapshot runs as a snapshot is taken, and may start a generation.
+	// beforeSnapshot runs as a snapshot is taken, and may change tables.
 	beforeSnapshot(ctx context.Context) error
 	Close() error
 }
@@ -66,7 +158,7 @@ type changeWatcher interface {
 // NewCache hooks a cache of up to limit results to the store's queries and
 // starts watching for the store's other writers.
 func NewCache(ctx context.Context, store *Store, limit int) (*Cache, error) {
-	c := &Cache{entries: make(map[any]any), limit: limit}
+	c := &Cache{entries: make(map[any]cacheEntry), loading: make(map[loadKey]*loadCall), limit: limit}
 	watcher, err := store.newWatcher(ctx, c)
 	if err != nil {
 		return nil, err
@@ -79,43 +171,110 @@ func NewCache(ctx context.Context, store *Store, limit int) (*Cache, error) {
 // Close stops watching and gives back the cache's connection.
 func (c *Cache) Close() error { return c.watcher.Close() }
 
-// BeforeQuery is part of bun.QueryHook; the cache acts after queries only.
-func (c *Cache) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-
-// AfterQuery starts a new generation once a statement that may have changed
-// data has run.
-//
-// The SQL text decides, not event.Operation: Bun names every raw query a
-// SELECT, whether run by Exec or by Scan. Bun calls the hook after Exec and
-// Scan have finished their statement, and after COMMIT, so the bump follows
-// the commit. Through QueryContext and QueryRowContext it calls it before the
-// rows are read, so a write issued that way commits after its bump, and the
-// watcher is what sees the commit.
-func (c *Cache) AfterQuery(_ context.Context, event *bun.QueryEvent) {
-	if mayWrite(event.Query) {
-		c.generation.Add(1)
+// changed marks tables as changed now: values loaded before no longer serve.
+func (c *Cache) changed(tables Tables) {
+	if tables == 0 {
+		return
+	}
+	now := c.clock.Add(1)
+	for i := range tableCount {
+		if tables&(1<<i) == 0 {
+			continue
+		}
+		// Two changes may race: keep the later clock.
+		for at := &c.changedAt[i]; ; {
+			old := at.Load()
+			if old >= now || at.CompareAndSwap(old, now) {
+				break
+			}
+		}
 	}
 }
 
-// distrust makes every snapshot miss until trust is called, and starts a
-// generation, so that no value being loaded now is stored.
-func (c *Cache) distrust() {
-	c.distrusted.Store(true)
-	c.generation.Add(1)
+// lastChange is the clock at the last change of any of tables.
+func (c *Cache) lastChange(tables Tables) int64 {
+	var last int64
+	for i := range tableCount {
+		if tables&(1<<i) != 0 {
+			last = max(last, c.changedAt[i].Load())
+		}
+	}
+	return last
 }
 
-// trust starts a generation, so that nothing stored before is served again,
+// BeforeQuery is part of bun.QueryHook; the cache acts after queries only.
+func (c *Cache) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+// AfterQuery marks the tables a statement may have changed once it has run.
+//
+// The SQL text decides, not event.Operation: Bun names every raw query a
+// SELECT, whether run by Exec or by Scan. Bun calls the hook after Exec and
+// Scan have finished their statement, and after COMMIT, so the change
+// follows the commit. Through QueryContext and QueryRowContext it calls it
+// before the rows are read, so a write issued that way commits after its
+// hook, and the watcher is what sees the commit.
+//
+// A write in a transaction is visible only once it commits, and the hook
+// cannot tell which transaction a COMMIT ends: so it counts the transactions
+// open, and a COMMIT (or ROLLBACK) changes every table written since that
+// count was last zero. A count gone wrong (a transaction ended past the hook)
+// only makes COMMITs change more tables.
+func (c *Cache) AfterQuery(ctx context.Context, event *bun.QueryEvent) {
+	if ctx.Value(touchContextKey{}) != nil {
+		return
+	}
+	kind, tables := classify(event.Query)
+	switch kind {
+	case statementRead:
+		return
+	case statementBegin:
+		if event.Err == nil {
+			c.txMu.Lock()
+			c.openTxs++
+			c.txMu.Unlock()
+		}
+		return
+	case statementEnd:
+		c.txMu.Lock()
+		c.openTxs = max(c.openTxs-1, 0)
+		tables = c.pending
+		if c.openTxs == 0 {
+			c.pending = 0
+		}
+		c.txMu.Unlock()
+	default:
+		// Kept even with no transaction seen open: one begun past the hook
+		// may commit through it.
+		c.txMu.Lock()
+		c.pending |= tables
+		c.txMu.Unlock()
+	}
+	c.changed(tables)
+}
+
+// touchContextKey marks the context of a session's last-seen touch, which
+// the hook lets pass (see Cache).
+type touchContextKey struct{}
+
+// distrust makes every snapshot miss until trust is called, and changes
+// every table, so that no value being loaded now is stored.
+func (c *Cache) distrust() {
+	c.distrusted.Store(true)
+	c.changed(AllTables)
+}
+
+// trust changes every table, so that nothing stored before is served again,
 // and lets snapshots hit.
 func (c *Cache) trust() {
-	c.generation.Add(1)
+	c.changed(AllTables)
 	c.distrusted.Store(false)
 }
 
-// Snapshot is a view of the cache as of one generation.
+// Snapshot is a view of the cache as of one moment.
 type Snapshot struct {
-	cache      *Cache
-	generation int64
-	bypass     bool // the cache was not to be trusted: nothing hits, nothing is stored
+	cache  *Cache
+	at     int64 // the clock when it was taken
+	bypass bool  // the cache was not to be trusted: nothing hits, nothing is stored
 }
 
 // Snapshot returns a view of the cache as of now, first asking the watcher
@@ -125,10 +284,10 @@ func (c *Cache) Snapshot(ctx context.Context) (Snapshot, error) {
 	if err := c.watcher.beforeSnapshot(ctx); err != nil {
 		return Snapshot{}, err
 	}
-	// Trust is read first: trust bumps the generation before it is restored,
-	// so a snapshot that sees it restored sees the new generation.
+	// Trust is read first: trust changes the tables before it is restored,
+	// so a snapshot that sees it restored sees the change.
 	bypass := c.distrusted.Load()
-	return Snapshot{cache: c, generation: c.generation.Load(), bypass: bypass}, nil
+	return Snapshot{cache: c, at: c.clock.Load(), bypass: bypass}, nil
 }
 
 // dataVersionWatcher reads SQLite's data_version, which changes when another
@@ -172,54 +331,82 @@ func (w *dataVersionWatcher) beforeSnapshot(ctx context.Context) error {
 	}
 	if version != w.dataVersion {
 		w.dataVersion = version
-		w.cache.generation.Add(1)
+		w.cache.changed(AllTables)
 	}
 	w.polledAt.Store(time.Now().UnixNano())
 	return nil
 }
 
-// Get returns the value stored under key for the snapshot's generation.
+// Get returns the value stored under key if none of the tables the key
+// depends on has changed since it was loaded or since the snapshot.
 func (s Snapshot) Get(key any) (value any, found bool) {
 	if s.bypass {
 		return nil, false
 	}
 	c := s.cache
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s.generation != c.entriesGen {
+	e, found := c.entries[key]
+	c.mu.Unlock()
+	if !found || c.lastChange(e.deps) > min(s.at, e.at) {
 		return nil, false
 	}
-	value, found = c.entries[key]
-	return value, found
+	return e.value, true
 }
 
-// Put stores value under key, unless a new generation has started since the
-// snapshot: the value may then predate it.
+// Put stores value under key, unless a table the key depends on has changed
+// since the snapshot: the value may then predate the change.
 func (s Snapshot) Put(key, value any) {
 	if s.bypass {
 		return
 	}
 	c := s.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s.generation != c.generation.Load() {
+	deps := dependencies(key)
+	if c.lastChange(deps) > s.at {
 		return
 	}
-	if s.generation != c.entriesGen || len(c.entries) >= c.limit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, replaces := c.entries[key]; !replaces && len(c.entries) >= c.limit {
 		clear(c.entries)
-		c.entriesGen = s.generation
 	}
-	c.entries[key] = value
+	c.entries[key] = cacheEntry{value: value, at: s.at, deps: deps}
 }
 
 // Cached returns the value stored under key, or calls load and stores what
 // it returns. Keys are comparable values of types private to their caller,
 // so callers cannot collide.
+//
+// Concurrent calls for one key through snapshots of the same clock share one
+// load: they would all read the same data, and after a write many requests
+// miss the same key at once.
 func Cached[T any](s Snapshot, key any, load func() (T, error)) (T, error) {
 	if cached, found := s.Get(key); found {
 		return cached.(T), nil
 	}
+	if s.bypass {
+		return load()
+	}
+	c := s.cache
+	lk := loadKey{key, s.at}
+	c.mu.Lock()
+	if call, loading := c.loading[lk]; loading {
+		c.mu.Unlock()
+		<-call.done
+		value, _ := call.value.(T)
+		return value, call.err
+	}
+	// Should load panic, those waiting get an error, not a zero value.
+	call := &loadCall{done: make(chan struct{}), err: errLoadFailed}
+	c.loading[lk] = call
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.loading, lk)
+		c.mu.Unlock()
+		close(call.done)
+	}()
 	value, err := load()
+	call.value, call.err = value, err
 	if err != nil {
 		return value, err
 	}
@@ -227,16 +414,65 @@ func Cached[T any](s Snapshot, key any, load func() (T, error)) (T, error) {
 	return value, nil
 }
 
-// mayWrite reports whether a statement may change data. Only one SELECT,
-// bare or after a WITH clause, cannot: SQLite allows no INSERT, UPDATE or
-// DELETE inside a SELECT, its subqueries or its common table expressions.
-// Everything else counts as a write, BEGIN and COMMIT included, and so does
-// whatever the scan is unsure of: a wrong guess that way costs a cache miss,
-// the other way a stale page.
+// errLoadFailed is what those waiting for a load that panicked get.
+var errLoadFailed = errors.New("models: a cache load failed")
+
+// loadKey is a key loaded through a snapshot of a clock.
+type loadKey struct {
+	key any
+	at  int64
+}
+
+// loadCall is a load under way; done closes when value and err are set.
+type loadCall struct {
+	done  chan struct{}
+	value any
+	err   error
+}
+
+// statementKind is what classify makes of a statement.
+type statementKind int
+
+const (
+	statementRead  statementKind = iota // changes nothing
+	statementWrite                      // changes its tables
+	statementBegin                      // begins a transaction
+	statementEnd                        // commits or rolls back a transaction
+)
+
+// mayWrite reports whether a statement may change data.
 func mayWrite(query string) bool {
+	kind, _ := classify(query)
+	return kind != statementRead
+}
+
+// classify tells what a statement does and, for a write, which tables it
+// may change. Only one SELECT, bare or after a WITH clause whose common table
+// expressions hold no INSERT, UPDATE or DELETE, cannot write. A write is one
+// INSERT, REPLACE, UPDATE or DELETE whose table the scan reads; anything else
+// (several statements, DDL, PRAGMA, what the scan is unsure of) changes
+// every table: a wrong guess that way costs cache misses, the other way a
+// stale page.
+func classify(query string) (statementKind, Tables) {
 	sc := sqlScanner{text: query}
 	token := sc.next()
-	if token.isKeyword("WITH") {
+	switch {
+	case token.isKeyword("BEGIN"):
+		return sc.single(statementBegin, 0)
+	case token.isKeyword("COMMIT", "END"):
+		return sc.single(statementEnd, 0)
+	case token.isKeyword("ROLLBACK"):
+		// ROLLBACK [TRANSACTION] TO [SAVEPOINT] name ends no transaction.
+		for token = sc.next(); token.isKeyword("TRANSACTION", "WORK"); token = sc.next() {
+		}
+		if token.isKeyword("TO") {
+			return statementWrite, 0
+		}
+		return statementEnd, 0
+	case token.isKeyword("SAVEPOINT", "RELEASE"):
+		// Within a transaction, they commit nothing.
+		return statementWrite, 0
+	case token.isKeyword("WITH"):
 		// The statement is what its first keyword outside the common table
 		// expressions' parentheses says. REPLACE may also name a table
 		// expression; taken for the statement, it errs toward a write.
@@ -248,26 +484,103 @@ func mayWrite(query string) bool {
 			case tokenClose:
 				depth--
 			case tokenEnd, tokenSemicolon, tokenBad:
-				return true
+				return statementWrite, AllTables
+			case tokenWord:
+				// PostgreSQL allows data-modifying common table expressions.
+				if token.isKeyword("INSERT", "UPDATE", "DELETE") {
+					return statementWrite, AllTables
+				}
 			}
 		}
 	}
-	if !token.isKeyword("SELECT") {
-		return true
+	var tables Tables
+	switch {
+	case token.isKeyword("SELECT"):
+		return sc.single(statementRead, 0)
+	case token.isKeyword("INSERT", "REPLACE", "UPDATE", "DELETE"):
+		tables = sc.writtenTable(token)
+	default:
+		return statementWrite, AllTables
 	}
-	// The driver runs every statement in the text, so only empty ones may follow.
-	for token = sc.next(); token.kind != tokenSemicolon; token = sc.next() {
+	if tables == AllTables {
+		return statementWrite, AllTables
+	}
+	return sc.single(statementWrite, tables)
+}
+
+// single returns kind and tables if only empty statements follow, and a
+// write to every table otherwise: the driver runs every statement in the text.
+func (sc *sqlScanner) single(kind statementKind, tables Tables) (statementKind, Tables) {
+	token := sc.next()
+	for ; token.kind != tokenSemicolon; token = sc.next() {
 		switch token.kind {
 		case tokenEnd:
-			return false
+			return kind, tables
 		case tokenBad:
-			return true
+			return statementWrite, AllTables
 		}
 	}
 	for token.kind == tokenSemicolon {
 		token = sc.next()
 	}
-	return token.kind != tokenEnd
+	if token.kind != tokenEnd {
+		return statementWrite, AllTables
+	}
+	return kind, tables
+}
+
+// writtenTable reads the table of INSERT [OR …] INTO t, REPLACE INTO t,
+// UPDATE [OR …] t or DELETE FROM t, verb being the statement's first keyword,
+// and returns it (with what it cascades to), or every table.
+func (sc *sqlScanner) writtenTable(verb sqlToken) Tables {
+	token := sc.next()
+	if verb.isKeyword("INSERT", "UPDATE") && token.isKeyword("OR") {
+		sc.next() // ROLLBACK, ABORT, REPLACE, FAIL or IGNORE
+		token = sc.next()
+	}
+	switch {
+	case verb.isKeyword("INSERT", "REPLACE"):
+		if !token.isKeyword("INTO") {
+			return AllTables
+		}
+		token = sc.next()
+	case verb.isKeyword("DELETE"):
+		if !token.isKeyword("FROM") {
+			return AllTables
+		}
+		token = sc.next()
+	}
+	if token.isKeyword("ONLY") { // PostgreSQL's UPDATE ONLY t, DELETE FROM ONLY t
+		token = sc.next()
+	}
+	name, ok := token.name()
+	if !ok {
+		return AllTables
+	}
+	// A schema-qualified name: the table is the last part.
+	rest := *sc
+	if dot := rest.next(); dot.kind == tokenOther && dot.text == "." {
+		if name, ok = rest.next().name(); !ok {
+			return AllTables
+		}
+		*sc = rest
+	}
+	return tableNamed(name)
+}
+
+// name returns the name a word or a double-quoted or backquoted token
+// spells, folding an unquoted word to lower case as both engines do.
+func (t sqlToken) name() (string, bool) {
+	switch {
+	case t.kind == tokenWord:
+		return strings.ToLower(t.text), true
+	case t.kind == tokenOther && len(t.text) >= 2 && (t.text[0] == '"' || t.text[0] == '`'):
+		q := t.text[:1]
+		return strings.ReplaceAll(t.text[1:len(t.text)-1], q+q, q), true
+	case t.kind == tokenOther && len(t.text) >= 2 && t.text[0] == '[':
+		return t.text[1 : len(t.text)-1], true
+	}
+	return "", false
 }
 
 // sqlScanner splits SQL text into tokens, just finely enough for mayWrite.

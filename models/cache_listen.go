@@ -29,8 +29,8 @@ const (
 )
 
 // listener keeps a PostgreSQL connection listening on cacheChannel and
-// starts one of its cache's generations on every notification about its
-// schema. While it is not listening the cache is distrusted.
+// marks a table of its cache as changed on every notification about it.
+// While it is not listening the cache is distrusted.
 type listener struct {
 	cache  *Cache
 	config *pgx.ConnConfig
@@ -84,8 +84,8 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("models: unable to listen for changes: %w", err)
 	}
 	l.pid.Store(conn.PgConn().PID())
-	// Changes made while nobody listened went unannounced: the generation
-	// that starts now leaves behind everything stored before.
+	// Changes made while nobody listened went unannounced: every table
+	// changes now, which leaves behind everything stored before.
 	l.cache.trust()
 	return conn, nil
 }
@@ -106,8 +106,9 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 	}
 }
 
-// serve starts a generation for every notification about this schema (or
-// with no payload, as an operator's NOTIFY gatehouse_cache sends), and
+// serve marks the table of every notification about this schema as
+// changed (every table, for a notification with no payload, as an operator's
+// NOTIFY gatehouse_cache sends), and
 // returns when the connection fails or ctx ends.
 func (l *listener) serve(ctx context.Context, conn *pgx.Conn) {
 	for {
@@ -116,8 +117,11 @@ func (l *listener) serve(ctx context.Context, conn *pgx.Conn) {
 		cancel()
 		switch {
 		case err == nil:
-			if notification.Payload == "" || strings.HasPrefix(notification.Payload, l.prefix) {
-				l.cache.generation.Add(1)
+			switch table, ours := strings.CutPrefix(notification.Payload, l.prefix); {
+			case notification.Payload == "":
+				l.cache.changed(AllTables)
+			case ours:
+				l.cache.changed(tableNamed(table))
 			}
 		case ctx.Err() != nil:
 			return

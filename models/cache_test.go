@@ -255,7 +255,7 @@ func TestCacheSeesOtherProcesses(t *testing.T) {
 func waitForGeneration(t *testing.T, c *Cache, before int64) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for c.generation.Load() == before {
+	for c.clock.Load() == before {
 		if time.Since(start) > 5*time.Second {
 			t.Fatal("no notification came within 5 s")
 		}
@@ -328,7 +328,7 @@ func TestCacheSeesOtherInstances(t *testing.T) {
 			if again := f.cachedTitles(t); again != stale {
 				t.Fatalf("the cache served %q, then %q", stale, again)
 			}
-			before := f.cache.generation.Load()
+			before := f.cache.clock.Load()
 			tt.write(t, f, other.DB)
 			delivery := waitForGeneration(t, f.cache, before)
 			fresh, err := titles(ctx, f.db)
@@ -402,7 +402,7 @@ func TestCacheDistrustsALostListener(t *testing.T) {
 	}
 
 	// And it listens again.
-	before := f.cache.generation.Load()
+	before := f.cache.clock.Load()
 	execOutside(t, f.url, "UPDATE articles SET title = 'again' WHERE id = $1", f.articleID)
 	waitForGeneration(t, f.cache, before)
 	if got := f.cachedTitles(t); got != "again,second" {
@@ -487,11 +487,11 @@ func TestCacheKeepsReads(t *testing.T) {
 			t.Run(engine.Name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				f := newCacheFixtureAt(t, 10, engine.URL(t))
-				before := f.cache.generation.Load()
+				before := f.cache.clock.Load()
 				if err := tt.read(context.Background(), f); err != nil {
 					t.Fatal(err)
 				}
-				if after := f.cache.generation.Load(); after != before {
+				if after := f.cache.clock.Load(); after != before {
 					t.Errorf("the read moved the generation from %d to %d", before, after)
 				}
 			})

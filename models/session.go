@@ -76,6 +76,9 @@ func SessionWithUser(ctx context.Context, db bun.IDB, key string, now time.Time)
 
 // TouchSession records that the session was just used.
 func TouchSession(ctx context.Context, db bun.IDB, key string, now time.Time) error {
+	// The cache lets this write pass (see Cache): nothing it keeps depends on
+	// last_seen_at but the session, which loadUser keeps up to date.
+	ctx = context.WithValue(ctx, touchContextKey{}, true)
 	_, err := db.NewUpdate().Model((*Session)(nil)).Set("last_seen_at = ?", now.UTC()).Where("key = ?", key).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("models: unable to touch session: %w", err)

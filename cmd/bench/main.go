@@ -27,6 +27,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -44,6 +45,13 @@ const (
 	resultsFile  = "BENCHMARKS.md"
 	seedArticles = 100
 	bigArticles  = 100_000
+	// manyUsers log in for the many-users scenarios (m0, m1), whose wrk
+	// script is manyScript.
+	manyUsers  = 300
+	manyScript = "cmd/bench/many.lua"
+	// djangoMixed is Django 3.2 + gunicorn's rate on the mixed many-users
+	// load on the machine of issue 11, as measured there.
+	djangoMixed = 400
 )
 
 func main() {
@@ -107,9 +115,20 @@ func run() error {
 		return err
 	}
 	defer func() { app.stop() }()
-	session, csrf, err := login(app.url)
+	session, csrf, err := login(app.url, benchUser)
 	if err != nil {
 		return err
+	}
+	// The many users log in only when their scenarios are to run.
+	users := filepath.Join(work, "users.txt")
+	loggedInMany := false
+	logInMany := func() error {
+		if loggedInMany {
+			return nil
+		}
+		loggedInMany = true
+		fmt.Printf("logging %d users in…\n", manyUsers)
+		return loginMany(app.url, users)
 	}
 	loggedIn := "sessionid=" + session + "; csrftoken=" + csrf
 	loginBody := url.Values{"csrfmiddlewaretoken": {csrf}, "username": {benchUser}, "password": {benchPass}}.Encode()
@@ -131,9 +150,21 @@ func run() error {
 		{"e32", "POST login, 32 clients", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + csrf}},
 		{"f", "POST create article, 32 clients", scenario{path: "/articles/create/", method: "POST", body: createBody, cookie: loggedIn}},
 	}
+	many := []struct {
+		key, name string
+		s         scenario
+	}{
+		{"m0", fmt.Sprintf("%d users logged in, GET /articles/ (page 2 one time in ten), read-only", manyUsers), scenario{path: "/", script: manyScript, args: []string{users, "0"}}},
+		{"m1", fmt.Sprintf("%d users logged in, the same with 1%% of requests creating an article", manyUsers), scenario{path: "/", script: manyScript, args: []string{users, "0.01"}}},
+	}
 	if only := os.Getenv("BENCH_ONLY"); only != "" {
-		for _, sc := range scenarios {
+		for _, sc := range append(scenarios, many...) {
 			if sc.key == only {
+				if sc.s.script == manyScript {
+					if err := logInMany(); err != nil {
+						return err
+					}
+				}
 				r, err := b.wrk(app, sc.key, sc.name, sc.s)
 				fmt.Printf("%s: %.0f requests/s (%.0f%% of the ceiling), p50 %s, p99 %s (ceiling's %s), %d failed, peak RSS %.1f MiB\n",
 					r.key, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), ms(ceiling.p99), r.failed, float64(r.peakRSSKiB)/1024)
@@ -165,6 +196,18 @@ func run() error {
 	<-under
 	results = append(results, r)
 
+	// (m0), (m1): many users, read-only then with writes.
+	if err := logInMany(); err != nil {
+		return err
+	}
+	for _, sc := range many {
+		r, err := b.wrk(app, sc.key, sc.name, sc.s)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+
 	// (g): (b) again over 100,000 articles.
 	app.stop()
 	if err := seed(db, bigArticles-seedArticles); err != nil {
@@ -180,10 +223,14 @@ func run() error {
 	return write(results, duration)
 }
 
-// scenario is one wrk run: a path, and optionally a method, a form body and cookies.
+// scenario is one wrk run: a path, and optionally a method, a form body and
+// cookies; or a wrk script of cmd/bench that makes the requests, with its
+// arguments.
 type scenario struct {
 	path, method, body, cookie string
 	connections                int
+	script                     string
+	args                       []string
 }
 
 type bench struct {
@@ -264,9 +311,12 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 	if sc.cookie != "" {
 		cookie = fmt.Sprintf("wrk.headers[\"Cookie\"] = %q", sc.cookie)
 	}
-	script := filepath.Join(b.work, key+".lua")
-	if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, method, sc.body, cookie), 0o644); err != nil {
-		return result{}, err
+	script := sc.script
+	if script == "" {
+		script = filepath.Join(b.work, key+".lua")
+		if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, method, sc.body, cookie), 0o644); err != nil {
+			return result{}, err
+		}
 	}
 	conns := sc.connections
 	if conns == 0 {
@@ -278,8 +328,11 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0o644)
 	lockedBefore := countInFile(s.log, "database is locked")
 
-	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", b.duration,
-		"-s", script, s.url+sc.path).CombinedOutput()
+	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", b.duration, "-s", script, s.url + sc.path}
+	if len(sc.args) > 0 {
+		args = append(append(args, "--"), sc.args...)
+	}
+	out, err := exec.Command("wrk", args...).CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk %s: %v\n%s", key, err, out)
 	}
@@ -346,6 +399,11 @@ func prepare(path string, n int) error {
 	if err := models.CreateUser(ctx, db, &models.User{Username: benchUser, Password: hash, IsActive: true}); err != nil {
 		return err
 	}
+	for i := range manyUsers {
+		if err := models.CreateUser(ctx, db, &models.User{Username: manyUser(i), Password: hash, IsActive: true}); err != nil {
+			return err
+		}
+	}
 	return createArticles(ctx, db, n)
 }
 
@@ -377,9 +435,42 @@ func createArticles(ctx context.Context, db *bun.DB, n int) error {
 	})
 }
 
-// login logs the benchmark user in through the login form, as a browser
-// would, and returns the session id and the CSRF token.
-func login(base string) (session, csrf string, err error) {
+// manyUser is the name of the i-th of the many users.
+func manyUser(i int) string { return fmt.Sprintf("reader%03d", i) }
+
+// loginMany logs the many users in through the login form, a few at a time,
+// and writes to path the file many.lua reads: "cookie<TAB>csrf token" a line.
+func loginMany(base, path string) error {
+	lines := make([]string, manyUsers)
+	errs := make([]error, manyUsers)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				session, csrf, err := login(base, manyUser(i))
+				lines[i] = "sessionid=" + session + "; csrftoken=" + csrf + "\t" + url.QueryEscape(csrf)
+				errs[i] = err
+			}
+		}()
+	}
+	for i := range manyUsers {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+}
+
+// login logs a user of the benchmark (whose password is benchPass) in
+// through the login form, as a browser would, and returns the session id and
+// the CSRF token.
+func login(base, username string) (session, csrf string, err error) {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}
 	res, err := client.Get(base + "/accounts/login/")
@@ -393,7 +484,7 @@ func login(base string) (session, csrf string, err error) {
 		return "", "", errors.New("no CSRF token on the login page")
 	}
 	csrf = string(m[1])
-	res, err = client.PostForm(base+"/accounts/login/", url.Values{"csrfmiddlewaretoken": {csrf}, "username": {benchUser}, "password": {benchPass}})
+	res, err = client.PostForm(base+"/accounts/login/", url.Values{"csrfmiddlewaretoken": {csrf}, "username": {username}, "password": {benchPass}})
 	if err != nil {
 		return "", "", err
 	}
@@ -468,6 +559,11 @@ func write(results []result, duration string) error {
 	check(g.p50 <= b.p50*3/2, "(g) p50 %s vs (b) %s (≤ 1.5×)", ms(g.p50), ms(b.p50))
 	check(maxRSS < 60*1024, "peak RSS %.1f MiB across all scenarios (< 60 MiB)", float64(maxRSS)/1024)
 	check(under.rps >= b.rps/2, "(b) during (e32): %.0f requests/s, %.0f%% of (b) alone (≥ 50%%)", under.rps, 100*under.rps/b.rps)
+	m0, m1 := byKey["m0"], byKey["m1"]
+	check(m1.rps >= 0.6*m0.rps, "(m1) with 1%% writes %.0f requests/s, %.0f%% of read-only (m0) %.0f (≥ 60%%)", m1.rps, 100*m1.rps/m0.rps, m0.rps)
+	check(m1.p99 <= 3*m0.p99, "(m1) p99 %s vs (m0) %s, %.1f× (≤ 3×)", ms(m1.p99), ms(m0.p99), float64(m1.p99)/float64(m0.p99))
+	check(m1.rps >= 40*djangoMixed, "(m1) %.0f× Django 3.2 + gunicorn on the same mixed load (≥ 40×; Django's ~%d requests/s as measured in issue 11, not in this run)", m1.rps/djangoMixed, djangoMixed)
+	check(m1.failed == 0, "(m1) %d failed requests", m1.failed)
 	fmt.Print(table.String())
 
 	doc, err := os.ReadFile(resultsFile)
