@@ -131,7 +131,12 @@ func run() error {
 		return loginMany(app.url, users)
 	}
 	loggedIn := "sessionid=" + session + "; csrftoken=" + csrf
-	loginBody := url.Values{"csrfmiddlewaretoken": {csrf}, "username": {benchUser}, "password": {benchPass}}.Encode()
+	// A login posts a visitor's token: the logged-in one is bound to its session.
+	visitorCSRF, err := visitorToken(app.url)
+	if err != nil {
+		return err
+	}
+	loginBody := url.Values{"csrfmiddlewaretoken": {visitorCSRF}, "username": {benchUser}, "password": {benchPass}}.Encode()
 	createBody := url.Values{"csrfmiddlewaretoken": {csrf}, "title": {"Benchmark article"}, "content": {"Written under load."}}.Encode()
 	detail, err := firstArticle(app.url, loggedIn)
 	if err != nil {
@@ -146,8 +151,8 @@ func run() error {
 		{"b", "GET /articles/, logged in", scenario{path: "/articles/", cookie: loggedIn}},
 		{"c", "GET article detail, logged in", scenario{path: detail, cookie: loggedIn}},
 		{"d", "GET /accounts/login/", scenario{path: "/accounts/login/"}},
-		{"e1", "POST login, sequential (1 client)", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + csrf, connections: 1}},
-		{"e32", "POST login, 32 clients", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + csrf}},
+		{"e1", "POST login, sequential (1 client)", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + visitorCSRF, connections: 1}},
+		{"e32", "POST login, 32 clients", scenario{path: "/accounts/login/", method: "POST", body: loginBody, cookie: "csrftoken=" + visitorCSRF}},
 		{"f", "POST create article, 32 clients", scenario{path: "/articles/create/", method: "POST", body: createBody, cookie: loggedIn}},
 	}
 	many := []struct {
@@ -465,6 +470,21 @@ func loginMany(base, path string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+}
+
+// visitorToken is the CSRF token a visitor who is not logged in gets.
+func visitorToken(base string) (string, error) {
+	res, err := http.Get(base + "/accounts/login/")
+	if err != nil {
+		return "", err
+	}
+	res.Body.Close()
+	for _, cookie := range res.Cookies() {
+		if cookie.Name == "csrftoken" {
+			return cookie.Value, nil
+		}
+	}
+	return "", errors.New("no CSRF cookie on the login page")
 }
 
 // login logs a user of the benchmark (whose password is benchPass) in
