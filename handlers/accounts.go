@@ -36,6 +36,12 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
 	ctx := c.UserContext()
+	if h.hashQueue.Busy() {
+		// Refused before anything is written: a flood of logins costs the
+		// database nothing, and page views keep their share.
+		f.AddError("", hasherBusy(c))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
+	}
 	keys := h.loginKeys(c, f.Username)
 	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
 	if err != nil {

@@ -58,6 +58,7 @@ type handler struct {
 	sessions       *session.Store
 	sessionStorage models.SessionStorage // where sessions keeps payloads, for models to end them
 	hasher         *password.Hasher
+	hashQueue      *hashpool.Pool
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -136,6 +137,7 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 	})
 	h := &handler{
 		db:             db,
+		hashQueue:      hashQueue,
 		sessionStorage: store.Sessions,
 		hasher:         password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
 		signer:         signer,

@@ -59,6 +59,18 @@ func (p *Pool) Run(work func()) error {
 	return nil
 }
 
+// Busy reports whether Run would refuse a new caller now, so that callers
+// can refuse before doing any other work for a hash that will not run.
+func (p *Pool) Busy() bool {
+	return p.maxWait > 0 && p.expectedWait(p.waiting.Load()+1) > p.maxWait
+}
+
+// expectedWait is how long the waiting-th caller in the queue waits for a slot.
+func (p *Pool) expectedWait(waiting int64) time.Duration {
+	rounds := (waiting + int64(cap(p.slots)) - 1) / int64(cap(p.slots))
+	return time.Duration(rounds * p.average.Load())
+}
+
 // acquire takes a slot, waiting for one unless too many callers already are.
 func (p *Pool) acquire() error {
 	select {
@@ -68,11 +80,8 @@ func (p *Pool) acquire() error {
 	}
 	waiting := p.waiting.Add(1)
 	defer p.waiting.Add(-1)
-	if p.maxWait > 0 {
-		rounds := (waiting + int64(cap(p.slots)) - 1) / int64(cap(p.slots))
-		if time.Duration(rounds*p.average.Load()) > p.maxWait {
-			return ErrBusy
-		}
+	if p.maxWait > 0 && p.expectedWait(waiting) > p.maxWait {
+		return ErrBusy
 	}
 	p.slots <- struct{}{}
 	return nil

@@ -112,3 +112,28 @@ func waitFor(t *testing.T, condition func() bool) {
 		}
 	}
 }
+
+func TestBusy(t *testing.T) {
+	// Work takes 20 ms and one runs at a time; a wait over 50 ms is refused.
+	p := New(Config{Concurrent: 1, MaxWait: 50 * time.Millisecond})
+	if err := p.Run(func() { time.Sleep(20 * time.Millisecond) }); err != nil {
+		t.Fatal(err)
+	}
+	if p.Busy() {
+		t.Fatal("an idle pool is busy")
+	}
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 { // one runs, two wait: a third waiter would wait 60 ms
+		wg.Go(func() { _ = p.Run(func() { <-release }) })
+	}
+	waitFor(t, func() bool { return p.waiting.Load() == 2 })
+	if !p.Busy() {
+		t.Error("a full queue is not busy")
+	}
+	close(release)
+	wg.Wait()
+	if p.Busy() {
+		t.Error("a drained pool is still busy")
+	}
+}
