@@ -591,6 +591,9 @@ func TestBrowserUIProfileSavesKeepOneResendButton(t *testing.T) {
 	tb.loginAs("alice", goodPassword)
 	tb.open("/accounts/update/")
 	for i, email := range []string{"alice@example.com", "not an address", "alice@example.org", ""} {
+		// The message of the last save can show before htmx has settled the
+		// form and enabled its button again: wait for that, or the click is lost.
+		tb.waitFor(`form[data-testid="profile-form"]:not(.htmx-request) button[type=submit]:not([disabled])`)
 		tb.fill("email", email)
 		tb.fill("current_password", goodPassword) // a new address takes the password
 		tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#messages > *, .errors").forEach(e => e.remove())`),
