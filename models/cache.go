@@ -33,6 +33,9 @@ const (
 	TableSecurityEvents
 	TableMailOutbox
 	TableSettings
+	// tableOther is every table the cache does not know: a write to one
+	// changes it, and only keys that depend on every table depend on it.
+	tableOther
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -96,9 +99,13 @@ func dependencies(key any) Tables {
 //
 //   - On SQLite, data_version, read on a connection of the cache's own at
 //     most every externalChangeDelay, changes when any other connection has
-//     committed: another process, or this one writing past Bun's hooks
-//     (db.DB, as the session storage does). It does not say which tables, so
-//     every table changes.
+//     committed: another process, or this one on another connection of its
+//     pool (its hook saw those) or past Bun's hooks (db.DB, as the session
+//     storage does). Triggers count each known table's changes in
+//     cache_versions, whoever writes; when data_version has moved, the
+//     watcher reads the counts and changes the tables whose count moved,
+//     and the tables that have no count. So this process's own writes
+//     change only their tables, however many connections make them.
 //   - On PostgreSQL, triggers announce every committed change on the channel
 //     gatehouse_cache with the table's name, and the cache listens on a
 //     connection of its own: each notification changes that table, so other
@@ -116,8 +123,8 @@ func dependencies(key any) Tables {
 // One write is not seen by the hook on purpose: a session's last-seen touch
 // (TouchSession, marked by its context). Nothing cached depends on
 // last_seen_at but the session itself, whose holder keeps it up to date in
-// memory (see handlers.loadUser); on PostgreSQL the trigger still announces
-// the touch, which then drops the sessions (only).
+// memory (see handlers.loadUser); the triggers leave a write to
+// last_seen_at alone out too, on both engines.
 //
 // A request takes one snapshot when it starts and reads the cache through
 // it, as if in a read transaction: a handler must not read cached values
@@ -291,33 +298,98 @@ func (c *Cache) Snapshot(ctx context.Context) (Snapshot, error) {
 }
 
 // dataVersionWatcher reads SQLite's data_version, which changes when another
-// connection has committed.
+// connection has committed, and then the cache_versions table, which counts
+// the changes of each table (see the cache_versions migration): so the
+// commits of this process's other connections, which its hook has already
+// seen, change nothing more than their tables again.
 type dataVersionWatcher struct {
 	cache    *Cache
 	polledAt atomic.Int64 // unix nanoseconds of the last data_version read
 
-	mu          sync.Mutex
-	conn        *sql.Conn
-	query       *sql.Stmt // PRAGMA data_version, prepared once on conn
-	dataVersion int64
+	mu            sync.Mutex
+	conn          *sql.Conn
+	dataVersion   *sql.Stmt // PRAGMA data_version, prepared once on conn
+	schemaVersion *sql.Stmt // PRAGMA schema_version
+	versions      *sql.Stmt // the counts of cache_versions
+	last          sqliteVersions
+	// untracked are the tables whose changes cache_versions does not count:
+	// they change at every commit of another connection.
+	untracked Tables
+}
+
+// sqliteVersions is what the watcher last read.
+type sqliteVersions struct {
+	data, schema int64
+	tables       map[string]int64
 }
 
 // watchDataVersion takes a connection from the store's pool for reading
-// data_version.
+// data_version and the tables' counts.
 func watchDataVersion(ctx context.Context, db *bun.DB, c *Cache) (changeWatcher, error) {
 	conn, err := db.DB.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to open the cache's connection: %w", err)
 	}
-	query, err := conn.PrepareContext(ctx, "PRAGMA data_version")
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("models: unable to prepare data_version: %w", err)
+	w := &dataVersionWatcher{cache: c, conn: conn}
+	for stmt, query := range map[**sql.Stmt]string{
+		&w.dataVersion:   "PRAGMA data_version",
+		&w.schemaVersion: "PRAGMA schema_version",
+		&w.versions:      "SELECT name, version FROM cache_versions",
+	} {
+		if *stmt, err = conn.PrepareContext(ctx, query); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("models: unable to prepare %q: %w", query, err)
+		}
 	}
-	return &dataVersionWatcher{cache: c, conn: conn, query: query}, nil
+	if w.last, err = w.read(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	w.untracked = AllTables
+	for name := range w.last.tables {
+		w.untracked &^= cacheTables[name]
+	}
+	return w, nil
 }
 
-func (w *dataVersionWatcher) Close() error { return errors.Join(w.query.Close(), w.conn.Close()) }
+func (w *dataVersionWatcher) Close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{w.dataVersion, w.schemaVersion, w.versions} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(append(errs, w.conn.Close())...)
+}
+
+// read reads data_version, schema_version and the tables' counts, in that
+// order: counts read after a data_version are at least as new.
+func (w *dataVersionWatcher) read(ctx context.Context) (sqliteVersions, error) {
+	v := sqliteVersions{tables: make(map[string]int64, len(cacheTables))}
+	if err := w.dataVersion.QueryRowContext(ctx).Scan(&v.data); err != nil {
+		return v, fmt.Errorf("models: unable to read data_version: %w", err)
+	}
+	if err := w.schemaVersion.QueryRowContext(ctx).Scan(&v.schema); err != nil {
+		return v, fmt.Errorf("models: unable to read schema_version: %w", err)
+	}
+	rows, err := w.versions.QueryContext(ctx)
+	if err != nil {
+		return v, fmt.Errorf("models: unable to read cache_versions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var version int64
+		if err := rows.Scan(&name, &version); err != nil {
+			return v, fmt.Errorf("models: unable to read cache_versions: %w", err)
+		}
+		v.tables[name] = version
+	}
+	if err := rows.Err(); err != nil {
+		return v, fmt.Errorf("models: unable to read cache_versions: %w", err)
+	}
+	return v, nil
+}
 
 func (w *dataVersionWatcher) beforeSnapshot(ctx context.Context) error {
 	if time.Now().UnixNano()-w.polledAt.Load() < int64(externalChangeDelay) {
@@ -325,16 +397,35 @@ func (w *dataVersionWatcher) beforeSnapshot(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var version int64
-	if err := w.query.QueryRowContext(ctx).Scan(&version); err != nil {
+	var dataVersion int64
+	if err := w.dataVersion.QueryRowContext(ctx).Scan(&dataVersion); err != nil {
 		return fmt.Errorf("models: unable to read data_version: %w", err)
 	}
-	if version != w.dataVersion {
-		w.dataVersion = version
-		w.cache.changed(AllTables)
+	if dataVersion != w.last.data {
+		now, err := w.read(ctx)
+		if err != nil {
+			return err
+		}
+		w.cache.changed(w.last.changedSince(now) | w.untracked)
+		w.last = now
 	}
 	w.polledAt.Store(time.Now().UnixNano())
 	return nil
+}
+
+// changedSince returns the tables whose counts differ between v and now:
+// every table if the schema changed.
+func (v sqliteVersions) changedSince(now sqliteVersions) Tables {
+	if now.schema != v.schema || len(now.tables) != len(v.tables) {
+		return AllTables
+	}
+	var changed Tables
+	for name, version := range now.tables {
+		if before, ok := v.tables[name]; !ok || before != version {
+			changed |= tableNamed(name)
+		}
+	}
+	return changed
 }
 
 // Get returns the value stored under key if none of the tables the key

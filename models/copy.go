@@ -77,7 +77,8 @@ func Copy(ctx context.Context, from, to *bun.DB, replace bool) ([]TableCount, er
 }
 
 // tableNames lists the tables of the app's schema, leaving out Bun's
-// bookkeeping and SQLite's own.
+// bookkeeping, SQLite's own and the cache's (cache_versions, on SQLite only,
+// whose counts belong to the database they count).
 func tableNames(ctx context.Context, db *bun.DB) ([]string, error) {
 	query := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
 	if db.Dialect().Name().String() == "pg" {
@@ -87,7 +88,9 @@ func tableNames(ctx context.Context, db *bun.DB) ([]string, error) {
 	if err := db.NewRaw(query).Scan(ctx, &names); err != nil {
 		return nil, fmt.Errorf("models: unable to list tables: %w", err)
 	}
-	return slices.DeleteFunc(names, func(name string) bool { return strings.HasPrefix(name, "bun_") }), nil
+	return slices.DeleteFunc(names, func(name string) bool {
+		return strings.HasPrefix(name, "bun_") || name == "cache_versions"
+	}), nil
 }
 
 // emptyTarget fails with ErrNotEmpty if a table holds rows, or deletes them

@@ -4,7 +4,8 @@
 //	go tool task bench        (or: go run ./cmd/bench)
 //
 // Each scenario runs wrk for BENCH_DURATION (default 10s) at 32 connections.
-// To profile, BENCH_ONLY=b runs the ceiling and one scenario and
+// To profile, BENCH_ONLY=b (or a list: BENCH_ONLY=m0,m1) runs the ceiling
+// and those scenarios, on one server, and
 // BENCH_CPUPROFILE=file has the server write a pprof CPU profile meanwhile;
 // neither writes BENCHMARKS.md.
 package main
@@ -25,6 +26,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,20 +165,31 @@ func run() error {
 		{"m1", fmt.Sprintf("%d users logged in, the same with 1%% of requests creating an article", manyUsers), scenario{path: "/", script: manyScript, args: []string{users, "0.01"}}},
 	}
 	if only := os.Getenv("BENCH_ONLY"); only != "" {
-		for _, sc := range append(scenarios, many...) {
-			if sc.key == only {
-				if sc.s.script == manyScript {
-					if err := logInMany(); err != nil {
-						return err
-					}
+		all := append(scenarios, many...)
+		for _, key := range strings.Split(only, ",") {
+			i := slices.IndexFunc(all, func(sc struct {
+				key, name string
+				s         scenario
+			}) bool {
+				return sc.key == key
+			})
+			if i < 0 {
+				return fmt.Errorf("no scenario %q", key)
+			}
+			sc := all[i]
+			if sc.s.script == manyScript {
+				if err := logInMany(); err != nil {
+					return err
 				}
-				r, err := b.wrk(app, sc.key, sc.name, sc.s)
-				fmt.Printf("%s: %.0f requests/s (%.0f%% of the ceiling), p50 %s, p99 %s (ceiling's %s), %d failed, peak RSS %.1f MiB\n",
-					r.key, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), ms(ceiling.p99), r.failed, float64(r.peakRSSKiB)/1024)
+			}
+			r, err := b.wrk(app, sc.key, sc.name, sc.s)
+			if err != nil {
 				return err
 			}
+			fmt.Printf("%s: %.0f requests/s (%.0f%% of the ceiling), p50 %s, p99 %s (ceiling's %s), %d failed, peak RSS %.1f MiB\n",
+				r.key, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), ms(ceiling.p99), r.failed, float64(r.peakRSSKiB)/1024)
 		}
-		return fmt.Errorf("no scenario %q", only)
+		return nil
 	}
 	for _, sc := range scenarios {
 		r, err := b.wrk(app, sc.key, sc.name, sc.s)
