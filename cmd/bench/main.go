@@ -12,6 +12,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,6 +71,7 @@ type result struct {
 	p50, p99       time.Duration
 	failed         int // non-2xx/3xx answers and socket errors
 	peakRSSKiB     int
+	cpuPerRequest  time.Duration // the server's CPU time (user and system) over the requests answered
 	lockedMessages int
 }
 
@@ -186,8 +188,8 @@ func run() error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("%s: %.0f requests/s (%.0f%% of the ceiling), p50 %s, p99 %s (ceiling's %s), %d failed, peak RSS %.1f MiB\n",
-				r.key, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), ms(ceiling.p99), r.failed, float64(r.peakRSSKiB)/1024)
+			fmt.Printf("%s: %.0f requests/s (%.0f%% of the ceiling), p50 %s, p99 %s (ceiling's %s), %d failed, peak RSS %.1f MiB, server CPU %s a request\n",
+				r.key, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), ms(ceiling.p99), r.failed, float64(r.peakRSSKiB)/1024, us(r.cpuPerRequest))
 		}
 		return nil
 	}
@@ -345,6 +347,7 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 	// Writing 5 to clear_refs resets the peak RSS (VmHWM), so each scenario has its own.
 	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0o644)
 	lockedBefore := countInFile(s.log, "database is locked")
+	cpuBefore := cpuTime(pid)
 
 	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", b.duration, "-s", script, s.url + sc.path}
 	if len(sc.args) > 0 {
@@ -376,8 +379,27 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 		p99:            time.Duration(summary.P99US) * time.Microsecond,
 		failed:         summary.Failed,
 		peakRSSKiB:     peakRSS(pid),
+		cpuPerRequest:  (cpuTime(pid) - cpuBefore) / time.Duration(max(summary.Requests, 1)),
 		lockedMessages: countInFile(s.log, "database is locked") - lockedBefore,
 	}, nil
+}
+
+// cpuTime reads the CPU time the process has used, user and system, from
+// /proc/PID/stat (in clock ticks of 10 ms, as on Linux everywhere today).
+func cpuTime(pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: count after it.
+	_, rest, found := bytes.Cut(stat, []byte(") "))
+	fields := strings.Fields(string(rest))
+	if !found || len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 var vmHWM = regexp.MustCompile(`VmHWM:\s+(\d+) kB`)
@@ -565,10 +587,10 @@ func write(results []result, duration string) error {
 	cpu := cpuModel()
 	fmt.Fprintf(&table, "Measured %s on %d × %s, Go %s, wrk %s at %d connections (sequential login: 1).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), cpu, strings.TrimPrefix(runtime.Version(), "go"), duration, connections)
-	table.WriteString("| | scenario | requests/s | of ceiling | p50 | p99 | failed | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	table.WriteString("| | scenario | requests/s | of ceiling | p50 | p99 | failed | peak RSS | server CPU/request |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range results {
-		fmt.Fprintf(&table, "| %s | %s | %.0f | %.0f%% | %s | %s | %d | %.1f MiB |\n",
-			r.key, r.name, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), r.failed, float64(r.peakRSSKiB)/1024)
+		fmt.Fprintf(&table, "| %s | %s | %.0f | %.0f%% | %s | %s | %d | %.1f MiB | %s |\n",
+			r.key, r.name, r.rps, 100*r.rps/ceiling.rps, ms(r.p50), ms(r.p99), r.failed, float64(r.peakRSSKiB)/1024, us(r.cpuPerRequest))
 	}
 	byKey := map[string]result{}
 	for _, r := range results {
@@ -611,6 +633,8 @@ func write(results []result, duration string) error {
 	updated := before + startMarker + "\n" + table.String() + endMarker + after
 	return os.WriteFile(resultsFile, []byte(updated), 0o644)
 }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
