@@ -169,6 +169,15 @@ func run() error {
 	if only := os.Getenv("BENCH_ONLY"); only != "" {
 		all := append(scenarios, many...)
 		for _, key := range strings.Split(only, ",") {
+			if key == "b+e" {
+				r, err := b.underLogins(app, scenarios[1].s, scenarios[5].s)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("b+e: %.0f requests/s, p50 %s, p99 %s, %d failed, peak RSS %.1f MiB, server CPU %s a request\n",
+					r.rps, ms(r.p50), ms(r.p99), r.failed, float64(r.peakRSSKiB)/1024, us(r.cpuPerRequest))
+				continue
+			}
 			i := slices.IndexFunc(all, func(sc struct {
 				key, name string
 				s         scenario
@@ -201,19 +210,10 @@ func run() error {
 		results = append(results, r)
 	}
 
-	// (b) while 32 clients hammer login: does hashing starve page views?
-	fmt.Println("b under e32…")
-	under := make(chan result, 1)
-	go func() {
-		r, _ := b.wrk(app, "e32-background", "", scenarios[5].s)
-		under <- r
-	}()
-	time.Sleep(500 * time.Millisecond)
-	r, err := b.wrk(app, "b+e", "GET /articles/, logged in, while 32 clients log in", scenarios[1].s)
+	r, err := b.underLogins(app, scenarios[1].s, scenarios[5].s)
 	if err != nil {
 		return err
 	}
-	<-under
 	results = append(results, r)
 
 	// (m0), (m1): many users, read-only then with writes.
@@ -241,6 +241,25 @@ func run() error {
 	}
 	results = append(results, r)
 	return write(results, duration)
+}
+
+// underLogins runs page (b) while logins (e32) load the server beside it:
+// does hashing starve page views?
+func (b *bench) underLogins(app *server, page, logins scenario) (result, error) {
+	fmt.Println("b under e32…")
+	under := make(chan result, 1)
+	go func() {
+		r, err := b.wrk(app, "e32-background", "", logins)
+		if err != nil {
+			fmt.Println("e32 beside b:", err)
+		}
+		under <- r
+	}()
+	time.Sleep(500 * time.Millisecond)
+	r, err := b.wrk(app, "b+e", "GET /articles/, logged in, while 32 clients log in", page)
+	e := <-under
+	fmt.Printf("  beside it, e32: %.0f answers/s, %d of them failed (refused), p99 %s\n", e.rps, e.failed, ms(e.p99))
+	return r, err
 }
 
 // scenario is one wrk run: a path, and optionally a method, a form body and
