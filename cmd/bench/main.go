@@ -109,6 +109,19 @@ func run() error {
 		return err
 	}
 	results := []result{ceiling}
+	if os.Getenv("BENCH_ONLY") == "pg" {
+		pg, err := b.postgres(gatehouseBin)
+		if err != nil {
+			return err
+		}
+		for _, instances := range []int{1, 2} {
+			for _, r := range pg.results[instances] {
+				fmt.Printf("%d instance(s), %s: %.0f requests/s, p50 %s, p99 %s, %d failed, peak RSS %.1f MiB, server CPU %s a request\n",
+					instances, r.key, r.rps, ms(r.p50), ms(r.p99), r.failed, float64(r.peakRSSKiB)/1024, us(r.cpuPerRequest))
+			}
+		}
+		return nil
+	}
 
 	db := filepath.Join(work, "gatehouse.db")
 	if err := prepare(db, seedArticles); err != nil {
@@ -240,7 +253,13 @@ func run() error {
 		return err
 	}
 	results = append(results, r)
-	return write(results, duration)
+	app.stop()
+
+	pg, err := b.postgres(gatehouseBin)
+	if err != nil {
+		return err
+	}
+	return write(results, pg, duration)
 }
 
 // underLogins runs page (b) while logins (e32) load the server beside it:
@@ -600,7 +619,7 @@ func firstArticle(base, cookie string) (string, error) {
 }
 
 // write puts the table, with the machine and the date, between the markers of BENCHMARKS.md.
-func write(results []result, duration string) error {
+func write(results []result, pg pgResults, duration string) error {
 	ceiling := results[0]
 	var table strings.Builder
 	cpu := cpuModel()
@@ -620,7 +639,7 @@ func write(results []result, duration string) error {
 		maxRSS = max(maxRSS, r.peakRSSKiB)
 	}
 	b, f, g, under := byKey["b"], byKey["f"], byKey["g"], byKey["b+e"]
-	table.WriteString("\nTargets:\n\n")
+	table.WriteString("\nTargets (SQLite):\n\n")
 	check := func(ok bool, format string, args ...any) {
 		mark := "met"
 		if !ok {
@@ -638,6 +657,7 @@ func write(results []result, duration string) error {
 	check(m1.p99 <= 3*m0.p99, "(m1) p99 %s vs (m0) %s, %.1f× (≤ 3×)", ms(m1.p99), ms(m0.p99), float64(m1.p99)/float64(m0.p99))
 	check(m1.rps >= 40*djangoMixed, "(m1) %.0f× Django 3.2 + gunicorn on the same mixed load (≥ 40×; Django's ~%d requests/s as measured in issue 11, not in this run)", m1.rps/djangoMixed, djangoMixed)
 	check(m1.failed == 0, "(m1) %d failed requests", m1.failed)
+	writePostgres(&table, byKey, pg)
 	fmt.Print(table.String())
 
 	doc, err := os.ReadFile(resultsFile)

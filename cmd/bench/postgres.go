@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// defaultPostgres is the server the PostgreSQL scenarios use unless
+// BENCH_POSTGRES names another: the one every machine of the project runs.
+const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// pgResults are the PostgreSQL scenarios' figures by number of instances;
+// skipped says why there are none.
+type pgResults struct {
+	results map[int][]result
+	version string
+	skipped string
+}
+
+// postgres runs a few scenarios on PostgreSQL, with one instance and then
+// two on the same database (each in a schema of its own, dropped after):
+// the logged-in index (b), article creation (f), and the many users (m0,
+// m1). With two instances the load is split between them, half the
+// connections each, as a proxy without sticky sessions would.
+func (b *bench) postgres(bin string) (pgResults, error) {
+	base := os.Getenv("BENCH_POSTGRES")
+	if base == "" {
+		base = defaultPostgres
+	}
+	if err := pgExec(base, "SELECT 1"); err != nil {
+		fmt.Println("PostgreSQL scenarios skipped:", err)
+		return pgResults{skipped: fmt.Sprintf("no PostgreSQL at %s (%v); set BENCH_POSTGRES", redact(base), err)}, nil
+	}
+	out := pgResults{results: map[int][]result{}}
+	if err := pgQuery(base, "SHOW server_version", &out.version); err != nil {
+		return out, err
+	}
+	for _, instances := range []int{1, 2} {
+		results, err := b.postgresWith(bin, base, instances)
+		if err != nil {
+			return out, err
+		}
+		out.results[instances] = results
+	}
+	return out, nil
+}
+
+// postgresWith runs the PostgreSQL scenarios with this many instances, on a
+// fresh schema.
+func (b *bench) postgresWith(bin, base string, instances int) ([]result, error) {
+	fmt.Printf("PostgreSQL, %d instance(s)…\n", instances)
+	dbURL, drop, err := newSchema(base)
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	if err := prepare(dbURL, seedArticles); err != nil {
+		return nil, err
+	}
+	var apps []*server
+	defer func() {
+		for _, app := range apps {
+			app.stop()
+		}
+	}()
+	for range instances {
+		app, err := b.start(bin, dbURL)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, app)
+	}
+	session, csrf, err := login(apps[0].url, benchUser)
+	if err != nil {
+		return nil, err
+	}
+	loggedIn := "sessionid=" + session + "; csrftoken=" + csrf
+	createBody := url.Values{"csrfmiddlewaretoken": {csrf}, "title": {"Benchmark article"}, "content": {"Written under load."}}.Encode()
+	users := filepath.Join(b.work, fmt.Sprintf("users-pg%d.txt", instances))
+	fmt.Printf("logging %d users in…\n", manyUsers)
+	if err := loginMany(apps[0].url, users); err != nil {
+		return nil, err
+	}
+	scenarios := []struct {
+		key, name string
+		s         scenario
+	}{
+		{"b", "GET /articles/, logged in", scenario{path: "/articles/", cookie: loggedIn}},
+		{"f", "POST create article, 32 clients", scenario{path: "/articles/create/", method: "POST", body: createBody, cookie: loggedIn}},
+		{"m0", "many users, read-only", scenario{path: "/", script: manyScript, args: []string{users, "0"}}},
+		{"m1", "many users, 1% writes", scenario{path: "/", script: manyScript, args: []string{users, "0.01"}}},
+	}
+	var results []result
+	for _, sc := range scenarios {
+		r, err := b.wrkAll(apps, sc.key, sc.name, sc.s)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// wrkAll loads every app at once, the connections shared out between them,
+// and sums their figures: requests/s and failures add up, latencies and
+// RSS are the worst app's, CPU per request is all CPU over all requests.
+func (b *bench) wrkAll(apps []*server, key, name string, sc scenario) (result, error) {
+	if len(apps) == 1 {
+		return b.wrk(apps[0], key, name, sc)
+	}
+	fmt.Printf("%s: %s, %d instances…\n", key, name, len(apps))
+	sc.connections = connections / len(apps)
+	type answer struct {
+		r   result
+		err error
+	}
+	answers := make(chan answer, len(apps))
+	for i, app := range apps {
+		go func() {
+			r, err := b.wrk(app, fmt.Sprintf("%s-%d", key, i), "", sc)
+			answers <- answer{r, err}
+		}()
+	}
+	total := result{key: key, name: name}
+	var cpu time.Duration
+	var requests float64
+	for range apps {
+		a := <-answers
+		if a.err != nil {
+			return total, a.err
+		}
+		total.rps += a.r.rps
+		total.p50 = max(total.p50, a.r.p50)
+		total.p99 = max(total.p99, a.r.p99)
+		total.failed += a.r.failed
+		total.peakRSSKiB = max(total.peakRSSKiB, a.r.peakRSSKiB)
+		cpu += a.r.cpuPerRequest * time.Duration(a.r.rps)
+		requests += a.r.rps
+	}
+	if requests > 0 {
+		total.cpuPerRequest = time.Duration(float64(cpu) / requests)
+	}
+	return total, nil
+}
+
+// newSchema creates a schema of its own in the database at base and
+// returns the URL that uses it, and a function that drops it.
+func newSchema(base string) (string, func(), error) {
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	schema := "bench_" + hex.EncodeToString(suffix)
+	if err := pgExec(base, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, err
+	}
+	drop := func() {
+		if err := pgExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			fmt.Println("bench:", err)
+		}
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		drop()
+		return "", nil, fmt.Errorf("BENCH_POSTGRES: %w", err)
+	}
+	query := u.Query()
+	query.Set("search_path", schema)
+	u.RawQuery = query.Encode()
+	return u.String(), drop, nil
+}
+
+// pgQuery reads one value on a connection of its own.
+func pgQuery(base, query string, value any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	return conn.QueryRow(ctx, query).Scan(value)
+}
+
+// pgExec runs one statement on a connection of its own.
+func pgExec(base, statement string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, statement); err != nil {
+		return fmt.Errorf("%s: %w", statement, err)
+	}
+	return nil
+}
+
+// redact hides a password in a URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unreadable URL)"
+	}
+	return u.Redacted()
+}
+
+// writePostgres adds the PostgreSQL figures beside SQLite's to table.
+func writePostgres(table *strings.Builder, sqlite map[string]result, pg pgResults) {
+	if pg.skipped != "" {
+		fmt.Fprintf(table, "\nPostgreSQL not measured: %s.\n", pg.skipped)
+		return
+	}
+	fmt.Fprintf(table, "\nPostgreSQL %s on the same machine (its default settings, durable commits), each configuration on a fresh schema; "+
+		"with two instances, wrk loads each with 16 connections at once: requests/s add up, p99 and peak RSS are the worse instance's.\n\n", pg.version)
+	table.WriteString("| | scenario | SQLite, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances |\n|---|---|---:|---:|---:|\n")
+	cell := func(r result) string {
+		return fmt.Sprintf("%.0f/s, p99 %s, %s CPU/req, %.1f MiB", r.rps, ms(r.p99), us(r.cpuPerRequest), float64(r.peakRSSKiB)/1024)
+	}
+	for i, one := range pg.results[1] {
+		two := pg.results[2][i]
+		fmt.Fprintf(table, "| %s | %s | %s | %s | %s |\n", one.key, one.name, cell(sqlite[one.key]), cell(one), cell(two))
+	}
+	m0, m1 := indexed(pg.results[1])["m0"], indexed(pg.results[1])["m1"]
+	m02, m12 := indexed(pg.results[2])["m0"], indexed(pg.results[2])["m1"]
+	fmt.Fprintf(table, "\nOn PostgreSQL, (m1) is %.0f%% of (m0) with one instance (p99 %.1f×) and %.0f%% with two (p99 %.1f×).\n",
+		100*m1.rps/m0.rps, float64(m1.p99)/float64(m0.p99), 100*m12.rps/m02.rps, float64(m12.p99)/float64(m02.p99))
+}
+
+// indexed maps results by key.
+func indexed(results []result) map[string]result {
+	byKey := map[string]result{}
+	for _, r := range results {
+		byKey[r.key] = r
+	}
+	return byKey
+}
