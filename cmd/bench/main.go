@@ -6,7 +6,8 @@
 // Each scenario runs wrk for BENCH_DURATION (default 10s) at 32 connections.
 // To profile, BENCH_ONLY=b (or a list: BENCH_ONLY=m0,m1) runs the ceiling
 // and those scenarios, on one server, and
-// BENCH_CPUPROFILE=file has the server write a pprof CPU profile meanwhile;
+// BENCH_CPUPROFILE=file has the server write a pprof CPU profile meanwhile
+// (BENCH_MEMPROFILE=file: a heap profile when it stops);
 // neither writes BENCHMARKS.md.
 package main
 
@@ -318,7 +319,7 @@ func (b *bench) start(bin, db string) (*server, error) {
 	}
 	cmd := exec.Command(bin, addr)
 	if db != "" {
-		cmd = exec.Command(bin, "-addr", addr, "-db", db, "-access-log=false", "-cpuprofile", os.Getenv("BENCH_CPUPROFILE"))
+		cmd = exec.Command(bin, "-addr", addr, "-db", db, "-access-log=false", "-cpuprofile", os.Getenv("BENCH_CPUPROFILE"), "-memprofile", os.Getenv("BENCH_MEMPROFILE"))
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
@@ -56,6 +57,7 @@ type settings struct {
 	baseURL      string
 	resetTimeout time.Duration
 	cpuProfile   string
+	memProfile   string
 }
 
 func run(args []string) error {
@@ -101,6 +103,7 @@ func run(args []string) error {
 		flags.DurationVar(&s.resetTimeout, "password-reset-timeout", s.resetTimeout, "how long a password reset link works (env GATEHOUSE_PASSWORD_RESET_TIMEOUT, a duration or seconds; default 1h)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
+		flags.StringVar(&s.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at shutdown")
 		if err := parseNoArgs(flags, args); err != nil {
 			return err
 		}
@@ -144,6 +147,9 @@ func serve(s settings) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if s.memProfile != "" {
+		defer writeHeapProfile(logger, s.memProfile)
 	}
 	proxies, err := parsePrefixes(s.proxies)
 	if err != nil {
@@ -265,4 +271,18 @@ func envOr(name, fallback string) string {
 		return value
 	}
 	return fallback
+}
+
+// writeHeapProfile writes what the heap holds, once collected, to path.
+func writeHeapProfile(logger *slog.Logger, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		logger.Error("heap profile", "err", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		logger.Error("heap profile", "err", err)
+	}
 }

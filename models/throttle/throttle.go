@@ -121,6 +121,14 @@ type Attempt struct {
 // until which one of the keys is refused, counting the attempts recorded
 // before this one; a refused attempt leaves no record.
 func (l *Limiter) Begin(ctx context.Context, keys ...Key) (*Attempt, time.Time, error) {
+	// A key already over its limit is refused by a read, without the write
+	// transaction (on SQLite, the database's one write lock) that recording
+	// takes: a flood of refused attempts costs reads only. Every attempt the
+	// read counts was recorded before this one, so the transaction would
+	// refuse it too.
+	if retryAt, err := l.Check(ctx, keys...); err != nil || !retryAt.IsZero() {
+		return nil, retryAt, err
+	}
 	now := l.now().UTC()
 	failures := make([]failure, len(keys))
 	for i, key := range keys {

@@ -2,7 +2,9 @@ package throttle_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -327,6 +329,43 @@ func TestBeginBoundsABurst(t *testing.T) {
 			t.Errorf("%d of 20 simultaneous attempts went ahead, want %d", got, key.Rule.Limit)
 		}
 	})
+}
+
+// TestBeginRefusesWithoutWriting holds SQLite's write lock from another
+// connection: an attempt under a key over its limit is refused all the
+// same, with no error, since a refusal takes no write transaction.
+func TestBeginRefusesWithoutWriting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := dbtest.SQLite(t)
+	c := &clock{now: start}
+	limiter := newLimiter(openDB(t, path), c)
+	key := throttle.LoginPerAccount.Key("alice")
+	failAt(t, limiter, c, minutes(key.Rule.Limit), key)
+	c.set(10 * time.Minute)
+
+	other, err := sql.Open("sqlite3", strings.TrimPrefix(path, "sqlite:")+"?_busy_timeout=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+
+	attempt, retryAt, err := limiter.Begin(ctx, key)
+	if err != nil || attempt != nil {
+		t.Fatalf("Begin = %v, %v, %v; want a refusal", attempt, retryAt, err)
+	}
+	if want := start.Add(15 * time.Minute); !retryAt.Equal(want) {
+		t.Errorf("retry at %v, want %v", retryAt, want)
+	}
 }
 
 func TestBeginSucceeded(t *testing.T) {
