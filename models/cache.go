@@ -25,7 +25,10 @@ type Tables uint64
 // The tables the cache tells apart. A write to any other table, or one whose
 // table the cache cannot read from its SQL, counts as a write to all.
 const (
-	TableUsers Tables = 1 << iota
+	// tableOther is every table the cache does not know: a write to one
+	// changes it, and only keys that depend on every table depend on it.
+	tableOther Tables = 1 << iota
+	TableUsers
 	TableSessions
 	TableArticles
 	TableSessionData
@@ -33,9 +36,6 @@ const (
 	TableSecurityEvents
 	TableMailOutbox
 	TableSettings
-	// tableOther is every table the cache does not know: a write to one
-	// changes it, and only keys that depend on every table depend on it.
-	tableOther
 	tableCount = iota
 
 	// AllTables is every table, known or not.
