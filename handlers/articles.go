@@ -69,7 +69,7 @@ func (h *handler) articlesPage(ctx context.Context, page int64) (*articleIndexPa
 	if err != nil {
 		return nil, err
 	}
-	entries, err := views.ArticleEntries(ctx, articles)
+	entries, err := views.ArticleEntries(ctx, articles, h.renderedEntries)
 	if err != nil {
 		return nil, fmt.Errorf("render article list: %w", err)
 	}

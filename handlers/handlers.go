@@ -62,16 +62,19 @@ type handler struct {
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
-	throttle       *throttle.Limiter
-	mail           *mail.Sender
-	background     sync.WaitGroup // work that outlives its request, waited for at shutdown
-	baseURL        string
-	resetTokens    token.Maker
-	verifyTokens   token.Maker
-	routeTable     routeTable // filled in by routes, read by middleware
-	cookieSecure   bool
-	trustedProxies []netip.Prefix
-	log            *slog.Logger
+	// renderedEntries keeps index entries by what they show, so that an
+	// index page loaded again renders only its new entries.
+	renderedEntries *views.RenderedEntries
+	throttle        *throttle.Limiter
+	mail            *mail.Sender
+	background      sync.WaitGroup // work that outlives its request, waited for at shutdown
+	baseURL         string
+	resetTokens     token.Maker
+	verifyTokens    token.Maker
+	routeTable      routeTable // filled in by routes, read by middleware
+	cookieSecure    bool
+	trustedProxies  []netip.Prefix
+	log             *slog.Logger
 }
 
 // Session and cookie lifetimes.
@@ -136,21 +139,22 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		CollectAfter: cfg.PasswordParams.MemoryKiB >= 1024, // not for the tests' cheap hashes
 	})
 	h := &handler{
-		db:             db,
-		hashQueue:      hashQueue,
-		sessionStorage: store.Sessions,
-		hasher:         password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
-		signer:         signer,
-		csrfTokens:     csrfTokens{signer: signer},
-		cache:          cache,
-		throttle:       throttle.New(db),
-		mail:           sender,
-		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
-		resetTokens:    token.New(secret, "password-reset", cfg.PasswordResetTimeout),
-		verifyTokens:   token.New(secret, "email-verification", models.EmailVerificationTimeout),
-		cookieSecure:   cfg.CookieSecure,
-		trustedProxies: cfg.TrustedProxies,
-		log:            cfg.Logger,
+		db:              db,
+		hashQueue:       hashQueue,
+		sessionStorage:  store.Sessions,
+		hasher:          password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
+		signer:          signer,
+		csrfTokens:      csrfTokens{signer: signer},
+		cache:           cache,
+		renderedEntries: views.NewRenderedEntries(),
+		throttle:        throttle.New(db),
+		mail:            sender,
+		baseURL:         strings.TrimSuffix(cfg.BaseURL, "/"),
+		resetTokens:     token.New(secret, "password-reset", cfg.PasswordResetTimeout),
+		verifyTokens:    token.New(secret, "email-verification", models.EmailVerificationTimeout),
+		cookieSecure:    cfg.CookieSecure,
+		trustedProxies:  cfg.TrustedProxies,
+		log:             cfg.Logger,
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,
