@@ -33,6 +33,8 @@ const (
 	TableSecurityEvents
 	TableMailOutbox
 	TableSettings
+	TableTwoFactor
+	TableRecoveryCodes
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -49,13 +51,15 @@ var cacheTables = map[string]Tables{
 	"security_events":   TableSecurityEvents,
 	"mail_outbox":       TableMailOutbox,
 	"settings":          TableSettings,
+	"two_factor":        TableTwoFactor,
+	"recovery_codes":    TableRecoveryCodes,
 }
 
 // cascades says which tables a write to a table may change too: deleting a
-// user deletes their sessions, articles and security events (ON DELETE
-// CASCADE).
+// user deletes their sessions, articles, security events and second
+// factors (ON DELETE CASCADE).
 var cascades = map[Tables]Tables{
-	TableUsers: TableSessions | TableArticles | TableSecurityEvents,
+	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes,
 }
 
 // tableNamed returns the table of this name, all tables for a name it does

@@ -1,0 +1,122 @@
+package twofactor
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// recoveryAlphabet is Crockford's base32, lower case: no i, l, o or u to
+// mistake for 1, 1, 0 or v when typing a code back from paper.
+const recoveryAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// recoveryCodeLength is the characters of a code, 50 bits: out of reach of
+// online guessing, which the second step throttles anyway.
+const recoveryCodeLength = 10
+
+// newRecoveryCode returns a random code as it is shown: "xxxxx-xxxxx".
+func newRecoveryCode() string {
+	raw := make([]byte, recoveryCodeLength)
+	rand.Read(raw)
+	var b strings.Builder
+	for i, r := range raw {
+		if i == recoveryCodeLength/2 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(recoveryAlphabet[r&31])
+	}
+	return b.String()
+}
+
+// normalizeRecoveryCode reads a code as typed: any case, with or without
+// its hyphen and spaces, and the letters Crockford's alphabet leaves out
+// taken for the digits they look like. It returns "" for what cannot be a code.
+func normalizeRecoveryCode(code string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(code) {
+		switch r {
+		case ' ', '-':
+			continue
+		case 'i', 'l':
+			r = '1'
+		case 'o':
+			r = '0'
+		}
+		if !strings.ContainsRune(recoveryAlphabet, r) {
+			return ""
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() != recoveryCodeLength {
+		return ""
+	}
+	return b.String()
+}
+
+// RegenerateRecoveryCodes replaces the user's recovery codes with a new
+// set and returns it; ErrNotEnabled if two-factor is off.
+func (s *Store) RegenerateRecoveryCodes(ctx context.Context, db bun.IDB, userID int64, now time.Time) ([]string, error) {
+	var codes []string
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		on, err := Enabled(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if !on {
+			return ErrNotEnabled
+		}
+		codes, err = s.replaceRecoveryCodes(ctx, tx, userID, now)
+		return err
+	})
+	return codes, err
+}
+
+// replaceRecoveryCodes deletes the user's codes and stores a new set.
+func (s *Store) replaceRecoveryCodes(ctx context.Context, tx bun.Tx, userID int64, now time.Time) ([]string, error) {
+	if _, err := tx.NewDelete().Model((*recoveryCode)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("twofactor: unable to delete the recovery codes of user #%d: %w", userID, err)
+	}
+	codes := make([]string, RecoveryCodeCount)
+	rows := make([]recoveryCode, RecoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+		rows[i] = recoveryCode{UserID: userID, CodeHash: s.keys.codeHash(normalizeRecoveryCode(codes[i])), CreatedAt: now.UTC()}
+	}
+	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("twofactor: unable to store the recovery codes of user #%d: %w", userID, err)
+	}
+	return codes, nil
+}
+
+// UseRecoveryCode reports whether code is one of the user's unused recovery
+// codes, and uses it up: of two requests racing with one code, one succeeds.
+// It also returns how many codes are left.
+func (s *Store) UseRecoveryCode(ctx context.Context, db bun.IDB, userID int64, code string) (ok bool, left int, err error) {
+	normalized := normalizeRecoveryCode(code)
+	if normalized == "" {
+		return false, 0, nil
+	}
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		on, err := Enabled(ctx, tx, userID)
+		if err != nil || !on {
+			return err
+		}
+		res, err := tx.NewDelete().Model((*recoveryCode)(nil)).
+			Where("user_id = ?", userID).Where("code_hash = ?", s.keys.codeHash(normalized)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("twofactor: unable to use a recovery code of user #%d: %w", userID, err)
+		}
+		n, _ := res.RowsAffected()
+		if ok = n == 1; !ok {
+			return nil
+		}
+		count, err := tx.NewSelect().Model((*recoveryCode)(nil)).Where("user_id = ?", userID).Count(ctx)
+		left = int(count)
+		return err
+	})
+	return ok, left, err
+}
