@@ -26,6 +26,7 @@ import (
 	"gatehouse/models/password"
 	"gatehouse/models/throttle"
 	"gatehouse/models/token"
+	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	BaseURL string
 	// PasswordResetTimeout is how long a reset link works (models' default if zero).
 	PasswordResetTimeout time.Duration
+	// Now is the clock of the login's second step and of sudo mode's
+	// window (time.Now if nil): tests move it forward.
+	Now func() time.Time
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -63,6 +67,7 @@ type handler struct {
 	csrfTokens     csrfTokens
 	cache          *models.Cache
 	throttle       *throttle.Limiter
+	twoFactor      *twofactor.Store
 	mail           *mail.Sender
 	background     sync.WaitGroup // work that outlives its request, waited for at shutdown
 	baseURL        string
@@ -72,6 +77,7 @@ type handler struct {
 	cookieSecure   bool
 	trustedProxies []netip.Prefix
 	log            *slog.Logger
+	now            func() time.Time
 }
 
 // Session and cookie lifetimes.
@@ -127,6 +133,10 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		return nil, err
 	}
 	signer := signer{secret: secret}
+	twoFactor, err := twofactor.New(secret, views.SiteName)
+	if err != nil {
+		return nil, err
+	}
 	// Half the CPUs may hash at once, so a flood of logins leaves the rest
 	// for pages; and a login that would wait over a second for its turn is
 	// refused at once, so the queue never grows without bound.
@@ -144,6 +154,7 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		csrfTokens:     csrfTokens{signer: signer},
 		cache:          cache,
 		throttle:       throttle.New(db),
+		twoFactor:      twoFactor,
 		mail:           sender,
 		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
 		resetTokens:    token.New(secret, "password-reset", cfg.PasswordResetTimeout),
@@ -151,6 +162,10 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		cookieSecure:   cfg.CookieSecure,
 		trustedProxies: cfg.TrustedProxies,
 		log:            cfg.Logger,
+		now:            cfg.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,

@@ -129,7 +129,7 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
 		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
-			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled}
+			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
 		if e.Kind == models.EventSessionRevoked && e.Detail != "" {
 			rows[i].What += ": " + e.Detail
 		}

@@ -38,7 +38,26 @@ func LoginPath(next string) string {
 const (
 	PathSessions = "/accounts/sessions/"
 	PathActivity = "/accounts/activity/"
+	// PathConfirm asks for the password again before a sensitive change.
+	PathConfirm = "/accounts/confirm/"
 )
+
+// Paths of two-factor authentication.
+const (
+	PathLoginSecondStep  = "/accounts/login/2fa/"
+	PathTwoFactor        = "/accounts/2fa/"
+	PathTwoFactorSetup   = "/accounts/2fa/setup/"
+	PathTwoFactorDisable = "/accounts/2fa/disable/"
+	PathRecoveryCodes    = "/accounts/2fa/recovery-codes/"
+)
+
+// ConfirmPath is the password confirmation page, returning to next afterwards.
+func ConfirmPath(next string) string {
+	if next == "" {
+		return PathConfirm
+	}
+	return PathConfirm + "?next=" + url.QueryEscape(next)
+}
 
 // Paths of account recovery and email verification.
 const (
