@@ -115,12 +115,6 @@ func newAccountDeleteForm(c *fiber.Ctx) (views.AccountDeleteForm, error) {
 	return f, requireFields(c, "password")
 }
 
-func newSecondStepForm(c *fiber.Ctx) (views.SecondStepForm, error) {
-	f := views.NewSecondStepForm()
-	f.Code = trimmedValue(c, "code")
-	return f, requireFields(c, "code")
-}
-
 func newConfirmForm(c *fiber.Ctx) (views.ConfirmForm, error) {
 	f := views.NewConfirmForm()
 	f.Password = formValue(c, "password")

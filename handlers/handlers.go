@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/uptrace/bun"
@@ -68,6 +69,7 @@ type handler struct {
 	cache          *models.Cache
 	throttle       *throttle.Limiter
 	twoFactor      *twofactor.Store
+	webAuthn       *webauthn.WebAuthn // nil: passkeys are off (the base URL is no domain name)
 	mail           *mail.Sender
 	background     sync.WaitGroup // work that outlives its request, waited for at shutdown
 	baseURL        string
@@ -137,6 +139,10 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 	if err != nil {
 		return nil, err
 	}
+	relyingParty, err := newWebAuthn(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
 	// Half the CPUs may hash at once, so a flood of logins leaves the rest
 	// for pages; and a login that would wait over a second for its turn is
 	// refused at once, so the queue never grows without bound.
@@ -155,6 +161,7 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		cache:          cache,
 		throttle:       throttle.New(db),
 		twoFactor:      twoFactor,
+		webAuthn:       relyingParty,
 		mail:           sender,
 		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
 		resetTokens:    token.New(secret, "password-reset", cfg.PasswordResetTimeout),
@@ -280,7 +287,7 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // page gathers what every component may read. A full page shows, and so
 // uses up, the pending flash messages; an htmx fragment leaves them.
 func (h *handler) page(c *fiber.Ctx) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path()}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil}
 	if !isHTMX(c) {
 		p.Messages = h.takeMessages(c)
 	}

@@ -92,15 +92,30 @@ func (h *handler) secondStepPage(c *fiber.Ctx) error {
 	if p == nil {
 		return h.startOver(c, "")
 	}
-	return h.render(c, fiber.StatusOK, views.SecondStep(views.NewSecondStepForm()))
+	f, err := h.secondStepForm(c, p)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.SecondStep(f))
+}
+
+// secondStepForm is an empty second-step form for the pending login,
+// offering a passkey when the user has one.
+func (h *handler) secondStepForm(c *fiber.Ctx, p *pendingLogin) (views.SecondStepForm, error) {
+	f := views.NewSecondStepForm()
+	if h.webAuthn == nil {
+		return f, nil
+	}
+	keys, err := twofactor.Passkeys(c.UserContext(), h.db, p.userID)
+	f.Passkeys = len(keys) > 0
+	return f, err
 }
 
 // secondStepSubmit checks an authenticator code or a recovery code and, if
 // it is right, logs the pending user in. Wrong codes are throttled per user
 // and per address, as passwords are.
 func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
-	f, err := newSecondStepForm(c)
-	if err != nil {
+	if err := requireFields(c, "code"); err != nil {
 		return err
 	}
 	p, err := h.pendingSecondStep(c)
@@ -110,6 +125,11 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 	if p == nil {
 		return h.startOver(c, "")
 	}
+	f, err := h.secondStepForm(c, p)
+	if err != nil {
+		return err
+	}
+	f.Code = trimmedValue(c, "code")
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}

@@ -130,7 +130,7 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	for i, e := range events {
 		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
 			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
-		if e.Kind == models.EventSessionRevoked && e.Detail != "" {
+		if (e.Kind == models.EventSessionRevoked || e.Kind == models.EventPasskeyAdded || e.Kind == models.EventPasskeyRemoved) && e.Detail != "" {
 			rows[i].What += ": " + e.Detail
 		}
 	}

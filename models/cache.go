@@ -35,6 +35,7 @@ const (
 	TableSettings
 	TableTwoFactor
 	TableRecoveryCodes
+	TablePasskeys
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -53,13 +54,14 @@ var cacheTables = map[string]Tables{
 	"settings":          TableSettings,
 	"two_factor":        TableTwoFactor,
 	"recovery_codes":    TableRecoveryCodes,
+	"passkeys":          TablePasskeys,
 }
 
 // cascades says which tables a write to a table may change too: deleting a
 // user deletes their sessions, articles, security events and second
 // factors (ON DELETE CASCADE).
 var cascades = map[Tables]Tables{
-	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes,
+	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys,
 }
 
 // tableNamed returns the table of this name, all tables for a name it does

@@ -24,6 +24,7 @@ var copiedTables = []string{
 	"mail_outbox",
 	"two_factor",
 	"recovery_codes",
+	"passkeys",
 }
 
 // copyBatch is how many rows go in one INSERT.

@@ -43,6 +43,8 @@ const (
 	EventTwoFactorFailed      = "two_factor_failed"
 	EventRecoveryCodeUsed     = "recovery_code_used"
 	EventRecoveryCodesRenewed = "recovery_codes_renewed"
+	EventPasskeyAdded         = "passkey_added"
+	EventPasskeyRemoved       = "passkey_removed"
 )
 
 // SecurityLogRetention is how long security events are kept.
@@ -67,6 +69,8 @@ var eventDescriptions = map[string]string{
 	EventTwoFactorFailed:      "Wrong two-factor code at login",
 	EventRecoveryCodeUsed:     "Recovery code used",
 	EventRecoveryCodesRenewed: "New recovery codes made",
+	EventPasskeyAdded:         "Passkey added",
+	EventPasskeyRemoved:       "Passkey removed",
 }
 
 // Description says in words what happened.

@@ -51,6 +51,18 @@ const (
 	PathRecoveryCodes    = "/accounts/2fa/recovery-codes/"
 )
 
+// Paths of passkeys: the settings page and each ceremony's two steps (the
+// first answers the options for the browser as JSON).
+const (
+	PathPasskeys               = "/accounts/passkeys/"
+	PathPasskeysBegin          = "/accounts/passkeys/begin/"
+	PathPasskeyRemove          = "/accounts/passkeys/remove/"
+	PathLoginPasskey           = "/accounts/login/passkey/"
+	PathLoginPasskeyBegin      = "/accounts/login/passkey/begin/"
+	PathSecondStepPasskey      = "/accounts/login/2fa/passkey/"
+	PathSecondStepPasskeyBegin = "/accounts/login/2fa/passkey/begin/"
+)
+
 // ConfirmPath is the password confirmation page, returning to next afterwards.
 func ConfirmPath(next string) string {
 	if next == "" {

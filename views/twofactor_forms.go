@@ -25,7 +25,8 @@ func RecoveryCodesLeft(n int) string {
 // authenticator code or a recovery code.
 type SecondStepForm struct {
 	Form
-	Code string
+	Code     string
+	Passkeys bool // the user has passkeys, and may use one instead
 }
 
 // NewSecondStepForm returns an empty second-step form.

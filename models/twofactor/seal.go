@@ -14,8 +14,9 @@ import (
 // keys are what Store derives from the site secret, one key a purpose: a
 // stolen database alone opens no secret and checks no recovery code.
 type keys struct {
-	seal    cipher.AEAD // seals TOTP secrets at rest
-	codeMAC []byte      // keys the hashes of recovery codes
+	seal      cipher.AEAD // seals TOTP secrets at rest
+	codeMAC   []byte      // keys the hashes of recovery codes
+	handleMAC []byte      // derives users' WebAuthn user handles
 }
 
 func deriveKeys(siteSecret []byte) (keys, error) {
@@ -27,6 +28,10 @@ func deriveKeys(siteSecret []byte) (keys, error) {
 	if err != nil {
 		return keys{}, fmt.Errorf("twofactor: unable to derive the recovery code key: %w", err)
 	}
+	handleKey, err := hkdf.Key(sha256.New, siteSecret, nil, "gatehouse.two-factor.webauthn-user-handle", 32)
+	if err != nil {
+		return keys{}, fmt.Errorf("twofactor: unable to derive the user handle key: %w", err)
+	}
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
 		return keys{}, fmt.Errorf("twofactor: unable to build the cipher: %w", err)
@@ -35,7 +40,7 @@ func deriveKeys(siteSecret []byte) (keys, error) {
 	if err != nil {
 		return keys{}, fmt.Errorf("twofactor: unable to build the cipher: %w", err)
 	}
-	return keys{seal: aead, codeMAC: codeKey}, nil
+	return keys{seal: aead, codeMAC: codeKey, handleMAC: handleKey}, nil
 }
 
 // sealFor encrypts plaintext for one user's row: the user id is bound in as
