@@ -305,7 +305,7 @@ func TwoFactor(s TwoFactorStatus) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if s.Enabled {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p class=\"status\" data-testid=\"two-factor-status\"><span class=\"badge\">On</span> Logging in takes your password and a code from your authenticator app.</p><dl class=\"facts\"><dt>Recovery codes left</dt><dd data-testid=\"recovery-codes-left\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p data-testid=\"two-factor-status\"><span class=\"badge\">On</span> Logging in takes your password and a code from your authenticator app.</p><dl class=\"facts\"><dt>Recovery codes left</dt><dd data-testid=\"recovery-codes-left\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -357,7 +357,7 @@ func TwoFactor(s TwoFactorStatus) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<p class=\"status\" data-testid=\"two-factor-status\">Off. With two-factor authentication, logging in also takes a code from an app on your phone, so your password alone is not enough.</p><div class=\"actions\"><a class=\"button\" href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<p data-testid=\"two-factor-status\">Off. With two-factor authentication, logging in also takes a code from an app on your phone, so your password alone is not enough.</p><div class=\"actions\"><a class=\"button\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
