@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/handlers"
 	"gatehouse/models"
+	"gatehouse/models/password"
 	"gatehouse/models/twofactor"
 )
 
@@ -121,7 +122,7 @@ func enableTOTP(t *testing.T, app *testApp, username string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := twofactor.New(secret, "Gatehouse")
+	store, err := twofactor.New(secret, "Gatehouse", password.NewHasher(testParams))
 	if err != nil {
 		t.Fatal(err)
 	}

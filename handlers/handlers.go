@@ -135,14 +135,6 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		return nil, err
 	}
 	signer := signer{secret: secret}
-	twoFactor, err := twofactor.New(secret, views.SiteName)
-	if err != nil {
-		return nil, err
-	}
-	relyingParty, err := newWebAuthn(cfg.BaseURL)
-	if err != nil {
-		return nil, err
-	}
 	// Half the CPUs may hash at once, so a flood of logins leaves the rest
 	// for pages; and a login that would wait over a second for its turn is
 	// refused at once, so the queue never grows without bound.
@@ -151,11 +143,20 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		MaxWait:      maxHashWait,
 		CollectAfter: cfg.PasswordParams.MemoryKiB >= 1024, // not for the tests' cheap hashes
 	})
+	hasher := password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run))
+	twoFactor, err := twofactor.New(secret, views.SiteName, hasher)
+	if err != nil {
+		return nil, err
+	}
+	relyingParty, err := newWebAuthn(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
 	h := &handler{
 		db:             db,
 		hashQueue:      hashQueue,
 		sessionStorage: store.Sessions,
-		hasher:         password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
+		hasher:         hasher,
 		signer:         signer,
 		csrfTokens:     csrfTokens{signer: signer},
 		cache:          cache,

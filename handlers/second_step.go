@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/session"
 
 	"gatehouse/models"
+	"gatehouse/models/hashpool"
 	"gatehouse/models/throttle"
 	"gatehouse/models/twofactor"
 	"gatehouse/views"
@@ -174,7 +175,15 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		return h.startOver(c, p.next)
 	}
 	if err != nil {
-		return errors.Join(err, attempt.Succeeded(ctx))
+		// Not tried after all: the attempt does not count.
+		if err := attempt.Succeeded(ctx); err != nil {
+			return err
+		}
+		if errors.Is(err, hashpool.ErrBusy) { // recovery codes are hashed as passwords are
+			f.AddError("", hasherBusy(c))
+			return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
+		}
+		return err
 	}
 	if !ok {
 		if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, ""); err != nil {

@@ -15,7 +15,8 @@ import (
 const recoveryAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
 // recoveryCodeLength is the characters of a code, 50 bits: out of reach of
-// online guessing, which the second step throttles anyway.
+// online guessing, which the second step throttles; offline, each is a
+// salted argon2id hash, as a password is.
 const recoveryCodeLength = 10
 
 // newRecoveryCode returns a random code as it is shown: "xxxxx-xxxxx".
@@ -84,7 +85,11 @@ func (s *Store) replaceRecoveryCodes(ctx context.Context, tx bun.Tx, userID int6
 	rows := make([]recoveryCode, RecoveryCodeCount)
 	for i := range codes {
 		codes[i] = newRecoveryCode()
-		rows[i] = recoveryCode{UserID: userID, CodeHash: s.keys.codeHash(normalizeRecoveryCode(codes[i])), CreatedAt: now.UTC()}
+		hash, err := s.hasher.Hash(normalizeRecoveryCode(codes[i]))
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = recoveryCode{UserID: userID, CodeHash: []byte(hash), CreatedAt: now.UTC()}
 	}
 	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("twofactor: unable to store the recovery codes of user #%d: %w", userID, err)
@@ -100,23 +105,32 @@ func (s *Store) UseRecoveryCode(ctx context.Context, db bun.IDB, userID int64, c
 	if normalized == "" {
 		return false, 0, nil
 	}
-	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		on, err := Enabled(ctx, tx, userID)
-		if err != nil || !on {
-			return err
-		}
-		res, err := tx.NewDelete().Model((*recoveryCode)(nil)).
-			Where("user_id = ?", userID).Where("code_hash = ?", s.keys.codeHash(normalized)).Exec(ctx)
+	on, err := Enabled(ctx, db, userID)
+	if err != nil || !on {
+		return false, 0, err
+	}
+	var rows []recoveryCode
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return false, 0, fmt.Errorf("twofactor: unable to read the recovery codes of user #%d: %w", userID, err)
+	}
+	// Each code has its own salt: the typed one is checked against each
+	// (ten at most) until one matches; the delete decides between racers.
+	for _, row := range rows {
+		match, _, err := s.hasher.Check(normalized, string(row.CodeHash))
 		if err != nil {
-			return fmt.Errorf("twofactor: unable to use a recovery code of user #%d: %w", userID, err)
+			return false, 0, err
 		}
-		n, _ := res.RowsAffected()
-		if ok = n == 1; !ok {
-			return nil
+		if !match {
+			continue
 		}
-		count, err := tx.NewSelect().Model((*recoveryCode)(nil)).Where("user_id = ?", userID).Count(ctx)
-		left = int(count)
-		return err
-	})
-	return ok, left, err
+		res, err := db.NewDelete().Model((*recoveryCode)(nil)).Where("id = ?", row.ID).Exec(ctx)
+		if err != nil {
+			return false, 0, fmt.Errorf("twofactor: unable to use a recovery code of user #%d: %w", userID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return false, 0, nil // used by another request meanwhile
+		}
+		return true, len(rows) - 1, nil
+	}
+	return false, 0, nil
 }

@@ -4,18 +4,17 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 )
 
-// keys are what Store derives from the site secret, one key a purpose: a
-// stolen database alone opens no secret and checks no recovery code.
+// keys are what Store derives from the site secret, one key a purpose. The
+// site secret is kept in the settings table: a copy of the two_factor table
+// alone (an export, a log) opens no secret, a copy of the whole database does.
 type keys struct {
 	seal      cipher.AEAD // seals TOTP secrets at rest
-	codeMAC   []byte      // keys the hashes of recovery codes
 	handleMAC []byte      // derives users' WebAuthn user handles
 }
 
@@ -23,10 +22,6 @@ func deriveKeys(siteSecret []byte) (keys, error) {
 	sealKey, err := hkdf.Key(sha256.New, siteSecret, nil, "gatehouse.two-factor.seal", 32)
 	if err != nil {
 		return keys{}, fmt.Errorf("twofactor: unable to derive the sealing key: %w", err)
-	}
-	codeKey, err := hkdf.Key(sha256.New, siteSecret, nil, "gatehouse.two-factor.recovery-codes", 32)
-	if err != nil {
-		return keys{}, fmt.Errorf("twofactor: unable to derive the recovery code key: %w", err)
 	}
 	handleKey, err := hkdf.Key(sha256.New, siteSecret, nil, "gatehouse.two-factor.webauthn-user-handle", 32)
 	if err != nil {
@@ -40,7 +35,7 @@ func deriveKeys(siteSecret []byte) (keys, error) {
 	if err != nil {
 		return keys{}, fmt.Errorf("twofactor: unable to build the cipher: %w", err)
 	}
-	return keys{seal: aead, codeMAC: codeKey, handleMAC: handleKey}, nil
+	return keys{seal: aead, handleMAC: handleKey}, nil
 }
 
 // sealFor encrypts plaintext for one user's row: the user id is bound in as
@@ -64,11 +59,4 @@ func (k keys) openFor(context string, sealed []byte) ([]byte, error) {
 		return nil, errUnsealable
 	}
 	return plaintext, nil
-}
-
-// codeHash is the stored form of a normalized recovery code.
-func (k keys) codeHash(code string) []byte {
-	mac := hmac.New(sha256.New, k.codeMAC)
-	mac.Write([]byte(code))
-	return mac.Sum(nil)
 }

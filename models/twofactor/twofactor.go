@@ -28,16 +28,24 @@ var ErrEnabled = errors.New("twofactor: already enabled")
 type Store struct {
 	keys   keys
 	issuer string
+	hasher Hasher
 }
 
-// New returns a Store whose keys come from siteSecret; issuer names the
-// site in authenticator apps.
-func New(siteSecret []byte, issuer string) (*Store, error) {
+// Hasher hashes recovery codes as passwords are (salted argon2id): a code
+// of 50 bits is too short for a fast hash (ASVS 6.5.2).
+type Hasher interface {
+	Hash(secret string) (string, error)
+	Check(secret, encoded string) (ok, upgrade bool, err error)
+}
+
+// New returns a Store whose keys come from siteSecret and that hashes
+// recovery codes with hasher; issuer names the site in authenticator apps.
+func New(siteSecret []byte, issuer string, hasher Hasher) (*Store, error) {
 	k, err := deriveKeys(siteSecret)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{keys: k, issuer: issuer}, nil
+	return &Store{keys: k, issuer: issuer, hasher: hasher}, nil
 }
 
 // record is a user's row in two_factor.

@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/dbtest"
+	"gatehouse/models/password"
 	"gatehouse/models/twofactor"
 )
 
@@ -44,7 +45,7 @@ func setup(t *testing.T, engine dbtest.Engine) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tf, err := twofactor.New(secret, "Gatehouse")
+	tf, err := twofactor.New(secret, "Gatehouse", password.NewHasher(password.Params{MemoryKiB: 64, Time: 1, Threads: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
