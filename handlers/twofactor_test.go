@@ -401,3 +401,45 @@ func TestRegenerateRecoveryCodes(t *testing.T) {
 	res = c.postForm("/accounts/login/2fa/", "/accounts/login/2fa/", url.Values{"code": {fresh[0]}})
 	wantRedirect(t, res, false, "/articles/")
 }
+
+func TestSecondStepKeepsRememberMeAndChecksThePassword(t *testing.T) {
+	t.Parallel()
+	app, clock := newClockedApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	secret, _ := enableTwoFactor(t, c, clock)
+	c.postForm("/articles/", "/accounts/logout/", nil)
+
+	res := c.postForm("/accounts/login/", "/accounts/login/", url.Values{"username": {"alice"}, "password": {goodPassword}, "remember": {"on"}})
+	wantRedirect(t, res, false, "/accounts/login/2fa/")
+	for _, cookie := range res.Cookies() {
+		if cookie.Name == "sessionid" && (cookie.MaxAge > 0 || !cookie.Expires.IsZero()) {
+			t.Fatal("the half-way session has a persistent cookie")
+		}
+	}
+	res = c.postForm("/accounts/login/2fa/", "/accounts/login/2fa/", url.Values{"code": {totpCode(t, secret, clock.Now())}})
+	wantRedirect(t, res, false, "/articles/")
+	persistent := false
+	for _, cookie := range res.Cookies() {
+		if cookie.Name == "sessionid" && cookie.MaxAge > 13*24*3600 {
+			persistent = true
+		}
+	}
+	if !persistent {
+		t.Fatalf("remember me was lost in the second step: %q", res.Header.Values("Set-Cookie"))
+	}
+
+	// A password changed between the two steps starts the login over.
+	other := app.client()
+	passwordStep(t, other, "alice", "")
+	res = c.postForm("/accounts/password/", "/accounts/password/", url.Values{
+		"old_password": {goodPassword}, "new_password1": {"another good passphrase"}, "new_password2": {"another good passphrase"},
+	})
+	wantRedirect(t, res, false, "/accounts/password/")
+	clock.advance(30 * time.Second)
+	res = other.postForm("/accounts/login/", "/accounts/login/2fa/", url.Values{"code": {totpCode(t, secret, clock.Now())}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts/login/" || other.loggedInAs() != "" {
+		t.Fatalf("a second step after a password change: %d %q, logged in as %q", res.StatusCode, res.Header.Get("Location"), other.loggedInAs())
+	}
+}
