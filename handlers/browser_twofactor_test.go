@@ -206,6 +206,16 @@ func TestBrowserPasskeys(t *testing.T) {
 		t.Fatalf("the passkey's line after use: %q", tb.text(`[data-testid="passkey"] .meta`))
 	}
 
+	// Sudo mode: the passkey stands in for the password.
+	tb.open("/accounts/confirm/?next=/accounts/passkeys/")
+	tb.waitShown(`[data-testid="passkey-confirm-form"]`)
+	tb.look("confirm")
+	tb.clickThrough(`[data-testid="passkey-confirm-form"] button[type=submit]`)
+	tb.waitShown(`[data-testid="passkey-add-form"]`)
+	if tb.path() != "/accounts/passkeys/" {
+		t.Fatalf("after confirming with a passkey: %s", tb.path())
+	}
+
 	// With two-factor on, the passkey also stands in for the code.
 	enableTOTP(t, b.app, "alice")
 	tb.logOut()

@@ -335,3 +335,71 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 	}
 	return h.completeLogin(c, u, p.remember, p.next, "with a password and a passkey")
 }
+
+// confirmPasskeyBegin asks for one of the current user's passkeys, verified
+// by its owner, to enter sudo mode.
+func (h *handler) confirmPasskeyBegin(c *fiber.Ctx) error {
+	u := currentUser(c)
+	user, err := h.twoFactor.PasskeyUserOf(c.UserContext(), h.db, u.ID, u.Username)
+	if err != nil {
+		return err
+	}
+	if len(user.Credentials) == 0 {
+		return &clientError{fiber.StatusBadRequest, "This account has no passkey."}
+	}
+	options, data, err := h.webAuthn.BeginLogin(user, webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return err
+	}
+	if err := h.keepCeremony(c, ceremonyConfirm, data); err != nil {
+		return err
+	}
+	return sendCeremony(c, options)
+}
+
+// confirmPasskeySubmit checks the passkey, records the time in the session
+// and returns to next, as confirming the password does.
+func (h *handler) confirmPasskeySubmit(c *fiber.Ctx) error {
+	if err := requireFields(c, "credential"); err != nil {
+		return err
+	}
+	ctx, u := c.UserContext(), currentUser(c)
+	f, err := h.confirmForm(c)
+	if err != nil {
+		return err
+	}
+	f.Next = safeNext(formValue(c, "next"))
+	data, err := h.takeCeremony(c, ceremonyConfirm)
+	if err != nil && !errors.Is(err, errNoCeremony) {
+		return err
+	}
+	var credential *webauthn.Credential
+	if err == nil {
+		var user *twofactor.PasskeyUser
+		if user, err = h.twoFactor.PasskeyUserOf(ctx, h.db, u.ID, u.Username); err != nil {
+			return err
+		}
+		var parsed *protocol.ParsedCredentialAssertionData
+		if parsed, err = protocol.ParseCredentialRequestResponseBytes([]byte(formValue(c, "credential"))); err == nil {
+			credential, err = h.webAuthn.ValidateLogin(user, *data, parsed)
+		}
+	}
+	if err == nil && credential.Authenticator.CloneWarning {
+		err = errors.New("the passkey's signature counter went back: a cloned authenticator?")
+	}
+	if err != nil {
+		h.log.Warn("passkey confirmation refused", "user", u.ID, "err", err)
+		f.Problem = "That passkey could not confirm it is you. Try again, or enter your password."
+		return h.render(c, fiber.StatusUnprocessableEntity, views.Confirm(f))
+	}
+	if err := twofactor.PasskeyUsed(ctx, h.db, u.ID, credential, h.now()); err != nil {
+		return err
+	}
+	if err := h.markAuthenticated(c); err != nil {
+		return err
+	}
+	if f.Next != "" {
+		return h.redirect(c, f.Next)
+	}
+	return h.redirect(c, views.PathTwoFactor)
+}

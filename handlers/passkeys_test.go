@@ -187,6 +187,23 @@ func TestPasskeyRefusals(t *testing.T) {
 			t.Fatal("the passkeys page does not ask to confirm before adding")
 		}
 	})
+	t.Run("confirming with a passkey", func(t *testing.T) {
+		confirm := "/accounts/confirm/?next=%2Faccounts%2Fpasskeys%2F"
+		if bob.get(confirm).doc(t).Find(`form[data-testid="passkey-confirm-form"]`).Length() != 1 {
+			t.Fatal("the confirmation page offers no passkey")
+		}
+		// Alice's passkey does not confirm bob.
+		options := bob.postForm(confirm, "/accounts/confirm/passkey/begin/", nil)
+		wantStatus(t, options, http.StatusOK)
+		res := bob.postForm(confirm, "/accounts/confirm/passkey/", url.Values{"credential": {auth.get(options.body, aliceKey)}, "next": {"/accounts/passkeys/"}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		res = bob.postForm("/accounts/passkeys/", "/accounts/passkeys/begin/", nil)
+		wantStatus(t, res, http.StatusSeeOther)
+		options = bob.postForm(confirm, "/accounts/confirm/passkey/begin/", nil)
+		res = bob.postForm(confirm, "/accounts/confirm/passkey/", url.Values{"credential": {auth.get(options.body, bobKey)}, "next": {"/accounts/passkeys/"}})
+		wantRedirect(t, res, false, "/accounts/passkeys/")
+		wantStatus(t, bob.postForm("/accounts/passkeys/", "/accounts/passkeys/begin/", nil), http.StatusOK)
+	})
 }
 
 func TestPasskeysOffOnAnIPAddress(t *testing.T) {

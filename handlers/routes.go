@@ -61,6 +61,8 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get(views.PathActivity, noStore, h.loginRequired, h.activityPage)
 	app.Get(views.PathConfirm, noStore, h.loginRequired, h.confirmPage)
 	app.Post(views.PathConfirm, noStore, h.loginRequiredThen(fixedPage(views.PathTwoFactor)), h.confirmSubmit)
+	app.Post(views.PathConfirmPasskeyBegin, noStore, h.passkeysAvailable, h.loginRequiredThen(fixedPage(views.PathTwoFactor)), h.confirmPasskeyBegin)
+	app.Post(views.PathConfirmPasskey, noStore, h.passkeysAvailable, h.loginRequiredThen(fixedPage(views.PathTwoFactor)), h.confirmPasskeySubmit)
 	app.Get(views.PathTwoFactor, noStore, h.loginRequired, h.twoFactorPage)
 	app.Get(views.PathTwoFactorSetup, noStore, h.loginRequired, h.recentAuthRequired(""), h.twoFactorSetupPage)
 	app.Post(views.PathTwoFactorSetup, noStore, h.loginRequired, h.recentAuthRequired(views.PathTwoFactorSetup), h.twoFactorSetupSubmit)

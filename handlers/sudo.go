@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
+	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
 
@@ -48,12 +49,27 @@ func (h *handler) recentAuthRequired(formPage string) fiber.Handler {
 	}
 }
 
-// confirmPage asks the logged-in user for their password before a
-// sensitive change.
+// confirmPage asks the logged-in user for their password, or one of their
+// passkeys, before a sensitive change.
 func (h *handler) confirmPage(c *fiber.Ctx) error {
-	f := views.NewConfirmForm()
+	f, err := h.confirmForm(c)
+	if err != nil {
+		return err
+	}
 	f.Next = safeNext(c.Query("next"))
 	return h.render(c, fiber.StatusOK, views.Confirm(f))
+}
+
+// confirmForm is an empty confirmation form, offering a passkey when the
+// user has one.
+func (h *handler) confirmForm(c *fiber.Ctx) (views.ConfirmForm, error) {
+	f := views.NewConfirmForm()
+	if h.webAuthn == nil {
+		return f, nil
+	}
+	keys, err := twofactor.Passkeys(c.UserContext(), h.db, currentUser(c).ID)
+	f.Passkeys = len(keys) > 0
+	return f, err
 }
 
 // confirmSubmit checks the password (throttled as every current-password
@@ -63,6 +79,11 @@ func (h *handler) confirmSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	offer, err := h.confirmForm(c)
+	if err != nil {
+		return err
+	}
+	f.Passkeys = offer.Passkeys
 	if f.Validate() {
 		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the confirmation form")
 		if err != nil {

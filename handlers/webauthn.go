@@ -50,6 +50,7 @@ const (
 	ceremonyRegister   = "_webauthn_register"
 	ceremonyLogin      = "_webauthn_login"
 	ceremonySecondStep = "_webauthn_second_step"
+	ceremonyConfirm    = "_webauthn_confirm"
 )
 
 // keepCeremony stores a ceremony's session data server-side, in the

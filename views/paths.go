@@ -61,6 +61,8 @@ const (
 	PathLoginPasskeyBegin      = "/accounts/login/passkey/begin/"
 	PathSecondStepPasskey      = "/accounts/login/2fa/passkey/"
 	PathSecondStepPasskeyBegin = "/accounts/login/2fa/passkey/begin/"
+	PathConfirmPasskey         = "/accounts/confirm/passkey/"
+	PathConfirmPasskeyBegin    = "/accounts/confirm/passkey/begin/"
 )
 
 // ConfirmPath is the password confirmation page, returning to next afterwards.

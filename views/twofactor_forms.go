@@ -47,6 +47,8 @@ type ConfirmForm struct {
 	Form
 	Password string
 	Next     string
+	Passkeys bool   // the user has passkeys, and may confirm with one instead
+	Problem  string // why a passkey did not confirm
 }
 
 // NewConfirmForm returns an empty confirmation form.
