@@ -130,8 +130,13 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	for i, e := range events {
 		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
 			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
-		if (e.Kind == models.EventSessionRevoked || e.Kind == models.EventPasskeyAdded || e.Kind == models.EventPasskeyRemoved) && e.Detail != "" {
+		switch {
+		case e.Detail == "":
+		case e.Kind == models.EventSessionRevoked || e.Kind == models.EventPasskeyAdded || e.Kind == models.EventPasskeyRemoved:
 			rows[i].What += ": " + e.Detail
+		case e.Kind == models.EventLogin || e.Kind == models.EventRecoveryCodeUsed:
+			// How a login was made ("with a passkey"), how many codes are left.
+			rows[i].What += " (" + e.Detail + ")"
 		}
 	}
 	return h.render(c, fiber.StatusOK, views.Activity(views.ActivityPage{Events: rows, Page: page, Pages: pages}))

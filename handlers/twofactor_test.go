@@ -230,6 +230,12 @@ func TestRecoveryCodeLogin(t *testing.T) {
 		if got := plainGet(c, "/accounts/2fa/").text(t, `[data-testid="recovery-codes-left"]`); got != "9 of 10" {
 			t.Fatalf("codes left %q", got)
 		}
+		activity := plainGet(c, "/accounts/activity/").body
+		for _, want := range []string{"Logged in (with a recovery code)", "Recovery code used (9 left)", "Two-factor authentication turned on"} {
+			if !strings.Contains(activity, want) {
+				t.Errorf("the activity page does not say %q", want)
+			}
+		}
 		// A used code does not work again.
 		c.postForm("/articles/", "/accounts/logout/", nil)
 		passwordStep(t, c, "alice", "")
