@@ -6,17 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gofiber/fiber/v2"
 
+	"gatehouse/models"
 	"gatehouse/views"
 )
-
-// ceremonyTimeout is how long a passkey prompt may stay open.
-const ceremonyTimeout = 5 * time.Minute
 
 // newWebAuthn returns the relying party of the site at baseURL: its host is
 // the RP ID, its origin the only one accepted. Browsers allow passkeys under
@@ -27,7 +24,7 @@ func newWebAuthn(baseURL string) (*webauthn.WebAuthn, error) {
 	if err != nil || parsed.Hostname() == "" || net.ParseIP(parsed.Hostname()) != nil {
 		return nil, nil
 	}
-	timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyTimeout, TimeoutUVD: ceremonyTimeout}
+	timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: models.PasskeyCeremonyTimeout, TimeoutUVD: models.PasskeyCeremonyTimeout}
 	w, err := webauthn.New(&webauthn.Config{
 		RPID:          parsed.Hostname(),
 		RPDisplayName: views.SiteName,
@@ -65,7 +62,7 @@ func (h *handler) keepCeremony(c *fiber.Ctx, kind string, data *webauthn.Session
 		return err
 	}
 	if _, ok := sess.Get(keyExpires).(int64); !ok {
-		sess.Set(keyExpires, h.now().Add(ceremonyTimeout).Unix())
+		sess.Set(keyExpires, h.now().Add(models.PasskeyCeremonyTimeout).Unix())
 	}
 	sess.Set(kind, string(encoded))
 	return h.saveSession(c, sess)

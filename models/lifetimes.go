@@ -20,4 +20,7 @@ const (
 	// them (a password or passkey entered) changes to their second factors
 	// are allowed without asking again ("sudo mode").
 	RecentAuthentication = 10 * time.Minute
+	// PasskeyCeremonyTimeout is how long a passkey prompt may stay open:
+	// its challenge is refused after that.
+	PasskeyCeremonyTimeout = 5 * time.Minute
 )
