@@ -62,8 +62,10 @@ func TestBrowserTwoFactorTOTP(t *testing.T) {
 		tb.fill("code", "12345")
 		tb.submitInvalid("totp-setup-form", "#id_code_error")
 		tb.look("setup-wrong-code")
-		// The code of the step before now: the login below uses now's.
-		tb.fill("code", totpCode(t, secret, time.Now().Add(-30*time.Second)))
+		// The server checks on the real clock, a moment after the code is
+		// computed: the setup takes the current step's code (accepted at
+		// this step and the next), the login below the next step's.
+		tb.fill("code", totpCode(t, secret, time.Now()))
 		tb.submitValid("totp-setup-form")
 		if tb.path() != "/accounts/2fa/recovery-codes/" || tb.count(`[data-testid="recovery-codes"] code`) != 10 {
 			t.Fatalf("after setup: %s with %d codes", tb.path(), tb.count(`[data-testid="recovery-codes"] code`))
@@ -85,12 +87,12 @@ func TestBrowserTwoFactorTOTP(t *testing.T) {
 		}
 		tb.look("second-step")
 		tb.fill("code", "000000")
-		if totpCode(t, secret, time.Now()) == "000000" {
+		if totpCode(t, secret, time.Now().Add(30*time.Second)) == "000000" {
 			tb.fill("code", "111111")
 		}
 		tb.submitInvalid("second-step-form", "#id_code_error")
 		tb.look("second-step-wrong-code")
-		tb.fill("code", totpCode(t, secret, time.Now()))
+		tb.fill("code", totpCode(t, secret, time.Now().Add(30*time.Second)))
 		tb.submitValid("second-step-form")
 		if tb.path() != "/accounts/sessions/" || tb.text(`[data-testid="username"]`) != "alice" {
 			t.Fatalf("after the second step: %s, greeted %q", tb.path(), tb.text(`[data-testid="username"]`))
@@ -127,11 +129,12 @@ func enableTOTP(t *testing.T, app *testApp, username string) string {
 		t.Fatal(err)
 	}
 	u := app.user(username)
-	setup, err := store.StartSetup(ctx, app.db, u.ID, u.Username, time.Now())
+	now := time.Now()
+	setup, err := store.StartSetup(ctx, app.db, u.ID, u.Username, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := store.Enable(ctx, app.db, u.ID, totpCode(t, setup.Secret, time.Now().Add(-30*time.Second)), time.Now()); !ok || err != nil {
+	if _, ok, err := store.Enable(ctx, app.db, u.ID, totpCode(t, setup.Secret, now.Add(-30*time.Second)), now); !ok || err != nil {
 		t.Fatalf("enable two-factor: %v %v", ok, err)
 	}
 	return setup.Secret

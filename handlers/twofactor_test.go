@@ -16,17 +16,22 @@ import (
 	"gatehouse/models"
 )
 
-// testClock is a clock the test moves forward: the second step's and sudo
-// mode's windows run on it.
+// testClock is a stopped clock the test moves forward: the TOTP checks, the
+// second step's and sudo mode's windows run on it. Stopped, a code the test
+// computes is checked at the same instant, never across a step boundary.
 type testClock struct {
 	mu     sync.Mutex
+	start  time.Time
 	offset time.Duration
 }
 
 func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
+	if c.start.IsZero() {
+		c.start = time.Now()
+	}
+	return c.start.Add(c.offset)
 }
 
 func (c *testClock) advance(d time.Duration) {
