@@ -50,18 +50,18 @@ func TestBrowserTwoFactorTOTP(t *testing.T) {
 		if got := tb.text(`[data-testid="two-factor-status"]`); !strings.HasPrefix(got, "Off") {
 			t.Fatalf("status before setup: %q", got)
 		}
-		tb.look("off")
+		tb.everyScheme("off")
 		if status := tb.clickThrough(`[data-testid="setup-two-factor"]`); status != 200 {
 			t.Fatalf("setup page: %d", status)
 		}
 		if got := run(tb, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('[data-testid="totp-qr"]'); return i.complete && i.naturalWidth > 100; })()`)); !got {
 			t.Fatal("the QR code image did not load")
 		}
-		tb.look("setup")
+		tb.everyScheme("setup")
 		secret := strings.ReplaceAll(tb.text(`[data-testid="totp-secret"]`), " ", "")
 		tb.fill("code", "12345")
 		tb.submitInvalid("totp-setup-form", "#id_code_error")
-		tb.look("setup-wrong-code")
+		tb.everyScheme("setup-wrong-code")
 		// The server checks on the real clock, a moment after the code is
 		// computed: the setup takes the current step's code (accepted at
 		// this step and the next), the login below the next step's.
@@ -70,12 +70,12 @@ func TestBrowserTwoFactorTOTP(t *testing.T) {
 		if tb.path() != "/accounts/2fa/recovery-codes/" || tb.count(`[data-testid="recovery-codes"] code`) != 10 {
 			t.Fatalf("after setup: %s with %d codes", tb.path(), tb.count(`[data-testid="recovery-codes"] code`))
 		}
-		tb.look("recovery-codes")
+		tb.everyScheme("recovery-codes")
 		tb.clickThrough(`[data-testid="codes-saved"]`)
 		if got := tb.text(`[data-testid="recovery-codes-left"]`); got != "10 of 10" {
 			t.Fatalf("codes left: %q", got)
 		}
-		tb.look("on")
+		tb.everyScheme("on")
 
 		tb.logOut()
 		tb.open("/accounts/login/?next=/accounts/sessions/")
@@ -85,13 +85,13 @@ func TestBrowserTwoFactorTOTP(t *testing.T) {
 		if tb.path() != "/accounts/login/2fa/" || tb.count(`[data-testid="username"]`) != 0 {
 			t.Fatalf("after the password: %s, greeted %d", tb.path(), tb.count(`[data-testid="username"]`))
 		}
-		tb.look("second-step")
+		tb.everyScheme("second-step")
 		tb.fill("code", "000000")
 		if totpCode(t, secret, time.Now().Add(30*time.Second)) == "000000" {
 			tb.fill("code", "111111")
 		}
 		tb.submitInvalid("second-step-form", "#id_code_error")
-		tb.look("second-step-wrong-code")
+		tb.everyScheme("second-step-wrong-code")
 		tb.fill("code", totpCode(t, secret, time.Now().Add(30*time.Second)))
 		tb.submitValid("second-step-form")
 		if tb.path() != "/accounts/sessions/" || tb.text(`[data-testid="username"]`) != "alice" {
@@ -99,13 +99,13 @@ func TestBrowserTwoFactorTOTP(t *testing.T) {
 		}
 
 		tb.open("/accounts/confirm/?next=/accounts/2fa/disable/")
-		tb.look("confirm")
+		tb.everyScheme("confirm")
 		tb.fill("password", goodPassword)
 		tb.submitValid("confirm-form")
 		if tb.path() != "/accounts/2fa/disable/" {
 			t.Fatalf("after confirming: %s", tb.path())
 		}
-		tb.look("disable")
+		tb.everyScheme("disable")
 		tb.submitInvalid("two-factor-disable-form", "#id_code_error")
 		tb.fill("password", goodPassword)
 		tb.submitValid("two-factor-disable-form")
@@ -183,7 +183,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	if tb.count(`[data-testid="passkey-needs-js"]:not([hidden])`) != 0 {
 		t.Fatal("the note that passkeys need JavaScript shows with JavaScript on")
 	}
-	tb.look("none")
+	tb.everyScheme("none")
 	tb.fill("name", "Test key")
 	tb.clickThrough(`[data-testid="passkey-add-form"] button[type=submit]`)
 	tb.waitShown(`[data-testid="passkey-name"]`)
@@ -194,12 +194,12 @@ func TestBrowserPasskeys(t *testing.T) {
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential {
 		t.Fatalf("the authenticator holds %+v (%v), want one discoverable credential", creds, err)
 	}
-	tb.look("one")
+	tb.everyScheme("one")
 
 	tb.logOut()
 	tb.open("/accounts/login/?next=/accounts/passkeys/")
 	tb.waitShown(`[data-testid="passkey-login-form"]`)
-	tb.look("login")
+	tb.everyScheme("login")
 	tb.clickThrough(`[data-testid="passkey-login-form"] button[type=submit]`)
 	tb.waitShown(`[data-testid="username"]`)
 	if got, path := tb.text(`[data-testid="username"]`), tb.path(); got != "alice" || path != "/accounts/passkeys/" {
@@ -212,7 +212,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	// Sudo mode: the passkey stands in for the password.
 	tb.open("/accounts/confirm/?next=/accounts/passkeys/")
 	tb.waitShown(`[data-testid="passkey-confirm-form"]`)
-	tb.look("confirm")
+	tb.everyScheme("confirm")
 	tb.clickThrough(`[data-testid="passkey-confirm-form"] button[type=submit]`)
 	tb.waitShown(`[data-testid="passkey-add-form"]`)
 	if tb.path() != "/accounts/passkeys/" {
@@ -230,7 +230,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	if tb.path() != "/accounts/login/2fa/" {
 		t.Fatalf("after the password: %s", tb.path())
 	}
-	tb.look("second-step")
+	tb.everyScheme("second-step")
 	tb.clickThrough(`[data-testid="passkey-second-step-form"] button[type=submit]`)
 	tb.waitShown(`[data-testid="username"]`)
 	if got, path := tb.text(`[data-testid="username"]`), tb.path(); got != "alice" || path != "/accounts/passkeys/" {
@@ -239,7 +239,7 @@ func TestBrowserPasskeys(t *testing.T) {
 
 	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="remove-passkey"]`)))
 	tb.waitFor(`[data-testid="no-passkeys"]`)
-	tb.look("removed")
+	tb.everyScheme("removed")
 
 	// Removed on the site, the passkey the authenticator still holds logs no one in.
 	tb.logOut()
@@ -263,11 +263,11 @@ func TestBrowserPasskeysWithoutJavaScript(t *testing.T) {
 	if tb.count(`[data-testid="passkey-login-form"]:not([hidden])`) != 0 || !strings.Contains(tb.text(`[data-testid="passkey-needs-js"]`), "needs JavaScript") {
 		t.Fatal("without JavaScript the login page offers a passkey, or does not say it needs JavaScript")
 	}
-	tb.look("login")
+	tb.everyScheme("login")
 	tb.loginAs("alice", goodPassword)
 	tb.open("/accounts/passkeys/")
 	if tb.count(`[data-testid="passkey-add-form"]:not([hidden])`) != 0 || !strings.Contains(tb.text(`[data-testid="passkey-needs-js"]`), "needs JavaScript") {
 		t.Fatal("without JavaScript the passkeys page offers to add one, or does not say it needs JavaScript")
 	}
-	tb.look("passkeys")
+	tb.everyScheme("passkeys")
 }
