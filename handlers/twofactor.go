@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,7 +15,7 @@ import (
 // Keys of the session payload for recovery codes made and not shown yet:
 // they are shown once, on the page after the POST that made them.
 const (
-	keyFreshCodes  = "_2fa_fresh_codes" // newline-separated
+	keyFreshCodes  = "_2fa_fresh_codes" // sealed (twofactor.SealCodes)
 	keyJustEnabled = "_2fa_just_enabled"
 )
 
@@ -98,7 +97,7 @@ func (h *handler) keepFreshCodes(c *fiber.Ctx, codes []string, justEnabled bool)
 	if err != nil {
 		return err
 	}
-	sess.Set(keyFreshCodes, strings.Join(codes, "\n"))
+	sess.Set(keyFreshCodes, h.twoFactor.SealCodes(currentUser(c).ID, codes))
 	sess.Set(keyJustEnabled, justEnabled)
 	return h.saveSession(c, sess)
 }
@@ -110,9 +109,10 @@ func (h *handler) recoveryCodesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	fresh, _ := sess.Get(keyFreshCodes).(string)
+	sealed, _ := sess.Get(keyFreshCodes).([]byte)
 	justEnabled, _ := sess.Get(keyJustEnabled).(bool)
-	if fresh == "" {
+	codes, err := h.twoFactor.OpenCodes(currentUser(c).ID, sealed)
+	if len(sealed) == 0 || err != nil {
 		h.flash(c, views.LevelInfo, "Recovery codes are shown only once, when they are made. Make new ones if you lost them.")
 		return c.Redirect(views.PathTwoFactor, fiber.StatusFound)
 	}
@@ -121,7 +121,7 @@ func (h *handler) recoveryCodesPage(c *fiber.Ctx) error {
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.RecoveryCodes(strings.Split(fresh, "\n"), justEnabled))
+	return h.render(c, fiber.StatusOK, views.RecoveryCodes(codes, justEnabled))
 }
 
 // recoveryCodesSubmit replaces the user's recovery codes with a new set.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,4 +134,19 @@ func (s *Store) UseRecoveryCode(ctx context.Context, db bun.IDB, userID int64, c
 		return true, len(rows) - 1, nil
 	}
 	return false, 0, nil
+}
+
+// SealCodes seals a fresh set of codes for the page that shows them once,
+// so that they wait for it in the session store (a table, Redis) unreadable.
+func (s *Store) SealCodes(userID int64, codes []string) []byte {
+	return s.keys.sealFor("fresh-codes:"+strconv.FormatInt(userID, 10), []byte(strings.Join(codes, "\n")))
+}
+
+// OpenCodes opens what SealCodes sealed for the user.
+func (s *Store) OpenCodes(userID int64, sealed []byte) ([]string, error) {
+	plain, err := s.keys.openFor("fresh-codes:"+strconv.FormatInt(userID, 10), sealed)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(string(plain), "\n"), nil
 }

@@ -199,6 +199,16 @@ func TestRecoveryCodes(t *testing.T) {
 					}
 				}
 			}
+			sealed := f.tf.SealCodes(alice.ID, codes)
+			if strings.Contains(string(sealed), codes[0]) {
+				t.Fatal("sealed codes are readable")
+			}
+			if opened, err := f.tf.OpenCodes(alice.ID, sealed); err != nil || strings.Join(opened, " ") != strings.Join(codes, " ") {
+				t.Fatalf("opened %q, %v", opened, err)
+			}
+			if _, err := f.tf.OpenCodes(bob.ID, sealed); err == nil {
+				t.Fatal("alice's sealed codes opened for bob")
+			}
 			f.enable(t, bob, now)
 			if ok, _, err := f.tf.UseRecoveryCode(ctx, db, bob.ID, codes[0]); ok || err != nil {
 				t.Fatalf("alice's code worked for bob: %v %v", ok, err)
