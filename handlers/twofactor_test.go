@@ -454,3 +454,35 @@ func TestSecondStepKeepsRememberMeAndChecksThePassword(t *testing.T) {
 		t.Fatalf("a second step after a password change: %d %q, logged in as %q", res.StatusCode, res.Header.Get("Location"), other.loggedInAs())
 	}
 }
+
+// TestPasswordResetKeepsTheSecondStep checks that a reset by mail does not
+// bypass two-factor: it logs no one in, and the new password leads to the
+// second step like the old one.
+func TestPasswordResetKeepsTheSecondStep(t *testing.T) {
+	t.Parallel()
+	app, clock := newClockedApp(t)
+	box := mtFolder(t, app.mailDir)
+	mtVerifiedUser(t, app, "alice", "alice@example.com")
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	secret, _ := enableTwoFactor(t, c, clock)
+	c.postForm("/articles/", "/accounts/logout/", nil)
+
+	r := app.client()
+	wantRedirect(t, mtAskReset(r, "alice@example.com"), false, "/accounts/password_reset/done/")
+	link, uid, _ := mtResetLink(t, app, box.next("alice@example.com", mtSubjectReset))
+	wantStatus(t, r.get(link), http.StatusFound)
+	setPath := "/accounts/reset/" + uid + "/set-password/"
+	res := r.postForm(setPath, setPath, url.Values{"new_password1": {mtNewPassword}, "new_password2": {mtNewPassword}})
+	wantStatus(t, res, http.StatusSeeOther)
+	if r.loggedInAs() != "" {
+		t.Fatal("the reset logged in")
+	}
+	res = r.postForm("/accounts/login/", "/accounts/login/", url.Values{"username": {"alice"}, "password": {mtNewPassword}})
+	wantRedirect(t, res, false, "/accounts/login/2fa/")
+	if r.loggedInAs() != "" {
+		t.Fatal("the new password alone logged in")
+	}
+	res = r.postForm("/accounts/login/2fa/", "/accounts/login/2fa/", url.Values{"code": {totpCode(t, secret, clock.Now())}})
+	wantRedirect(t, res, false, "/articles/")
+}
