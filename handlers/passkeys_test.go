@@ -103,6 +103,9 @@ func TestPasskeyRegisterLogInRemove(t *testing.T) {
 	if strings.Contains(res.body, "<html") || !strings.Contains(res.body, "You have no passkeys yet.") || !strings.Contains(res.body, "removed") {
 		t.Fatalf("htmx removal answer:\n%s", res.body)
 	}
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyRemoved, "My laptop"); n != 1 {
+		t.Fatalf("%d passkey removals logged", n)
+	}
 	c.postForm("/articles/", "/accounts/logout/", nil)
 	res = passkeyLogin(t, c, auth, cred, "")
 	wantStatus(t, res, http.StatusUnprocessableEntity)
