@@ -36,6 +36,9 @@ const (
 	TableSecurityEvents
 	TableMailOutbox
 	TableSettings
+	TableTwoFactor
+	TableRecoveryCodes
+	TablePasskeys
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -52,13 +55,16 @@ var cacheTables = map[string]Tables{
 	"security_events":   TableSecurityEvents,
 	"mail_outbox":       TableMailOutbox,
 	"settings":          TableSettings,
+	"two_factor":        TableTwoFactor,
+	"recovery_codes":    TableRecoveryCodes,
+	"passkeys":          TablePasskeys,
 }
 
 // cascades says which tables a write to a table may change too: deleting a
-// user deletes their sessions, articles and security events (ON DELETE
-// CASCADE).
+// user deletes their sessions, articles, security events and second
+// factors (ON DELETE CASCADE).
 var cascades = map[Tables]Tables{
-	TableUsers: TableSessions | TableArticles | TableSecurityEvents,
+	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys,
 }
 
 // tableNamed returns the table of this name, all tables for a name it does

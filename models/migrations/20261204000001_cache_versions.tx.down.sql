@@ -106,5 +106,41 @@ DROP TRIGGER mail_outbox_cache_version_delete;
 
 --bun:split
 
+DROP TRIGGER two_factor_cache_version_insert;
+
+--bun:split
+
+DROP TRIGGER two_factor_cache_version_update;
+
+--bun:split
+
+DROP TRIGGER two_factor_cache_version_delete;
+
+--bun:split
+
+DROP TRIGGER recovery_codes_cache_version_insert;
+
+--bun:split
+
+DROP TRIGGER recovery_codes_cache_version_update;
+
+--bun:split
+
+DROP TRIGGER recovery_codes_cache_version_delete;
+
+--bun:split
+
+DROP TRIGGER passkeys_cache_version_insert;
+
+--bun:split
+
+DROP TRIGGER passkeys_cache_version_update;
+
+--bun:split
+
+DROP TRIGGER passkeys_cache_version_delete;
+
+--bun:split
+
 DROP TABLE cache_versions;
 {{- end}}

@@ -33,7 +33,7 @@ CREATE TABLE cache_versions (
 
 --bun:split
 
-INSERT INTO cache_versions (name) VALUES ('users'), ('sessions'), ('settings'), ('articles'), ('session_data'), ('throttle_failures'), ('security_events'), ('mail_outbox');
+INSERT INTO cache_versions (name) VALUES ('users'), ('sessions'), ('settings'), ('articles'), ('session_data'), ('throttle_failures'), ('security_events'), ('mail_outbox'), ('two_factor'), ('recovery_codes'), ('passkeys');
 
 --bun:split
 
@@ -201,5 +201,67 @@ END;
 CREATE TRIGGER mail_outbox_cache_version_delete AFTER DELETE ON mail_outbox
 BEGIN
 	UPDATE cache_versions SET version = version + 1 WHERE name = 'mail_outbox';
+END;
+--bun:split
+
+CREATE TRIGGER two_factor_cache_version_insert AFTER INSERT ON two_factor
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'two_factor';
+END;
+
+--bun:split
+
+CREATE TRIGGER two_factor_cache_version_update AFTER UPDATE ON two_factor
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'two_factor';
+END;
+
+--bun:split
+
+CREATE TRIGGER two_factor_cache_version_delete AFTER DELETE ON two_factor
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'two_factor';
+END;
+
+--bun:split
+
+CREATE TRIGGER recovery_codes_cache_version_insert AFTER INSERT ON recovery_codes
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'recovery_codes';
+END;
+
+--bun:split
+
+CREATE TRIGGER recovery_codes_cache_version_update AFTER UPDATE ON recovery_codes
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'recovery_codes';
+END;
+
+--bun:split
+
+CREATE TRIGGER recovery_codes_cache_version_delete AFTER DELETE ON recovery_codes
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'recovery_codes';
+END;
+
+--bun:split
+
+CREATE TRIGGER passkeys_cache_version_insert AFTER INSERT ON passkeys
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'passkeys';
+END;
+
+--bun:split
+
+CREATE TRIGGER passkeys_cache_version_update AFTER UPDATE ON passkeys
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'passkeys';
+END;
+
+--bun:split
+
+CREATE TRIGGER passkeys_cache_version_delete AFTER DELETE ON passkeys
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'passkeys';
 END;
 {{- end}}
