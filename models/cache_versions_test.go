@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,4 +244,86 @@ func TestSessionTriggersNameEveryColumn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCacheNoStaleReadsOfForeignWrites runs, at once, a writer on another
+// *sql.DB (another process, to the cache) that changes a session, this
+// process writing articles, and readers of both that make their snapshot
+// read data_version first, as it does every externalChangeDelay: once a
+// foreign write is acknowledged, a reader whose snapshot polls after it
+// never gets a value from before it, whatever this process's own writes
+// did to data_version meanwhile.
+func TestCacheNoStaleReadsOfForeignWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newCacheFixture(t, 100)
+	f.addSession(t, "k")
+	other, err := sql.Open("sqlite3", strings.TrimPrefix(f.url, "sqlite:")+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	readSession := func() (int64, error) {
+		s, err := SessionWithUser(ctx, f.db, "k", time.Now())
+		if err != nil {
+			return 0, err
+		}
+		var n int64
+		_, err = fmt.Sscan(s.UserAgent, &n)
+		return n, err
+	}
+	if _, err := other.ExecContext(ctx, "UPDATE sessions SET user_agent = '0' WHERE key = 'k'"); err != nil {
+		t.Fatal(err)
+	}
+	w := f.cache.watcher.(*dataVersionWatcher)
+	const writes = 60
+	var acknowledged atomic.Int64
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer done.Store(true)
+		for n := int64(1); n <= writes; n++ {
+			if _, err := other.ExecContext(ctx, "UPDATE sessions SET user_agent = ? WHERE key = 'k'", fmt.Sprint(n)); err != nil {
+				t.Error(err)
+				return
+			}
+			acknowledged.Store(n)
+			time.Sleep(time.Millisecond) // let the readers read between writes
+		}
+	})
+	wg.Go(func() {
+		for n := 0; !done.Load(); n++ {
+			if _, err := CreateArticle(ctx, f.db, f.userID, fmt.Sprint("own ", n), ""); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 4 {
+		wg.Go(func() {
+			for !done.Load() {
+				before := acknowledged.Load()
+				w.polledAt.Store(0)
+				s, err := f.cache.Snapshot(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := Cached(s, sessionKey, readSession)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got < before {
+					t.Errorf("read session %d after foreign write %d was acknowledged", got, before)
+					return
+				}
+				if _, err := Cached(s, articlesKey, func() (string, error) { return titles(ctx, f.db) }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
