@@ -530,6 +530,13 @@ func loginMany(base, path string) error {
 			defer wg.Done()
 			for i := range next {
 				session, csrf, err := login(base, manyUser(i))
+				// Logins of (e32) still queued for the hasher count as
+				// attempts from this address until they end (the
+				// throttle's in-flight rule): wait for them, then retry.
+				for try := 0; err != nil && try < 5; try++ {
+					time.Sleep(time.Second)
+					session, csrf, err = login(base, manyUser(i))
+				}
 				lines[i] = "sessionid=" + session + "; csrftoken=" + csrf + "\t" + url.QueryEscape(csrf)
 				errs[i] = err
 			}
@@ -582,6 +589,7 @@ func login(base, username string) (session, csrf string, err error) {
 	if err != nil {
 		return "", "", err
 	}
+	answer, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	u, _ := url.Parse(base)
 	for _, cookie := range jar.Cookies(u) {
@@ -593,7 +601,11 @@ func login(base, username string) (session, csrf string, err error) {
 		}
 	}
 	if session == "" {
-		return "", "", errors.New("login failed: no session cookie")
+		why := ""
+		if m := regexp.MustCompile(`(?s)role="alert"[^>]*>(.{0,200})`).FindSubmatch(answer); m != nil {
+			why = ": " + strings.Join(strings.Fields(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(string(m[1]), " ")), " ")
+		}
+		return "", "", fmt.Errorf("login of %s failed: status %d, no session cookie%s", username, res.StatusCode, why)
 	}
 	// The token rotates at login; the forms of the next page carry the new one.
 	return session, csrf, nil
