@@ -33,6 +33,7 @@ const (
 	TableSecurityEvents
 	TableMailOutbox
 	TableSettings
+	TableAdminLog
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -49,13 +50,14 @@ var cacheTables = map[string]Tables{
 	"security_events":   TableSecurityEvents,
 	"mail_outbox":       TableMailOutbox,
 	"settings":          TableSettings,
+	"admin_log":         TableAdminLog,
 }
 
 // cascades says which tables a write to a table may change too: deleting a
 // user deletes their sessions, articles and security events (ON DELETE
-// CASCADE).
+// CASCADE) and unnames them in the admin log (SET NULL).
 var cascades = map[Tables]Tables{
-	TableUsers: TableSessions | TableArticles | TableSecurityEvents,
+	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableAdminLog,
 }
 
 // tableNamed returns the table of this name, all tables for a name it does

@@ -22,6 +22,7 @@ var copiedTables = []string{
 	"security_events",
 	"throttle_failures",
 	"mail_outbox",
+	"admin_log",
 }
 
 // copyBatch is how many rows go in one INSERT.
