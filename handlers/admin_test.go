@@ -689,7 +689,7 @@ func TestAdminLogFilters(t *testing.T) {
 
 	entries := func(query string) []string {
 		var found []string
-		r.get(views.PathAdminLog+query).doc(t).Find(`[data-testid="log-entry"]`).Each(func(_ int, e *goquery.Selection) {
+		r.get(views.PathAdminLog + query).doc(t).Find(`[data-testid="log-entry"]`).Each(func(_ int, e *goquery.Selection) {
 			action, _ := e.Attr("data-action")
 			found = append(found, strings.TrimSpace(e.Find("td").Eq(1).Text())+" "+action)
 		})

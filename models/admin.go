@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,6 +53,10 @@ type UserEdit struct {
 func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64, edit UserEdit) ([]FieldChange, error) {
 	var changes []FieldChange
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		superusers, err := lockSuperusers(ctx, tx)
+		if err != nil {
+			return err
+		}
 		target, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -65,10 +70,8 @@ func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 		if actor.ID == target.ID && !edit.IsActive {
 			return ErrSelf
 		}
-		if target.IsActive && target.IsSuperuser && !(edit.IsActive && edit.IsSuperuser) {
-			if err := keepASuperuser(ctx, tx, target.ID); err != nil {
-				return err
-			}
+		if target.IsActive && target.IsSuperuser && !(edit.IsActive && edit.IsSuperuser) && superusers.last(target.ID) {
+			return ErrLastSuperuser
 		}
 		changes = userChanges(target, edit)
 		if len(changes) == 0 {
@@ -137,6 +140,10 @@ func SetUsersActive(ctx context.Context, db bun.IDB, sessions SessionStorage, ac
 	}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		result = BulkResult{}
+		superusers, err := lockSuperusers(ctx, tx)
+		if err != nil {
+			return err
+		}
 		var users []User
 		q := tx.NewSelect().Model(&users).Where("u.id IN (?)", bun.In(ids)).OrderExpr("u.username_key")
 		if err := forUpdate(tx, q).Scan(ctx); err != nil {
@@ -147,21 +154,21 @@ func SetUsersActive(ctx context.Context, db bun.IDB, sessions SessionStorage, ac
 			if u.IsActive == active {
 				continue
 			}
-			reason := error(nil)
+			var reason error
 			switch {
 			case !MayManage(actor, u):
 				reason = ErrNotAllowed
 			case !active && u.ID == actor.ID:
 				reason = ErrSelf
-			case !active && u.IsSuperuser:
-				reason = keepASuperuser(ctx, tx, u.ID)
+			case !active && u.IsSuperuser && superusers.last(u.ID):
+				reason = ErrLastSuperuser
 			}
-			if errors.Is(reason, ErrLastSuperuser) || errors.Is(reason, ErrNotAllowed) || errors.Is(reason, ErrSelf) {
+			if reason != nil {
 				result.Skipped = append(result.Skipped, Skip{Username: u.Username, Reason: reason})
 				continue
 			}
-			if reason != nil {
-				return reason
+			if !active {
+				superusers.remove(u.ID)
 			}
 			if _, err := tx.NewUpdate().Model((*User)(nil)).Set("is_active = ?", active).Where("id = ?", u.ID).Exec(ctx); err != nil {
 				return fmt.Errorf("models: unable to set user #%d active: %w", u.ID, err)
@@ -235,6 +242,10 @@ func RecordResetMail(ctx context.Context, db bun.IDB, actor, target *User) error
 // active superuser.
 func AdminDeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		superusers, err := lockSuperusers(ctx, tx)
+		if err != nil {
+			return err
+		}
 		target, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -244,10 +255,8 @@ func AdminDeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 			return ErrNotAllowed
 		case target.ID == actor.ID:
 			return ErrSelf
-		case target.IsActive && target.IsSuperuser:
-			if err := keepASuperuser(ctx, tx, target.ID); err != nil {
-				return err
-			}
+		case target.IsActive && target.IsSuperuser && superusers.last(target.ID):
+			return ErrLastSuperuser
 		}
 		if err := recordAdminAction(ctx, tx, actorOf(actor), ActionDelete, ObjectUser, id, target.Username, nil); err != nil {
 			return err
@@ -281,21 +290,36 @@ func lockUser(ctx context.Context, tx bun.Tx, id int64) (*User, error) {
 	return u, notFound(err, fmt.Sprintf("user #%d", id))
 }
 
-// keepASuperuser gives ErrLastSuperuser unless an active superuser other
-// than the one with id remains. On PostgreSQL it locks them all first, so
-// two admins demoting the last two at once cannot both pass.
-func keepASuperuser(ctx context.Context, tx bun.Tx, id int64) error {
-	var ids []int64
-	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("is_superuser").Where("is_active")
+// superusers are the ids of the active superusers, as a transaction
+// found and locked them.
+type superusers []int64
+
+// lockSuperusers finds the active superusers. On PostgreSQL it locks their
+// rows until the transaction ends, in id order, before any other row: two
+// admins demoting the last two superusers at once cannot both pass, and
+// cannot deadlock. (SQLite's write transactions run one at a time.)
+func lockSuperusers(ctx context.Context, tx bun.Tx) (*superusers, error) {
+	var ids superusers
+	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("is_superuser").Where("is_active").OrderExpr("id")
 	if err := forUpdate(tx, q).Scan(ctx, &ids); err != nil {
-		return fmt.Errorf("models: unable to count superusers: %w", err)
+		return nil, fmt.Errorf("models: unable to find the superusers: %w", err)
 	}
-	for _, other := range ids {
+	return &ids, nil
+}
+
+// last reports whether no active superuser but the one with id remains.
+func (s *superusers) last(id int64) bool {
+	for _, other := range *s {
 		if other != id {
-			return nil
+			return false
 		}
 	}
-	return ErrLastSuperuser
+	return true
+}
+
+// remove forgets a superuser the transaction deactivates.
+func (s *superusers) remove(id int64) {
+	*s = slices.DeleteFunc(*s, func(other int64) bool { return other == id })
 }
 
 // forUpdate locks the rows q reads where the engine has row locks.
