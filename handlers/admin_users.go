@@ -175,7 +175,7 @@ func (h *handler) adminUserActive(c *fiber.Ctx) error {
 	if !strings.HasPrefix(back, views.PathAdminUsers) {
 		back = views.PathAdminUsers
 	}
-	return h.adminMessage(c, back, message, func() (templ.Component, error) {
+	return h.adminMessage(c, back, message, true, func() (templ.Component, error) {
 		return views.AdminUserRow(u, viewer), nil
 	})
 }
@@ -229,11 +229,15 @@ func (h *handler) adminUserPage(c *fiber.Ctx) error {
 // adminUserView gathers a user's page, its forms fresh.
 func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPage, error) {
 	ctx := c.UserContext()
+	// Neither form takes the focus on a page with both; one with errors,
+	// put in by the caller, gives it to its first invalid field.
 	p := views.AdminUserPage{
 		User:     u,
 		Form:     views.NewAdminUserForm(u, models.MayChangeFlags(currentUser(c))),
 		Password: views.NewSetPasswordForm(),
 	}
+	p.Form.FocusOn("")
+	p.Password.FocusOn("")
 	var err error
 	if p.Sessions, err = h.adminSessionRows(ctx, u.ID); err != nil {
 		return p, err
@@ -316,12 +320,14 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 		}
 		message = views.Message{Level: views.LevelSuccess, Text: "Saved " + u.Username + ": " + strings.Join(fields, ", ") + "."}
 	}
-	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
+	return h.adminMessage(c, views.AdminUserPath(u.ID), message, true, func() (templ.Component, error) {
 		saved, err := models.UserByID(c.UserContext(), h.db, u.ID)
 		if err != nil {
 			return nil, err
 		}
-		return views.AdminUserFormView(saved, views.NewAdminUserForm(saved, f.WithFlags)), nil
+		fresh := views.NewAdminUserForm(saved, f.WithFlags)
+		fresh.FocusOn("") // the message has it
+		return views.AdminUserFormView(saved, fresh), nil
 	})
 }
 
@@ -362,8 +368,10 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 	}
 	h.mail.Notify()
 	message := views.Message{Level: views.LevelSuccess, Text: "The password of " + u.Username + " was set; " + views.Count(int64(ended), "session", "sessions") + " ended."}
-	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
-		return views.AdminPasswordFormView(u, views.NewSetPasswordForm()), nil
+	return h.adminMessage(c, views.AdminUserPath(u.ID), message, true, func() (templ.Component, error) {
+		fresh := views.NewSetPasswordForm()
+		fresh.FocusOn("")
+		return views.AdminPasswordFormView(u, fresh), nil
 	})
 }
 
@@ -412,7 +420,7 @@ func (h *handler) adminUserSessions(c *fiber.Ctx) error {
 		return adminRefusal(err)
 	}
 	message := views.Message{Level: views.LevelSuccess, Text: views.Count(int64(ended), "session", "sessions") + " of " + u.Username + " ended."}
-	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
+	return h.adminMessage(c, views.AdminUserPath(u.ID), message, false, func() (templ.Component, error) {
 		rows, err := h.adminSessionRows(c.UserContext(), u.ID)
 		return views.AdminSessionsCard(u, rows, true), err
 	})
