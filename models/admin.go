@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,6 +56,9 @@ func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		superusers, err := lockSuperusers(ctx, tx)
 		if err != nil {
+			return err
+		}
+		if actor, err = freshActor(ctx, tx, actor); err != nil {
 			return err
 		}
 		target, err := lockUser(ctx, tx, id)
@@ -144,6 +148,9 @@ func SetUsersActive(ctx context.Context, db bun.IDB, sessions SessionStorage, ac
 		if err != nil {
 			return err
 		}
+		if actor, err = freshActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		var users []User
 		q := tx.NewSelect().Model(&users).Where("u.id IN (?)", bun.In(ids)).OrderExpr("u.username_key")
 		if err := forUpdate(tx, q).Scan(ctx); err != nil {
@@ -195,6 +202,10 @@ func SetUsersActive(ctx context.Context, db bun.IDB, sessions SessionStorage, ac
 func AdminSetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64, hash string) (int, error) {
 	var ended int
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		actor, err := freshActor(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
 		target, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -216,6 +227,10 @@ func AdminSetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 func AdminEndSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64) (int, error) {
 	var ended int
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		actor, err := freshActor(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
 		target, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -246,6 +261,9 @@ func AdminDeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 		if err != nil {
 			return err
 		}
+		if actor, err = freshActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		target, err := lockUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -267,10 +285,11 @@ func AdminDeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 
 // AdminDeleteArticle deletes the article with id for actor, a staff member.
 func AdminDeleteArticle(ctx context.Context, db bun.IDB, actor *User, id int64) error {
-	if !actor.IsStaff {
-		return ErrNotAllowed
-	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		actor, err := freshActor(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
 		a, err := ArticleByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -280,6 +299,23 @@ func AdminDeleteArticle(ctx context.Context, db bun.IDB, actor *User, id int64) 
 		}
 		return DeleteArticle(ctx, tx, id)
 	})
+}
+
+// freshActor reloads the actor inside the transaction: rights are those
+// they have as it runs, not when their request began (another admin may
+// have just demoted or deactivated them).
+func freshActor(ctx context.Context, tx bun.Tx, actor *User) (*User, error) {
+	fresh := new(User)
+	if err := tx.NewSelect().Model(fresh).Where("u.id = ?", actor.ID).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotAllowed
+		}
+		return nil, fmt.Errorf("models: unable to load admin #%d: %w", actor.ID, err)
+	}
+	if !fresh.IsActive || !fresh.IsStaff {
+		return nil, ErrNotAllowed
+	}
+	return fresh, nil
 }
 
 // lockUser loads the user with id, locked until the transaction ends on
