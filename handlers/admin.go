@@ -74,8 +74,7 @@ func refusalText(err error) string {
 // adminDashboard shows the counts and the latest admin actions.
 func (h *handler) adminDashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	now := time.Now()
-	counts, err := models.DashboardCounts(ctx, h.db, now)
+	counts, err := models.DashboardCounts(ctx, h.db, time.Now())
 	if err != nil {
 		return err
 	}
@@ -83,7 +82,7 @@ func (h *handler) adminDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.AdminDashboardView(views.AdminDashboard{Counts: counts, Latest: latest, Now: now}))
+	return h.render(c, fiber.StatusOK, views.AdminDashboardView(views.AdminDashboard{Counts: counts, Latest: latest}))
 }
 
 // adminLog shows the admin log, filtered by actor and action, 50 a page.

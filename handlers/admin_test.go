@@ -104,6 +104,9 @@ func TestAdminAccess(t *testing.T) {
 				t.Errorf("GET %s: Location %q, want %q", page, got, want)
 			}
 		}
+		for _, other := range []string{"/adminx/", "/administrator/"} {
+			wantStatus(t, c.get(other), http.StatusNotFound)
+		}
 		h := app.htmxClient()
 		if res := h.get(views.PathAdminUsers); res.Header.Get("HX-Redirect") != views.LoginPath(views.PathAdminUsers) {
 			t.Errorf("htmx: HX-Redirect %q", res.Header.Get("HX-Redirect"))

@@ -57,7 +57,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)
 
 	// The staff admin: staff only, never cached; its own login redirect.
-	admin := app.Group("/admin", noStore, h.staffOnly)
+	admin := app.Group(views.PathAdmin, noStore, h.staffOnly)
 	admin.Get("/", h.adminDashboard)
 	admin.Get("/users/", h.adminUsers)
 	admin.Post("/users/", h.adminUsersSubmit)

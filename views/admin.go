@@ -8,7 +8,6 @@ import (
 
 	"net/url"
 	"strconv"
-	"time"
 
 	"gatehouse/models"
 	"gatehouse/models/password"
@@ -98,7 +97,6 @@ type AdminLogPage struct {
 type AdminDashboard struct {
 	Counts models.Dashboard
 	Latest []models.AdminLogEntry
-	Now    time.Time
 }
 
 // AdminUserForm is the admin's edit of a user: Django's UserChangeForm
