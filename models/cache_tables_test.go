@@ -29,7 +29,7 @@ var (
 // TestClassify checks which tables a statement is taken to write.
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents
+	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents | TableAdminLog
 	tests := []struct {
 		query  string
 		kind   statementKind
@@ -45,6 +45,7 @@ func TestClassify(t *testing.T) {
 		{`UPDATE ONLY public.articles SET title = 'x'`, statementWrite, TableArticles},
 		{`UPDATE "public"."mail_outbox" SET sent = 1`, statementWrite, TableMailOutbox},
 		{`DELETE FROM "security_events" WHERE id = 1`, statementWrite, TableSecurityEvents},
+		{`INSERT INTO "admin_log" ("id") VALUES (DEFAULT)`, statementWrite, TableAdminLog},
 		{`DELETE FROM session_data WHERE e < 1`, statementWrite, TableSessionData},
 		{`DELETE FROM [articles]`, statementWrite, TableArticles},
 		{"/* c */ WITH d AS (SELECT 1 AS id) DELETE FROM articles WHERE id IN (SELECT id FROM d)", statementWrite, TableArticles},
