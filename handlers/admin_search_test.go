@@ -80,10 +80,10 @@ func TestAdminUserSearch100k(t *testing.T) {
 			}{
 				{"", "100001 users", "zz_staff", 50},
 				{"?page=2001", "100001 users", "user000001", 1},
-				{"?q=USER09999", "10 users", "user099999", 10},   // username, any case
-				{"?q=mail04242", "10 users", "user042429", 10},   // email
-				{"?q=first012345", "1 user", "user012345", 1},    // first name
-				{"?q=LAST0777", "100 users", "user077799", 50},   // last name
+				{"?q=USER09999", "10 users", "user099999", 10}, // username, any case
+				{"?q=mail04242", "10 users", "user042429", 10}, // email
+				{"?q=first012345", "1 user", "user012345", 1},  // first name
+				{"?q=LAST0777", "100 users", "user077799", 50}, // last name
 				{"?q=last0777+first07770", "10 users", "user077709", 10},
 				{"?q=user0999&active=no", "10 users", "user099990", 10},
 				{"?q=user099&staff=yes&sort=username", "10 users", "user099000", 10},
