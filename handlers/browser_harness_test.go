@@ -233,8 +233,21 @@ func (tb *tab) count(selector string) int {
 func (tb *tab) fill(name, value string) {
 	tb.t.Helper()
 	selector := fmt.Sprintf("[name=%q]", name)
-	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).value = ''", selector)),
-		chromedp.SendKeys(chromedp.CSS(selector), value))
+	// Reading the value back waits until every key reached the page: a
+	// click sent right after SendKeys could overtake the last keys (seen
+	// with Chromium's autocomplete suggestions for an address typed before).
+	for try := 1; ; try++ {
+		tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).value = ''", selector)),
+			chromedp.SendKeys(chromedp.CSS(selector), value))
+		got := run(tb, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector(%q).value", selector)))
+		if got == value {
+			return
+		}
+		tb.t.Logf("try %d: typed %q into %s, it holds %q", try, value, name, got)
+		if try == 3 {
+			tb.t.Fatalf("typed %q into %s, it holds %q", value, name, got)
+		}
+	}
 }
 
 // check ticks the checkbox named name.
