@@ -103,6 +103,20 @@ func TestBrowserAdminUsers(t *testing.T) {
 		}
 		tb.open(views.PathAdmin)
 		tb.everyScheme("dashboard")
+
+		// With JavaScript one box selects the whole page; without, it is not there.
+		tb.open(views.PathAdminUsers + "?q=user00001")
+		if !js {
+			if tb.count(`[data-select-all]:not([hidden])`) != 0 {
+				t.Error("the select-all box shows without JavaScript")
+			}
+			return
+		}
+		tb.do(chromedp.Click(chromedp.CSS(`[data-select-all]`)))
+		tb.clickThrough(`[data-testid="bulk-submit"]`)
+		if got := tb.text(`[data-testid="bulk-confirm"] h1`); got != "Deactivate 10 users?" {
+			t.Errorf("after selecting all, the confirmation asks %q", got)
+		}
 	})
 }
 
