@@ -37,10 +37,10 @@ func (h *handler) staffOnly(c *fiber.Ctx) error {
 // asked for, or for an action, the page it belongs to (the path without
 // its last segment when the action has no page of its own).
 func (h *handler) adminReturnPage(c *fiber.Ctx) string {
-	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+	path := c.Path()
+	if (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) && h.routeTable.allows(fiber.MethodGet, path) {
 		return c.OriginalURL()
 	}
-	path := c.Path()
 	for path != views.PathAdmin && !h.routeTable.allows(fiber.MethodGet, path) {
 		path = path[:strings.LastIndex(strings.TrimSuffix(path, "/"), "/")+1]
 	}

@@ -119,6 +119,10 @@ func TestAdminAccess(t *testing.T) {
 		if !app.user("alice").IsActive {
 			t.Fatal("an anonymous POST deactivated alice")
 		}
+		res = c.get(views.AdminUserPath(alice.ID) + views.AdminUserSessions)
+		if got, want := res.Header.Get("Location"), views.LoginPath(views.AdminUserPath(alice.ID)); got != want {
+			t.Errorf("GET of an action: Location %q, want %q", got, want)
+		}
 	})
 
 	t.Run("a user who is not staff gets 403", func(t *testing.T) {
@@ -161,6 +165,9 @@ func TestAdminAccess(t *testing.T) {
 		}
 		// The log is for reading only.
 		wantStatus(t, c.postForm(views.PathAdminLog, views.PathAdminLog, url.Values{"action": {"delete"}}), http.StatusMethodNotAllowed)
+		if res := c.get(views.AdminUserPath(alice.ID) + views.AdminUserActive); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+			t.Errorf("GET of an action: %d, Allow %q", res.StatusCode, res.Header.Get("Allow"))
+		}
 		wantStatus(t, c.get("/admin/users/nope/"), http.StatusNotFound)
 		wantStatus(t, c.get("/admin/users/999999/"), http.StatusNotFound)
 		wantStatus(t, c.get("/admin/articles/999999/"), http.StatusNotFound)
@@ -734,5 +741,55 @@ func TestAdminDashboardCounts(t *testing.T) {
 		if got := strings.TrimSpace(doc.Find(`[data-testid="stat-` + id + `"] .stat-number`).Text()); got != n {
 			t.Errorf("%s: %q, want %s", id, got, n)
 		}
+	}
+}
+
+// TestAdminBadInput checks that nonsense in the admin's URLs and forms gets
+// a clear 4xx or is ignored, never a 500.
+func TestAdminBadInput(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createStaff("root", true)
+	alice := app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("root", goodPassword)
+	for path, status := range map[string]int{
+		"/admin/users/?page=abc&sort=evil&active=maybe":               http.StatusOK,
+		"/admin/users/?page=99999999999999999999":                     http.StatusOK,
+		"/admin/users/?page=9223372036854775807":                      http.StatusOK,
+		"/admin/users/?q=" + strings.Repeat("%C3%A9", 1500):           http.StatusOK,
+		"/admin/users/?q=%FF":                                         http.StatusBadRequest,
+		"/admin/users/0/":                                             http.StatusNotFound,
+		"/admin/users/99999999999999999999/":                          http.StatusNotFound,
+		"/admin/users/-1/delete/":                                     http.StatusNotFound,
+		"/admin/articles/?q=%25%5C_&page=-3":                          http.StatusOK,
+		"/admin/log/?actor=-1&action=%3Cscript%3E&page=9999999999999": http.StatusOK,
+	} {
+		if res := c.get(path); res.StatusCode != status {
+			t.Errorf("GET %.80s: %d, want %d", path, res.StatusCode, status)
+		}
+	}
+	page := views.AdminUserPath(alice.ID)
+	posts := []struct {
+		action string
+		values url.Values
+		status int
+	}{
+		{views.PathAdminUsers, url.Values{}, http.StatusBadRequest},
+		{views.PathAdminUsers, url.Values{"action": {"activate"}, "ids": make([]string, 501)}, http.StatusBadRequest},
+		{page, url.Values{"is_active": {"on"}}, http.StatusBadRequest},
+		{page, url.Values{"email": {strings.Repeat("a", 300) + "@example.com"}, "first_name": {""}, "last_name": {""}}, http.StatusUnprocessableEntity},
+		{page + views.AdminUserActive, url.Values{}, http.StatusBadRequest},
+		{page + views.AdminUserPassword, url.Values{}, http.StatusBadRequest},
+		{"/admin/users/424242/sessions/", url.Values{}, http.StatusNotFound},
+		{"/admin/articles/424242/delete/", url.Values{"confirm": {"yes"}}, http.StatusNotFound},
+	}
+	for _, p := range posts {
+		if res := c.postForm(views.PathAdminUsers, p.action, p.values); res.StatusCode != p.status {
+			t.Errorf("POST %s %v: %d, want %d", p.action, p.values, res.StatusCode, p.status)
+		}
+	}
+	if len(app.adminLog()) != 0 {
+		t.Errorf("bad input was logged: %+v", app.adminLog())
 	}
 }
