@@ -292,9 +292,23 @@ func TestAdminOwnAccountAndLastSuperuser(t *testing.T) {
 		if app.user("root") == nil {
 			t.Fatal("root deleted themselves")
 		}
+		// Nor set their own password here: the settings ask for the current one.
+		wantStatus(t, c.postForm(views.PathAdmin, views.AdminUserPath(root.ID)+views.AdminUserPassword,
+			url.Values{"new_password1": {"a brand new passphrase"}, "new_password2": {"a brand new passphrase"}}), http.StatusConflict)
+		app.client().loginAs("root", goodPassword)
 		if len(app.adminLog()) != 0 {
 			t.Fatalf("refusals were logged: %+v", app.adminLog())
 		}
+
+		// Ending their own sessions keeps this one.
+		res = c.postForm(views.AdminUserPath(root.ID), views.AdminUserPath(root.ID)+views.AdminUserSessions, nil)
+		if !htmx {
+			wantRedirect(t, res, false, views.AdminUserPath(root.ID))
+		}
+		if c.loggedInAs() != "root" || app.count("SELECT COUNT(*) FROM sessions") != 1 {
+			t.Fatal("ending one's own sessions from the admin ended this one too, or not the other")
+		}
+		wantLogged(t, app, "root", models.ActionEndSessions, models.ObjectUser, root.ID)
 
 		// With a second superuser, root may step down.
 		app.createStaff("second", true)

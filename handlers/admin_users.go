@@ -338,6 +338,9 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if u.ID == currentUser(c).ID {
+		return adminRefusal(models.ErrOwnPassword)
+	}
 	if err := requireFields(c, "new_password1", "new_password2"); err != nil {
 		return err
 	}
@@ -415,7 +418,11 @@ func (h *handler) adminUserSessions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ended, err := models.AdminEndSessions(c.UserContext(), h.db, h.sessionStorage, currentUser(c), u.ID)
+	keep := "" // someone else's: all of them; one's own: all but this one
+	if u.ID == currentUser(c).ID {
+		keep = currentSession(c).Key
+	}
+	ended, err := models.AdminEndSessions(c.UserContext(), h.db, h.sessionStorage, currentUser(c), u.ID, keep)
 	if err != nil {
 		return adminRefusal(err)
 	}

@@ -22,6 +22,9 @@ var (
 	ErrSelf = errors.New("models: not on one's own account")
 	// ErrLastSuperuser: the last active superuser stays one, and active.
 	ErrLastSuperuser = errors.New("models: the last active superuser")
+	// ErrOwnPassword: one's own password changes in one's settings, which
+	// ask for the current one, not in the admin.
+	ErrOwnPassword = errors.New("models: one's own password")
 )
 
 // MayManage reports whether actor, a staff member, may act on target in the
@@ -210,8 +213,11 @@ func AdminSetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 		if err != nil {
 			return err
 		}
-		if !MayManage(actor, target) {
+		switch {
+		case !MayManage(actor, target):
 			return ErrNotAllowed
+		case target.ID == actor.ID:
+			return ErrOwnPassword
 		}
 		if ended, err = ChangePassword(ctx, tx, sessions, id, hash, "", nil); err != nil {
 			return err
@@ -222,9 +228,10 @@ func AdminSetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 	return ended, err
 }
 
-// AdminEndSessions ends every session of the user with id, for actor, and
+// AdminEndSessions ends every session of the user with id but the one with
+// keepKey (the actor's own, when they end their own others), for actor, and
 // returns how many were live.
-func AdminEndSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64) (int, error) {
+func AdminEndSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64, keepKey string) (int, error) {
 	var ended int
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		actor, err := freshActor(ctx, tx, actor)
@@ -238,7 +245,7 @@ func AdminEndSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 		if !MayManage(actor, target) {
 			return ErrNotAllowed
 		}
-		if ended, err = endOtherSessions(ctx, tx, sessions, id, ""); err != nil {
+		if ended, err = endOtherSessions(ctx, tx, sessions, id, keepKey); err != nil {
 			return err
 		}
 		return recordAdminAction(ctx, tx, actorOf(actor), ActionEndSessions, ObjectUser, id, target.Username,

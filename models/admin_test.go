@@ -97,7 +97,7 @@ func TestAdminActorRightsAreCurrent(t *testing.T) {
 		if _, err := db.NewUpdate().Model((*models.User)(nil)).Set("is_active = FALSE").Where("id = ?", staff.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := models.AdminEndSessions(ctx, db, nil, staff, alice.ID); !errors.Is(err, models.ErrNotAllowed) {
+		if _, err := models.AdminEndSessions(ctx, db, nil, staff, alice.ID, ""); !errors.Is(err, models.ErrNotAllowed) {
 			t.Errorf("a deactivated admin ended sessions: %v", err)
 		}
 		if err := models.AdminDeleteUser(ctx, db, nil, staff, alice.ID); !errors.Is(err, models.ErrNotAllowed) {
