@@ -41,10 +41,12 @@ func (h *handler) adminReturnPage(c *fiber.Ctx) string {
 	if (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) && h.routeTable.allows(fiber.MethodGet, path) {
 		return c.OriginalURL()
 	}
-	for path != views.PathAdmin && !h.routeTable.allows(fiber.MethodGet, path) {
-		path = path[:strings.LastIndex(strings.TrimSuffix(path, "/"), "/")+1]
+	for len(path) > len(views.PathAdmin) && strings.HasPrefix(path, views.PathAdmin) {
+		if path = path[:strings.LastIndex(strings.TrimSuffix(path, "/"), "/")+1]; h.routeTable.allows(fiber.MethodGet, path) {
+			return path
+		}
 	}
-	return path
+	return views.PathAdmin
 }
 
 // adminRefusal turns the admin's refusals into answers that say why.
