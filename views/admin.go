@@ -208,6 +208,14 @@ func fullName(u *models.User) string {
 	return u.FirstName + " " + u.LastName
 }
 
+// orNone is s, or "none" for an empty s.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
 // changeText says one field's change in words; a password says only that it was set.
 func changeText(c models.FieldChange) string {
 	if c.Field == models.FieldPassword {
