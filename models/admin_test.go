@@ -108,3 +108,32 @@ func TestAdminActorRightsAreCurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchUsersTakesWildcardsLiterally checks that LIKE's wildcards and
+// escape in a search match themselves, on both engines.
+func TestSearchUsersTakesWildcardsLiterally(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, testDB func(*testing.T) *bun.DB) {
+		ctx := context.Background()
+		db := testDB(t)
+		for i, first := range []string{"A_x", "abx", "a%x", `a\x`, "a"} {
+			u := &models.User{Username: "u" + string(rune('0'+i)), Password: "hash", IsActive: true, FirstName: first}
+			if err := models.CreateUser(ctx, db, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for search, want := range map[string]string{"a_": "A_x", "A%": "a%x", `a\`: `a\x`, "ab": "abx"} {
+			users, err := models.SearchUsers(ctx, db, models.UserQuery{Search: search}, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(users) != 1 || users[0].FirstName != want {
+				var got []string
+				for _, u := range users {
+					got = append(got, u.FirstName)
+				}
+				t.Errorf("search %q found %q, want %q", search, got, want)
+			}
+		}
+	})
+}
