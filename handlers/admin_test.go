@@ -746,11 +746,20 @@ func TestAdminDashboardCounts(t *testing.T) {
 	app.createUser("dormant", goodPassword)
 	app.seedArticles(alice, 4)
 	app.client().loginAs("alice", goodPassword)
-	app.client().postForm(views.PathLogin, views.PathLogin, url.Values{"username": {"alice"}, "password": {"wrong"}})
+	guesser := app.client()
+	for range 7 { // past the limit of failures: the last are refused, and logged as throttled
+		guesser.postForm(views.PathLogin, views.PathLogin, url.Values{"username": {"dormant"}, "password": {"wrong"}})
+	}
+	failed := app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'login_failed'")
+	throttled := app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'throttled'")
+	if failed == 0 || throttled == 0 {
+		t.Fatalf("%d failed and %d throttled logins, want some of each", failed, throttled)
+	}
 	c := app.client()
 	c.loginAs("staff", goodPassword)
 	doc := c.get(views.PathAdmin).doc(t)
-	want := map[string]string{"users": "3", "active-users": "2", "live-sessions": "2", "articles": "4", "failed-logins": "1", "throttled": "0"}
+	want := map[string]string{"users": "3", "active-users": "2", "live-sessions": "2", "articles": "4",
+		"failed-logins": strconv.Itoa(failed), "throttled": strconv.Itoa(throttled)}
 	for id, n := range want {
 		if got := strings.TrimSpace(doc.Find(`[data-testid="stat-` + id + `"] .stat-number`).Text()); got != n {
 			t.Errorf("%s: %q, want %s", id, got, n)
