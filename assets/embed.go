@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-//go:embed htmx.min.js app.css app.js favicon.svg
+//go:embed htmx.min.js app.css app.js passkey.js favicon.svg
 var files embed.FS
 
 // File is one static file, ready to serve.

@@ -14,6 +14,7 @@ import (
 	"gatehouse/models/hashpool"
 	"gatehouse/models/password"
 	"gatehouse/models/throttle"
+	"gatehouse/models/twofactor"
 	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
@@ -79,8 +80,27 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if err := attempt.Succeeded(ctx, keys[len(keys)-1]); err != nil {
 		return err
 	}
+	secondStep, err := twofactor.Enabled(ctx, h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if secondStep {
+		// Not logged in yet: the second factor is asked for first.
+		if err := h.beginSecondStep(c, u, f.Remember, f.Next); err != nil {
+			return err
+		}
+		return h.redirect(c, views.PathLoginSecondStep)
+	}
+	return h.completeLogin(c, u, f.Remember, f.Next, "")
+}
+
+// completeLogin logs u in once every factor they have was given: a new
+// session, a trusted device, the new-device notice, the log entry (with
+// how, in detail) and the welcome; then on to next, or the articles.
+func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, next, detail string) error {
+	ctx := c.UserContext()
 	newDevice := h.trustedDevice(c, u.UsernameKey) == ""
-	if err := h.login(c, u, f.Remember); err != nil {
+	if err := h.login(c, u, remember); err != nil {
 		return err
 	}
 	h.trustDevice(c, u.UsernameKey)
@@ -92,12 +112,12 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		}
 		h.mail.Notify()
 	}
-	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, ""); err != nil {
+	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, detail); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, "Welcome back, "+u.Username+".")
-	if f.Next != "" {
-		return h.redirect(c, f.Next)
+	if next != "" {
+		return h.redirect(c, next)
 	}
 	return h.redirect(c, views.PathArticles)
 }

@@ -27,6 +27,9 @@ const (
 	keyAuthHash = "_auth_user_hash"
 	keyRemember = "remember"
 	keyExpires  = "expires" // unix seconds: a login's lifetime is fixed when it starts
+	// keyAuthenticatedAt is when (unix seconds) the user last proved it was
+	// them: logged in, or confirmed their password since (sudo mode).
+	keyAuthenticatedAt = "_auth_at"
 )
 
 // Keys of c.Locals.
@@ -216,10 +219,12 @@ func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 	if err := models.RecordLogin(c.UserContext(), h.db, record); err != nil {
 		return err
 	}
+	forgetSecondStep(sess)
 	sess.Set(keyUserID, u.ID)
 	sess.Set(keyAuthHash, h.authHash(u))
 	sess.Set(keyRemember, remember)
 	sess.Set(keyExpires, record.ExpiresAt.Unix())
+	sess.Set(keyAuthenticatedAt, h.now().Unix())
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}

@@ -50,6 +50,12 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	return newBrowserOn(t, newTestApp(t))
+}
+
+// newBrowserOn is newBrowser driving app.
+func newBrowserOn(t *testing.T, app *testApp) *browser {
+	t.Helper()
 	path := os.Getenv("CHROMIUM")
 	if path == "" {
 		path, _ = exec.LookPath("chromium")
@@ -74,7 +80,7 @@ func newBrowser(t *testing.T) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, app: newTestApp(t), ctx: ctx}
+	return &browser{t: t, app: app, ctx: ctx}
 }
 
 // tab is a page in a browser context of its own (its own cookies), with

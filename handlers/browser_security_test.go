@@ -458,6 +458,8 @@ func TestBrowserSessionsAccountNav(t *testing.T) {
 		pages := []struct{ path, label string }{
 			{"/accounts/update/", "Profile"},
 			{"/accounts/password/", "Password"},
+			{"/accounts/2fa/", "Two-factor"},
+			{"/accounts/passkeys/", "Passkeys"},
 			{"/accounts/sessions/", "Sessions"},
 			{"/accounts/activity/", "Security activity"},
 		}
@@ -475,7 +477,7 @@ func TestBrowserSessionsAccountNav(t *testing.T) {
 			if len(current) != 1 || current[0] != want {
 				t.Errorf("on %s aria-current is on %q, want only %q", p.path, current, want)
 			}
-			if got := tb.count(`nav[aria-label="Account"] a`); got != 4 {
+			if got := tb.count(`nav[aria-label="Account"] a`); got != len(pages) {
 				t.Errorf("on %s the account navigation has %d links", p.path, got)
 			}
 		}

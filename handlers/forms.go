@@ -115,6 +115,17 @@ func newAccountDeleteForm(c *fiber.Ctx) (views.AccountDeleteForm, error) {
 	return f, requireFields(c, "password")
 }
 
+func newConfirmForm(c *fiber.Ctx) (views.ConfirmForm, error) {
+	f := views.NewConfirmForm()
+	f.Password = formValue(c, "password")
+	next := formValue(c, "next")
+	if next == "" {
+		next = c.Query("next")
+	}
+	f.Next = safeNext(next)
+	return f, requireFields(c, "password")
+}
+
 func newArticleForm(c *fiber.Ctx) (views.ArticleForm, error) {
 	return views.NewArticleForm(trimmedValue(c, "title"), trimmedValue(c, "content")), requireFields(c, "title", "content")
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/uptrace/bun"
@@ -26,6 +27,7 @@ import (
 	"gatehouse/models/password"
 	"gatehouse/models/throttle"
 	"gatehouse/models/token"
+	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
 
@@ -47,6 +49,9 @@ type Config struct {
 	BaseURL string
 	// PasswordResetTimeout is how long a reset link works (models' default if zero).
 	PasswordResetTimeout time.Duration
+	// Now is the clock of the login's second step and of sudo mode's
+	// window (time.Now if nil): tests move it forward.
+	Now func() time.Time
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -63,6 +68,8 @@ type handler struct {
 	csrfTokens     csrfTokens
 	cache          *models.Cache
 	throttle       *throttle.Limiter
+	twoFactor      *twofactor.Store
+	webAuthn       *webauthn.WebAuthn // nil: passkeys are off (the base URL is no domain name)
 	mail           *mail.Sender
 	background     sync.WaitGroup // work that outlives its request, waited for at shutdown
 	baseURL        string
@@ -72,6 +79,7 @@ type handler struct {
 	cookieSecure   bool
 	trustedProxies []netip.Prefix
 	log            *slog.Logger
+	now            func() time.Time
 }
 
 // Session and cookie lifetimes.
@@ -135,15 +143,26 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		MaxWait:      maxHashWait,
 		CollectAfter: cfg.PasswordParams.MemoryKiB >= 1024, // not for the tests' cheap hashes
 	})
+	hasher := password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run))
+	twoFactor, err := twofactor.New(secret, views.SiteName, hasher)
+	if err != nil {
+		return nil, err
+	}
+	relyingParty, err := newWebAuthn(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
 	h := &handler{
 		db:             db,
 		hashQueue:      hashQueue,
 		sessionStorage: store.Sessions,
-		hasher:         password.NewHasher(cfg.PasswordParams, password.WithScheduler(hashQueue.Run)),
+		hasher:         hasher,
 		signer:         signer,
 		csrfTokens:     csrfTokens{signer: signer},
 		cache:          cache,
 		throttle:       throttle.New(db),
+		twoFactor:      twoFactor,
+		webAuthn:       relyingParty,
 		mail:           sender,
 		baseURL:        strings.TrimSuffix(cfg.BaseURL, "/"),
 		resetTokens:    token.New(secret, "password-reset", cfg.PasswordResetTimeout),
@@ -151,6 +170,10 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		cookieSecure:   cfg.CookieSecure,
 		trustedProxies: cfg.TrustedProxies,
 		log:            cfg.Logger,
+		now:            cfg.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,
@@ -265,7 +288,7 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // page gathers what every component may read. A full page shows, and so
 // uses up, the pending flash messages; an htmx fragment leaves them.
 func (h *handler) page(c *fiber.Ctx) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path()}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil}
 	if !isHTMX(c) {
 		p.Messages = h.takeMessages(c)
 	}

@@ -129,9 +129,14 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
 		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
-			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled}
-		if e.Kind == models.EventSessionRevoked && e.Detail != "" {
+			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
+		switch {
+		case e.Detail == "":
+		case e.Kind == models.EventSessionRevoked || e.Kind == models.EventPasskeyAdded || e.Kind == models.EventPasskeyRemoved:
 			rows[i].What += ": " + e.Detail
+		case e.Kind == models.EventLogin || e.Kind == models.EventRecoveryCodeUsed:
+			// How a login was made ("with a passkey"), how many codes are left.
+			rows[i].What += " (" + e.Detail + ")"
 		}
 	}
 	return h.render(c, fiber.StatusOK, views.Activity(views.ActivityPage{Events: rows, Page: page, Pages: pages}))

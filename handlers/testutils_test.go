@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,6 +69,11 @@ func newTestAppOn(t testing.TB, cfg handlers.Config, dbURL string, opts ...model
 		t.Fatal(err)
 	}
 	baseURL := "http://" + listener.Addr().String()
+	if cfg.BaseURL != "" {
+		// A host the test names, such as localhost for passkeys (which
+		// browsers refuse on an IP address), on the listener's port.
+		baseURL = cfg.BaseURL + ":" + strconv.Itoa(listener.Addr().(*net.TCPAddr).Port)
+	}
 	cfg.PasswordParams = testParams
 	cfg.BaseURL = baseURL
 	mailDir := filepath.Join(t.TempDir(), "outbox")

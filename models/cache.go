@@ -33,6 +33,9 @@ const (
 	TableSecurityEvents
 	TableMailOutbox
 	TableSettings
+	TableTwoFactor
+	TableRecoveryCodes
+	TablePasskeys
 	TableAdminLog
 	tableCount = iota
 
@@ -50,14 +53,17 @@ var cacheTables = map[string]Tables{
 	"security_events":   TableSecurityEvents,
 	"mail_outbox":       TableMailOutbox,
 	"settings":          TableSettings,
+	"two_factor":        TableTwoFactor,
+	"recovery_codes":    TableRecoveryCodes,
+	"passkeys":          TablePasskeys,
 	"admin_log":         TableAdminLog,
 }
 
 // cascades says which tables a write to a table may change too: deleting a
-// user deletes their sessions, articles and security events (ON DELETE
-// CASCADE) and unnames them in the admin log (SET NULL).
+// user deletes their sessions, articles, security events and second
+// factors (ON DELETE CASCADE) and unnames them in the admin log (SET NULL).
 var cascades = map[Tables]Tables{
-	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableAdminLog,
+	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog,
 }
 
 // tableNamed returns the table of this name, all tables for a name it does

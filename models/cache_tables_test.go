@@ -29,7 +29,7 @@ var (
 // TestClassify checks which tables a statement is taken to write.
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents | TableAdminLog
+	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog
 	tests := []struct {
 		query  string
 		kind   statementKind
@@ -45,6 +45,8 @@ func TestClassify(t *testing.T) {
 		{`UPDATE ONLY public.articles SET title = 'x'`, statementWrite, TableArticles},
 		{`UPDATE "public"."mail_outbox" SET sent = 1`, statementWrite, TableMailOutbox},
 		{`DELETE FROM "security_events" WHERE id = 1`, statementWrite, TableSecurityEvents},
+		{`UPDATE "two_factor" SET last_step = 3`, statementWrite, TableTwoFactor},
+		{`DELETE FROM "recovery_codes" WHERE id = 1`, statementWrite, TableRecoveryCodes},
 		{`INSERT INTO "admin_log" ("id") VALUES (DEFAULT)`, statementWrite, TableAdminLog},
 		{`DELETE FROM session_data WHERE e < 1`, statementWrite, TableSessionData},
 		{`DELETE FROM [articles]`, statementWrite, TableArticles},

@@ -22,6 +22,9 @@ var copiedTables = []string{
 	"security_events",
 	"throttle_failures",
 	"mail_outbox",
+	"two_factor",
+	"recovery_codes",
+	"passkeys",
 	"admin_log",
 }
 

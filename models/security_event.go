@@ -37,6 +37,14 @@ const (
 	EventSessionRevoked  = "session_revoked"
 	EventProfileChanged  = "profile_changed"
 	EventSignup          = "signup"
+	// Two-factor authentication.
+	EventTwoFactorEnabled     = "two_factor_enabled"
+	EventTwoFactorDisabled    = "two_factor_disabled"
+	EventTwoFactorFailed      = "two_factor_failed"
+	EventRecoveryCodeUsed     = "recovery_code_used"
+	EventRecoveryCodesRenewed = "recovery_codes_renewed"
+	EventPasskeyAdded         = "passkey_added"
+	EventPasskeyRemoved       = "passkey_removed"
 )
 
 // SecurityLogRetention is how long security events are kept.
@@ -47,15 +55,22 @@ const SecurityLogRetention = 90 * 24 * time.Hour
 const eventTextMaxLength = 512
 
 var eventDescriptions = map[string]string{
-	EventLogin:           "Logged in",
-	EventLoginFailed:     "Failed login attempt",
-	EventThrottled:       "Login refused: too many attempts",
-	EventLogout:          "Logged out",
-	EventPasswordChanged: "Password changed",
-	EventEmailChanged:    "Email address changed",
-	EventSessionRevoked:  "Session ended",
-	EventProfileChanged:  "Profile changed",
-	EventSignup:          "Account created",
+	EventLogin:                "Logged in",
+	EventLoginFailed:          "Failed login attempt",
+	EventThrottled:            "Login refused: too many attempts",
+	EventLogout:               "Logged out",
+	EventPasswordChanged:      "Password changed",
+	EventEmailChanged:         "Email address changed",
+	EventSessionRevoked:       "Session ended",
+	EventProfileChanged:       "Profile changed",
+	EventSignup:               "Account created",
+	EventTwoFactorEnabled:     "Two-factor authentication turned on",
+	EventTwoFactorDisabled:    "Two-factor authentication turned off",
+	EventTwoFactorFailed:      "Wrong two-factor code at login",
+	EventRecoveryCodeUsed:     "Recovery code used",
+	EventRecoveryCodesRenewed: "New recovery codes made",
+	EventPasskeyAdded:         "Passkey added",
+	EventPasskeyRemoved:       "Passkey removed",
 }
 
 // Description says in words what happened.

@@ -18,6 +18,7 @@ type Page struct {
 	CSRFToken string
 	Messages  []Message
 	Path      string // of the page, so navigation can mark where the user is
+	Passkeys  bool   // the site offers passkeys
 }
 
 // Message is a one-shot notice (Django's messages framework).

@@ -38,7 +38,40 @@ func LoginPath(next string) string {
 const (
 	PathSessions = "/accounts/sessions/"
 	PathActivity = "/accounts/activity/"
+	// PathConfirm asks for the password again before a sensitive change.
+	PathConfirm = "/accounts/confirm/"
 )
+
+// Paths of two-factor authentication.
+const (
+	PathLoginSecondStep  = "/accounts/login/2fa/"
+	PathTwoFactor        = "/accounts/2fa/"
+	PathTwoFactorSetup   = "/accounts/2fa/setup/"
+	PathTwoFactorDisable = "/accounts/2fa/disable/"
+	PathRecoveryCodes    = "/accounts/2fa/recovery-codes/"
+)
+
+// Paths of passkeys: the settings page and each ceremony's two steps (the
+// first answers the options for the browser as JSON).
+const (
+	PathPasskeys               = "/accounts/passkeys/"
+	PathPasskeysBegin          = "/accounts/passkeys/begin/"
+	PathPasskeyRemove          = "/accounts/passkeys/remove/"
+	PathLoginPasskey           = "/accounts/login/passkey/"
+	PathLoginPasskeyBegin      = "/accounts/login/passkey/begin/"
+	PathSecondStepPasskey      = "/accounts/login/2fa/passkey/"
+	PathSecondStepPasskeyBegin = "/accounts/login/2fa/passkey/begin/"
+	PathConfirmPasskey         = "/accounts/confirm/passkey/"
+	PathConfirmPasskeyBegin    = "/accounts/confirm/passkey/begin/"
+)
+
+// ConfirmPath is the password confirmation page, returning to next afterwards.
+func ConfirmPath(next string) string {
+	if next == "" {
+		return PathConfirm
+	}
+	return PathConfirm + "?next=" + url.QueryEscape(next)
+}
 
 // Paths of account recovery and email verification.
 const (

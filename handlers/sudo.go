@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gatehouse/models"
+	"gatehouse/models/twofactor"
+	"gatehouse/views"
+)
+
+// recentlyAuthenticated reports whether the current user proved it was them
+// (logged in, or confirmed their password) within models.RecentAuthentication.
+func (h *handler) recentlyAuthenticated(c *fiber.Ctx) (bool, error) {
+	sess, err := h.session(c)
+	if err != nil {
+		return false, err
+	}
+	at, _ := sess.Get(keyAuthenticatedAt).(int64)
+	return at != 0 && h.now().Sub(time.Unix(at, 0)) < models.RecentAuthentication, nil
+}
+
+// recentAuthRequired lets through a logged-in user who recently proved it
+// was them ("sudo mode"); others confirm their password first and come back
+// to the page: this one for a GET, the page of the form for a POST.
+func (h *handler) recentAuthRequired(formPage string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		recent, err := h.recentlyAuthenticated(c)
+		if err != nil {
+			return err
+		}
+		if recent {
+			return c.Next()
+		}
+		back := formPage
+		if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+			back = c.OriginalURL()
+		}
+		target := views.ConfirmPath(back)
+		if isHTMX(c) {
+			c.Set(hxRedirect, target)
+			return c.SendStatus(fiber.StatusOK)
+		}
+		if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+			return c.Redirect(target, fiber.StatusFound)
+		}
+		return c.Redirect(target, fiber.StatusSeeOther)
+	}
+}
+
+// confirmPage asks the logged-in user for their password, or one of their
+// passkeys, before a sensitive change.
+func (h *handler) confirmPage(c *fiber.Ctx) error {
+	f, err := h.confirmForm(c)
+	if err != nil {
+		return err
+	}
+	f.Next = safeNext(c.Query("next"))
+	return h.render(c, fiber.StatusOK, views.Confirm(f))
+}
+
+// confirmForm is an empty confirmation form, offering a passkey when the
+// user has one.
+func (h *handler) confirmForm(c *fiber.Ctx) (views.ConfirmForm, error) {
+	f := views.NewConfirmForm()
+	if h.webAuthn == nil {
+		return f, nil
+	}
+	keys, err := twofactor.Passkeys(c.UserContext(), h.db, currentUser(c).ID)
+	f.Passkeys = len(keys) > 0
+	return f, err
+}
+
+// confirmSubmit checks the password (throttled as every current-password
+// check is), records the time in the session and returns to next.
+func (h *handler) confirmSubmit(c *fiber.Ctx) error {
+	f, err := newConfirmForm(c)
+	if err != nil {
+		return err
+	}
+	offer, err := h.confirmForm(c)
+	if err != nil {
+		return err
+	}
+	f.Passkeys = offer.Passkeys
+	if f.Validate() {
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the confirmation form")
+		if err != nil {
+			return err
+		}
+		if problem != "" {
+			f.AddError("password", problem)
+			return h.renderForm(c, status, views.ConfirmFormView(f), views.Confirm(f))
+		}
+	}
+	if !f.Valid() {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ConfirmFormView(f), views.Confirm(f))
+	}
+	if err := h.markAuthenticated(c); err != nil {
+		return err
+	}
+	if f.Next != "" {
+		return h.redirect(c, f.Next)
+	}
+	return h.redirect(c, views.PathTwoFactor)
+}
+
+// markAuthenticated records in the session that the user just proved it
+// was them.
+func (h *handler) markAuthenticated(c *fiber.Ctx) error {
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	sess.Set(keyAuthenticatedAt, h.now().Unix())
+	return h.saveSession(c, sess)
+}

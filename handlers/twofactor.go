@@ -1,0 +1,240 @@
+package handlers
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gatehouse/models"
+	"gatehouse/models/throttle"
+	"gatehouse/models/twofactor"
+	"gatehouse/views"
+)
+
+// Keys of the session payload for recovery codes made and not shown yet:
+// they are shown once, on the page after the POST that made them.
+const (
+	keyFreshCodes  = "_2fa_fresh_codes" // sealed (twofactor.SealCodes)
+	keyJustEnabled = "_2fa_just_enabled"
+)
+
+// twoFactorPage shows whether two-factor is on and how many recovery codes are left.
+func (h *handler) twoFactorPage(c *fiber.Ctx) error {
+	status, err := twofactor.StatusOf(c.UserContext(), h.db, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.TwoFactor(views.TwoFactorStatus{Enabled: status.Enabled, RecoveryCodes: status.RecoveryCodes}))
+}
+
+// twoFactorSetupPage shows a new secret, as a QR code and as text.
+func (h *handler) twoFactorSetupPage(c *fiber.Ctx) error {
+	setup, err := h.totpSetup(c)
+	if errors.Is(err, twofactor.ErrEnabled) {
+		return h.redirect(c, views.PathTwoFactor)
+	}
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.TwoFactorSetup(views.NewTOTPSetupForm(setup)))
+}
+
+// totpSetup is the user's pending secret as the setup page shows it.
+func (h *handler) totpSetup(c *fiber.Ctx) (views.TOTPSetup, error) {
+	u := currentUser(c)
+	setup, err := h.twoFactor.StartSetup(c.UserContext(), h.db, u.ID, u.Username, h.now())
+	if err != nil {
+		return views.TOTPSetup{}, err
+	}
+	qr, err := qrDataURL(setup.URL)
+	if err != nil {
+		return views.TOTPSetup{}, err
+	}
+	return views.TOTPSetup{Secret: setup.Secret, QRCode: qr}, nil
+}
+
+// twoFactorSetupSubmit turns two-factor on once the app's first code is
+// right, then shows the recovery codes.
+func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
+	if err := requireFields(c, "code"); err != nil {
+		return err
+	}
+	u := currentUser(c)
+	setup, err := h.totpSetup(c)
+	if errors.Is(err, twofactor.ErrEnabled) {
+		return h.redirect(c, views.PathTwoFactor)
+	}
+	if err != nil {
+		return err
+	}
+	f := views.NewTOTPSetupForm(setup)
+	f.Code = trimmedValue(c, "code")
+	if f.Validate() {
+		codes, ok, err := h.twoFactor.Enable(c.UserContext(), h.db, u.ID, f.Code, h.now())
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := h.recordEvent(c, models.EventTwoFactorEnabled, u.ID, u.Username, ""); err != nil {
+				return err
+			}
+			if err := h.keepFreshCodes(c, codes, true); err != nil {
+				return err
+			}
+			h.flash(c, views.LevelSuccess, "Two-factor authentication is on.")
+			return h.redirect(c, views.PathRecoveryCodes)
+		}
+		f.AddError("code", "That code is not right. Enter the code the app shows now; if it keeps failing, check your phone's clock.")
+	}
+	return h.renderForm(c, fiber.StatusUnprocessableEntity, views.TwoFactorSetupFormView(f), views.TwoFactorSetup(f))
+}
+
+// keepFreshCodes holds new recovery codes in the session for the page
+// that shows them once.
+func (h *handler) keepFreshCodes(c *fiber.Ctx, codes []string, justEnabled bool) error {
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	sess.Set(keyFreshCodes, h.twoFactor.SealCodes(currentUser(c).ID, codes))
+	sess.Set(keyJustEnabled, justEnabled)
+	return h.saveSession(c, sess)
+}
+
+// recoveryCodesPage shows the recovery codes just made, once; after that
+// it sends the user back to the two-factor page.
+func (h *handler) recoveryCodesPage(c *fiber.Ctx) error {
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	sealed, _ := sess.Get(keyFreshCodes).([]byte)
+	justEnabled, _ := sess.Get(keyJustEnabled).(bool)
+	codes, err := h.twoFactor.OpenCodes(currentUser(c).ID, sealed)
+	if len(sealed) == 0 || err != nil {
+		h.flash(c, views.LevelInfo, "Recovery codes are shown only once, when they are made. Make new ones if you lost them.")
+		return c.Redirect(views.PathTwoFactor, fiber.StatusFound)
+	}
+	sess.Delete(keyFreshCodes)
+	sess.Delete(keyJustEnabled)
+	if err := h.saveSession(c, sess); err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.RecoveryCodes(codes, justEnabled))
+}
+
+// recoveryCodesSubmit replaces the user's recovery codes with a new set.
+func (h *handler) recoveryCodesSubmit(c *fiber.Ctx) error {
+	u := currentUser(c)
+	codes, err := h.twoFactor.RegenerateRecoveryCodes(c.UserContext(), h.db, u.ID, h.now())
+	if errors.Is(err, twofactor.ErrNotEnabled) {
+		return h.redirect(c, views.PathTwoFactor)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.recordEvent(c, models.EventRecoveryCodesRenewed, u.ID, u.Username, ""); err != nil {
+		return err
+	}
+	if err := h.keepFreshCodes(c, codes, false); err != nil {
+		return err
+	}
+	h.flash(c, views.LevelSuccess, "New recovery codes were made; the old ones no longer work.")
+	return h.redirect(c, views.PathRecoveryCodes)
+}
+
+// twoFactorDisablePage asks for a code or the password before turning two-factor off.
+func (h *handler) twoFactorDisablePage(c *fiber.Ctx) error {
+	on, err := twofactor.Enabled(c.UserContext(), h.db, currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	if !on {
+		return c.Redirect(views.PathTwoFactor, fiber.StatusFound)
+	}
+	return h.render(c, fiber.StatusOK, views.TwoFactorDisable(views.NewTwoFactorDisableForm()))
+}
+
+// twoFactorDisableSubmit turns two-factor off when a current code, a
+// recovery code or the password is right. Wrong codes count against the
+// user as at login, wrong passwords as on every current-password form.
+func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
+	if err := requireFields(c, "code", "password"); err != nil {
+		return err
+	}
+	f := views.NewTwoFactorDisableForm()
+	f.Code, f.Password = trimmedValue(c, "code"), formValue(c, "password")
+	if !f.Validate() {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
+	}
+	u := currentUser(c)
+	if f.Code != "" {
+		problem, status, err := h.checkSecondFactor(c, f.Code)
+		if err != nil {
+			return err
+		}
+		if problem != "" {
+			f.AddError("code", problem)
+			return h.renderForm(c, status, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
+		}
+	} else {
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the two-factor form")
+		if err != nil {
+			return err
+		}
+		if problem != "" {
+			f.AddError("password", problem)
+			return h.renderForm(c, status, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
+		}
+	}
+	was, err := twofactor.Disable(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if was {
+		if err := h.recordEvent(c, models.EventTwoFactorDisabled, u.ID, u.Username, ""); err != nil {
+			return err
+		}
+	}
+	h.flash(c, views.LevelSuccess, "Two-factor authentication is off.")
+	return h.redirect(c, views.PathTwoFactor)
+}
+
+// checkSecondFactor checks a code of the current user, throttled as the
+// login's second step is: it returns what to say beside the field when it
+// is wrong (422) or when guesses are refused (429), "" when it is right.
+func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, status int, err error) {
+	ctx, u := c.UserContext(), currentUser(c)
+	key := throttle.TwoFactorPerUser.Key(strconv.FormatInt(u.ID, 10))
+	attempt, retryAt, err := h.throttle.Begin(ctx, key)
+	if err != nil {
+		return "", 0, err
+	}
+	if attempt == nil {
+		return refusal(c, retryAt), fiber.StatusTooManyRequests, nil
+	}
+	var ok bool
+	if twofactor.LooksLikeTOTP(code) {
+		ok, err = h.twoFactor.CheckCode(ctx, h.db, u.ID, code, h.now())
+	} else {
+		ok, _, err = h.twoFactor.UseRecoveryCode(ctx, h.db, u.ID, code)
+	}
+	if err != nil || ok {
+		if forgetErr := attempt.Succeeded(ctx); forgetErr != nil {
+			return "", 0, errors.Join(err, forgetErr)
+		}
+	}
+	switch {
+	case errors.Is(err, twofactor.ErrNotEnabled):
+		return "", 0, nil // off already: nothing to guard
+	case err != nil:
+		return "", 0, err
+	case ok:
+		return "", 0, nil
+	}
+	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "on the two-factor form"); err != nil {
+		return "", 0, err
+	}
+	return views.WrongSecondFactor, fiber.StatusUnprocessableEntity, nil
+}

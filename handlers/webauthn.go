@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/gofiber/fiber/v2"
+
+	"gatehouse/models"
+	"gatehouse/views"
+)
+
+// newWebAuthn returns the relying party of the site at baseURL: its host is
+// the RP ID, its origin the only one accepted. Browsers allow passkeys under
+// a domain name only (localhost included), never an IP address: for such a
+// base URL it returns nil, and passkeys are off.
+func newWebAuthn(baseURL string) (*webauthn.WebAuthn, error) {
+	parsed, err := url.Parse(baseURL)
+	if err != nil || parsed.Hostname() == "" || net.ParseIP(parsed.Hostname()) != nil {
+		return nil, nil
+	}
+	timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: models.PasskeyCeremonyTimeout, TimeoutUVD: models.PasskeyCeremonyTimeout}
+	w, err := webauthn.New(&webauthn.Config{
+		RPID:          parsed.Hostname(),
+		RPDisplayName: views.SiteName,
+		RPOrigins:     []string{parsed.Scheme + "://" + parsed.Host},
+		AuthenticatorSelection: protocol.AuthenticatorSelection{
+			ResidentKey:      protocol.ResidentKeyRequirementRequired,
+			UserVerification: protocol.VerificationRequired,
+		},
+		Timeouts: webauthn.TimeoutsConfig{Login: timeout, Registration: timeout},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webauthn: %w", err)
+	}
+	return w, nil
+}
+
+// Keys of the session payload holding a ceremony's challenge, one per kind
+// of ceremony, so that a challenge issued for one is never accepted by another.
+const (
+	ceremonyRegister   = "_webauthn_register"
+	ceremonyLogin      = "_webauthn_login"
+	ceremonySecondStep = "_webauthn_second_step"
+	ceremonyConfirm    = "_webauthn_confirm"
+)
+
+// keepCeremony stores a ceremony's session data server-side, in the
+// request's session: a visitor who has none gets one that lasts the ceremony.
+func (h *handler) keepCeremony(c *fiber.Ctx, kind string, data *webauthn.SessionData) error {
+	encoded, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("webauthn session: %w", err)
+	}
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	if _, ok := sess.Get(keyExpires).(int64); !ok {
+		sess.Set(keyExpires, h.now().Add(models.PasskeyCeremonyTimeout).Unix())
+	}
+	sess.Set(kind, string(encoded))
+	return h.saveSession(c, sess)
+}
+
+// errNoCeremony is a ceremony finished with no challenge in the session:
+// begun in another browser, finished twice, or lost with the session.
+var errNoCeremony = errors.New("no passkey ceremony under way")
+
+// takeCeremony returns the session data of a ceremony under way and
+// forgets it: each challenge is answered once.
+func (h *handler) takeCeremony(c *fiber.Ctx, kind string) (*webauthn.SessionData, error) {
+	if c.Cookies(h.cookieName(sessionCookie)) == "" {
+		return nil, errNoCeremony
+	}
+	sess, err := h.session(c)
+	if err != nil {
+		return nil, err
+	}
+	encoded, _ := sess.Get(kind).(string)
+	if encoded == "" {
+		return nil, errNoCeremony
+	}
+	sess.Delete(kind)
+	if err := h.saveSession(c, sess); err != nil {
+		return nil, err
+	}
+	var data webauthn.SessionData
+	if err := json.Unmarshal([]byte(encoded), &data); err != nil {
+		return nil, errNoCeremony
+	}
+	return &data, nil
+}
+
+// sendCeremony answers a ceremony's first step with the options for the
+// browser's navigator.credentials call, as JSON.
+func sendCeremony(c *fiber.Ctx, options any) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(options)
+}
+
+// passkeysOff answers a passkey request on a site without passkeys.
+var passkeysOff = &clientError{fiber.StatusNotFound, "Passkeys are not available on this site."}
+
+// passkeysAvailable is middleware that lets passkey requests through only
+// when the site has a relying party.
+func (h *handler) passkeysAvailable(c *fiber.Ctx) error {
+	if h.webAuthn == nil {
+		return passkeysOff
+	}
+	return c.Next()
+}

@@ -1,0 +1,128 @@
+package views
+
+import (
+	"strconv"
+)
+
+// codeMaxLength bounds a typed code: a recovery code with spaces fits.
+const codeMaxLength = 32
+
+// WrongSecondFactor is the one message for a wrong, old or used code.
+const WrongSecondFactor = "That code is not right, or was used already. Enter the code your app shows now, or an unused recovery code."
+
+// RecoveryCodesLeft says how many recovery codes are left after one was used.
+func RecoveryCodesLeft(n int) string {
+	switch n {
+	case 0:
+		return "You used your last recovery code: make new ones in your two-factor settings."
+	case 1:
+		return "You used a recovery code: 1 is left. Consider making new ones in your two-factor settings."
+	}
+	return "You used a recovery code: " + strconv.Itoa(n) + " are left."
+}
+
+// SecondStepForm takes the second factor after a right password: an
+// authenticator code or a recovery code.
+type SecondStepForm struct {
+	Form
+	Code     string
+	Passkeys bool // the user has passkeys, and may use one instead
+}
+
+// NewSecondStepForm returns an empty second-step form.
+func NewSecondStepForm() SecondStepForm {
+	return SecondStepForm{Form: newForm(field{"code", "Authentication code"})}
+}
+
+// Validate checks a code was entered, of a length a code can have.
+func (f *SecondStepForm) Validate() bool {
+	if f.checkRequired("code", f.Code) {
+		f.checkMaxLength("code", f.Code, codeMaxLength)
+	}
+	return f.Valid()
+}
+
+// ConfirmForm asks for the password again before a sensitive change.
+type ConfirmForm struct {
+	Form
+	Password string
+	Next     string
+	Passkeys bool   // the user has passkeys, and may confirm with one instead
+	Problem  string // why a passkey did not confirm
+}
+
+// NewConfirmForm returns an empty confirmation form.
+func NewConfirmForm() ConfirmForm {
+	return ConfirmForm{Form: newForm(field{"password", "Your password"})}
+}
+
+// Validate checks the password is there.
+func (f *ConfirmForm) Validate() bool {
+	f.checkRequired("password", f.Password)
+	return f.Valid()
+}
+
+// TOTPSetup is what the setup page shows of the secret being set up.
+type TOTPSetup struct {
+	Secret string // base32, grouped for reading
+	QRCode string // a data: URL of a PNG of the otpauth:// URL
+}
+
+// TOTPSetupForm takes the first code of a new authenticator.
+type TOTPSetupForm struct {
+	Form
+	Code  string
+	Setup TOTPSetup
+}
+
+// NewTOTPSetupForm returns an empty setup form for setup.
+func NewTOTPSetupForm(setup TOTPSetup) TOTPSetupForm {
+	return TOTPSetupForm{Form: newForm(field{"code", "Code from the app"}), Setup: setup}
+}
+
+// Validate checks a code was entered.
+func (f *TOTPSetupForm) Validate() bool {
+	if f.checkRequired("code", f.Code) {
+		f.checkMaxLength("code", f.Code, codeMaxLength)
+	}
+	return f.Valid()
+}
+
+// TwoFactorDisableForm turns two-factor off with a current code or the password.
+type TwoFactorDisableForm struct {
+	Form
+	Code     string
+	Password string
+}
+
+// NewTwoFactorDisableForm returns an empty form.
+func NewTwoFactorDisableForm() TwoFactorDisableForm {
+	return TwoFactorDisableForm{Form: newForm(field{"code", "Authentication code"}, field{"password", "Or your password"})}
+}
+
+// Validate checks one of the two was entered.
+func (f *TwoFactorDisableForm) Validate() bool {
+	if f.Code == "" && f.Password == "" {
+		f.AddError("code", "Enter a code from your app, a recovery code, or your password.")
+	}
+	f.checkMaxLength("code", f.Code, codeMaxLength)
+	return f.Valid()
+}
+
+// TwoFactorStatus is what the two-factor settings page shows.
+type TwoFactorStatus struct {
+	Enabled       bool
+	RecoveryCodes int
+}
+
+// GroupSecret splits a base32 secret in groups of four, for reading aloud.
+func GroupSecret(secret string) string {
+	var out []byte
+	for i := 0; i < len(secret); i++ {
+		if i > 0 && i%4 == 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, secret[i])
+	}
+	return string(out)
+}
