@@ -109,9 +109,11 @@ func dependencies(key any) Tables {
 //     every table changes.
 //   - On PostgreSQL, triggers announce every committed change on the channel
 //     gatehouse_cache with the table's name, and the cache listens on a
-//     connection of its own: each notification changes that table, so other
-//     instances' writes are seen as soon as PostgreSQL delivers them,
-//     without polling. While that connection is down, and until it listens
+//     connection of its own: each notification changes that table. Each
+//     snapshot first waits for a notification it sent itself to come back
+//     (PostgreSQL delivers them in commit order), so another instance's
+//     acknowledged write is seen on the very next request, without polling.
+//     While that connection is down, and until it listens
 //     again, notifications may be lost: every snapshot then misses, and
 //     every table changes once it is back.
 //

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -344,6 +346,46 @@ func TestCacheSeesOtherInstances(t *testing.T) {
 			t.Logf("notification delivered in %v", delivery)
 		})
 	}
+}
+
+// TestCacheSeesOtherInstancesAtOnce writes from another connection, as
+// another instance would, and takes a snapshot right after the write is
+// acknowledged, with no wait for the notification: the snapshot must not
+// serve what the write changed. Many snapshots at once all come through.
+func TestCacheSeesOtherInstancesAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newCacheFixtureAt(t, 10, dbtest.Postgres(t))
+	ctx := context.Background()
+	other, err := pgx.Connect(ctx, f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	for i := range 50 {
+		if got := f.cachedTitles(t); got == "" {
+			t.Fatal("no titles")
+		}
+		title := fmt.Sprintf("title %d", i)
+		if _, err := other.Exec(ctx, "UPDATE articles SET title = $1 WHERE id = $2", title, f.articleID); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := f.cachedTitles(t), title+",second"; got != want {
+			t.Fatalf("write %d: right after it the cache served %q, want %q", i, got, want)
+		}
+	}
+
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := f.cache.Snapshot(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // TestCacheDistrustsALostListener kills the cache's listening connection:

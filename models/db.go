@@ -197,7 +197,10 @@ func openPostgres(ctx context.Context, url string, o options) (*Store, error) {
 	}
 	listenConfig := config.ConnConfig.Copy()
 	store := &Store{DB: db, newWatcher: func(ctx context.Context, c *Cache) (changeWatcher, error) {
-		return listen(ctx, c, listenConfig, schema)
+		return listen(ctx, c, listenConfig, schema, func(ctx context.Context, payload string) error {
+			_, err := pool.Exec(ctx, "SELECT pg_notify($1, $2)", cacheChannel, payload)
+			return err
+		})
 	}}
 	// The storage closes the pool when it closes; closing it again does nothing.
 	err = store.openSessions(o, closeDB, func() SessionStorage {
