@@ -76,3 +76,14 @@ document.addEventListener("click", (event) => {
     field.focus({ preventScroll: true });
   }
 });
+
+// A list's "select all" box, which needs this script and so shows only
+// with it, ticks or clears every box of its form.
+for (const all of document.querySelectorAll("[data-select-all]")) {
+  all.hidden = false;
+  all.addEventListener("change", () => {
+    for (const box of all.form.querySelectorAll('input[type="checkbox"][name="ids"]')) {
+      box.checked = all.checked;
+    }
+  });
+}

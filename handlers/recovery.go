@@ -66,8 +66,7 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, u := range users {
-			link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(&u), time.Now())))
-			if err := h.enqueueMail(ctx, tx, u.Email, views.PasswordResetMail(u.Username, link, h.resetTokens.MaxAge())); err != nil {
+			if err := h.enqueueMail(ctx, tx, u.Email, h.resetMail(&u)); err != nil {
 				return err
 			}
 		}
@@ -78,6 +77,12 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 	}
 	h.mail.Notify()
 	return nil
+}
+
+// resetMail is the mail with a password reset link for u, valid from now.
+func (h *handler) resetMail(u *models.User) views.Mail {
+	link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(u), time.Now())))
+	return views.PasswordResetMail(u.Username, link, h.resetTokens.MaxAge())
 }
 
 // passwordResetDone says a mail may be on its way.

@@ -77,6 +77,25 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get(views.PathAccountDelete, noStore, h.loginRequired, h.accountDeletePage)
 	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)
 
+	// The staff admin: staff only, never cached; its own login redirect.
+	admin := app.Group(views.PathAdmin, noStore, h.staffOnly)
+	admin.Get("/", h.adminDashboard)
+	admin.Get("/users/", h.adminUsers)
+	admin.Post("/users/", h.adminUsersSubmit)
+	admin.Get("/users/:id/", h.adminUserPage)
+	admin.Post("/users/:id/", h.adminUserSubmit)
+	admin.Post("/users/:id/active/", h.adminUserActive)
+	admin.Post("/users/:id/password/", h.adminUserPassword)
+	admin.Post("/users/:id/reset/", h.adminUserReset)
+	admin.Post("/users/:id/sessions/", h.adminUserSessions)
+	admin.Get("/users/:id/delete/", h.adminUserDeletePage)
+	admin.Post("/users/:id/delete/", h.adminUserDelete)
+	admin.Get("/articles/", h.adminArticles)
+	admin.Get("/articles/:id/", h.adminArticlePage)
+	admin.Get("/articles/:id/delete/", h.adminArticleDeletePage)
+	admin.Post("/articles/:id/delete/", h.adminArticleDelete)
+	admin.Get("/log/", h.adminLog)
+
 	// Fiber answers a method a path has no route for with 405 and Allow;
 	// appendSlash and the CSRF check need to know the same.
 	h.routeTable = newRouteTable(app)

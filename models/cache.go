@@ -39,6 +39,7 @@ const (
 	TableTwoFactor
 	TableRecoveryCodes
 	TablePasskeys
+	TableAdminLog
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -58,13 +59,14 @@ var cacheTables = map[string]Tables{
 	"two_factor":        TableTwoFactor,
 	"recovery_codes":    TableRecoveryCodes,
 	"passkeys":          TablePasskeys,
+	"admin_log":         TableAdminLog,
 }
 
 // cascades says which tables a write to a table may change too: deleting a
 // user deletes their sessions, articles, security events and second
-// factors (ON DELETE CASCADE).
+// factors (ON DELETE CASCADE) and unnames them in the admin log (SET NULL).
 var cascades = map[Tables]Tables{
-	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys,
+	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog,
 }
 
 // tableNamed returns the table of this name, all tables for a name it does

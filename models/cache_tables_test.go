@@ -29,7 +29,7 @@ var (
 // TestClassify checks which tables a statement is taken to write.
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys
+	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog
 	tests := []struct {
 		query  string
 		kind   statementKind
@@ -47,6 +47,7 @@ func TestClassify(t *testing.T) {
 		{`DELETE FROM "security_events" WHERE id = 1`, statementWrite, TableSecurityEvents},
 		{`UPDATE "two_factor" SET last_step = 3`, statementWrite, TableTwoFactor},
 		{`DELETE FROM "recovery_codes" WHERE id = 1`, statementWrite, TableRecoveryCodes},
+		{`INSERT INTO "admin_log" ("id") VALUES (DEFAULT)`, statementWrite, TableAdminLog},
 		{`DELETE FROM session_data WHERE e < 1`, statementWrite, TableSessionData},
 		{`DELETE FROM [articles]`, statementWrite, TableArticles},
 		{"/* c */ WITH d AS (SELECT 1 AS id) DELETE FROM articles WHERE id IN (SELECT id FROM d)", statementWrite, TableArticles},

@@ -25,6 +25,7 @@ var copiedTables = []string{
 	"two_factor",
 	"recovery_codes",
 	"passkeys",
+	"admin_log",
 }
 
 // copyBatch is how many rows go in one INSERT.

@@ -1,0 +1,240 @@
+package views
+
+import (
+	"context"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"net/url"
+	"strconv"
+
+	"gatehouse/models"
+	"gatehouse/models/password"
+)
+
+// Paths of the staff admin.
+const (
+	PathAdmin         = "/admin/"
+	PathAdminUsers    = "/admin/users/"
+	PathAdminArticles = "/admin/articles/"
+	PathAdminLog      = "/admin/log/"
+)
+
+// AdminUserPath is a user's page in the admin.
+func AdminUserPath(id int64) string { return PathAdminUsers + strconv.FormatInt(id, 10) + "/" }
+
+// AdminArticlePath is an article's page in the admin.
+func AdminArticlePath(id int64) string { return PathAdminArticles + strconv.FormatInt(id, 10) + "/" }
+
+// Actions on a user, below their page.
+const (
+	AdminUserActive   = "active/"
+	AdminUserPassword = "password/"
+	AdminUserReset    = "reset/"
+	AdminUserSessions = "sessions/"
+	AdminDelete       = "delete/"
+)
+
+// AdminObjectPath is the admin page of a logged object.
+func AdminObjectPath(objectType string, id int64) string {
+	if objectType == models.ObjectArticle {
+		return AdminArticlePath(id)
+	}
+	return AdminUserPath(id)
+}
+
+// AdminUsersPage is one page of the admin's user list.
+type AdminUsersPage struct {
+	Query   models.UserQuery
+	Users   []models.User
+	Total   int64
+	Page    int64
+	Pages   int64
+	Viewer  *models.User
+	BackURL string // this list, as the row actions return to it without JavaScript
+}
+
+// AdminUserPage is a user's page in the admin.
+type AdminUserPage struct {
+	User         *models.User
+	Form         AdminUserForm
+	Password     SetPasswordForm
+	Sessions     []SessionRow
+	Events       []EventRow
+	Articles     []models.Article
+	ArticleCount int64
+	Log          []models.AdminLogEntry
+}
+
+// AdminDeletion says what deleting a user takes with them.
+type AdminDeletion struct {
+	User     *models.User
+	Articles int64
+	Sessions int64
+}
+
+// AdminArticlesPage is one page of the admin's article list.
+type AdminArticlesPage struct {
+	Search   string
+	Articles []models.Article
+	Total    int64
+	Page     int64
+	Pages    int64
+}
+
+// AdminLogPage is one page of the admin log.
+type AdminLogPage struct {
+	Filter  models.AdminLogFilter
+	Actors  []models.Actor
+	Entries []models.AdminLogEntry
+	Total   int64
+	Page    int64
+	Pages   int64
+}
+
+// AdminDashboard is the admin's first page.
+type AdminDashboard struct {
+	Counts models.Dashboard
+	Latest []models.AdminLogEntry
+}
+
+// AdminUserForm is the admin's edit of a user: Django's UserChangeForm
+// without the username and password, whose flags only a superuser sees.
+type AdminUserForm struct {
+	Form
+	Email, FirstName, LastName     string
+	IsActive, IsStaff, IsSuperuser bool
+	WithFlags                      bool
+}
+
+// NewAdminUserForm returns the form filled with u's details; withFlags
+// when the viewer may change the flags.
+func NewAdminUserForm(u *models.User, withFlags bool) AdminUserForm {
+	return AdminUserForm{
+		Form:  newForm(field{"email", "Email address"}, field{"first_name", "First name"}, field{"last_name", "Last name"}),
+		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, WithFlags: withFlags,
+	}
+}
+
+// Validate checks the address and the names' lengths.
+func (f *AdminUserForm) Validate() bool {
+	f.checkEmail("email", f.Email)
+	f.checkMaxLength("first_name", f.FirstName, NameMaxLength)
+	f.checkMaxLength("last_name", f.LastName, NameMaxLength)
+	return f.Valid()
+}
+
+// Edit is what the form sets.
+func (f *AdminUserForm) Edit() models.UserEdit {
+	return models.UserEdit{Email: f.Email, FirstName: f.FirstName, LastName: f.LastName,
+		IsActive: f.IsActive, IsStaff: f.IsStaff, IsSuperuser: f.IsSuperuser}
+}
+
+// PasswordUser is u as the password validators compare a password with.
+func PasswordUser(u *models.User) password.User {
+	return password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
+}
+
+// adminPageURL is path with query and the page number.
+func adminPageURL(path string, query url.Values, page int64) string {
+	q := url.Values{}
+	for key, values := range query {
+		q[key] = values
+	}
+	if page > 1 {
+		q.Set("page", strconv.FormatInt(page, 10))
+	} else {
+		q.Del("page")
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// UserQueryValues is q as the list's query string.
+func UserQueryValues(q models.UserQuery) url.Values {
+	v := url.Values{}
+	if q.Search != "" {
+		v.Set("q", q.Search)
+	}
+	for name, value := range map[string]*bool{"active": q.Active, "staff": q.Staff, "superuser": q.Superuser, "verified": q.Verified} {
+		if value != nil {
+			v.Set(name, yesNo(*value))
+		}
+	}
+	if q.Sort != "" && q.Sort != models.UserSorts[0].Name {
+		v.Set("sort", q.Sort)
+	}
+	return v
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// triState is a filter's value in its select: "", "yes" or "no".
+func triState(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return yesNo(*b)
+}
+
+// count says n things, "1 user", "3 users".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
+}
+
+// Count is count for handlers' messages.
+func Count(n int64, one, many string) string { return count(n, one, many) }
+
+// fullName is the user's first and last name, or "".
+func fullName(u *models.User) string {
+	switch {
+	case u.FirstName == "":
+		return u.LastName
+	case u.LastName == "":
+		return u.FirstName
+	}
+	return u.FirstName + " " + u.LastName
+}
+
+// orNone is s, or "none" for an empty s.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// changeText says one field's change in words; a password says only that it was set.
+func changeText(c models.FieldChange) string {
+	if c.Field == models.FieldPassword {
+		return "password set"
+	}
+	from, to := c.From, c.To
+	if from == "" {
+		from = "(empty)"
+	}
+	if to == "" {
+		to = "(empty)"
+	}
+	return c.Field + ": " + from + " → " + to
+}
+
+// adminCurrent marks the header's Admin link on every admin page.
+func adminCurrent(ctx context.Context) templ.Attributes {
+	if strings.HasPrefix(page(ctx).Path, PathAdmin) {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return nil
+}
