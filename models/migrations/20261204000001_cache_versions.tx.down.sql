@@ -142,5 +142,17 @@ DROP TRIGGER passkeys_cache_version_delete;
 
 --bun:split
 
+DROP TRIGGER admin_log_cache_version_insert;
+
+--bun:split
+
+DROP TRIGGER admin_log_cache_version_update;
+
+--bun:split
+
+DROP TRIGGER admin_log_cache_version_delete;
+
+--bun:split
+
 DROP TABLE cache_versions;
 {{- end}}

@@ -33,7 +33,7 @@ CREATE TABLE cache_versions (
 
 --bun:split
 
-INSERT INTO cache_versions (name) VALUES ('users'), ('sessions'), ('settings'), ('articles'), ('session_data'), ('throttle_failures'), ('security_events'), ('mail_outbox'), ('two_factor'), ('recovery_codes'), ('passkeys');
+INSERT INTO cache_versions (name) VALUES ('users'), ('sessions'), ('settings'), ('articles'), ('session_data'), ('throttle_failures'), ('security_events'), ('mail_outbox'), ('two_factor'), ('recovery_codes'), ('passkeys'), ('admin_log');
 
 --bun:split
 
@@ -263,5 +263,25 @@ END;
 CREATE TRIGGER passkeys_cache_version_delete AFTER DELETE ON passkeys
 BEGIN
 	UPDATE cache_versions SET version = version + 1 WHERE name = 'passkeys';
+END;
+--bun:split
+
+CREATE TRIGGER admin_log_cache_version_insert AFTER INSERT ON admin_log
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'admin_log';
+END;
+
+--bun:split
+
+CREATE TRIGGER admin_log_cache_version_update AFTER UPDATE ON admin_log
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'admin_log';
+END;
+
+--bun:split
+
+CREATE TRIGGER admin_log_cache_version_delete AFTER DELETE ON admin_log
+BEGIN
+	UPDATE cache_versions SET version = version + 1 WHERE name = 'admin_log';
 END;
 {{- end}}
