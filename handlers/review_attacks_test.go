@@ -1,0 +1,58 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"gatehouse/views"
+)
+
+// Attacks found in the review of two-factor, passkeys and the admin, each
+// a test that failed before its fix. Helpers are prefixed rev.
+
+// revSetFlags sets a user's staff and superuser flags directly, as an old
+// database or the command line could have left them.
+func revSetFlags(t *testing.T, app *testApp, username string, staff, super bool) {
+	t.Helper()
+	if _, err := app.db.NewRaw("UPDATE users SET is_staff = ?, is_superuser = ? WHERE username = ?", staff, super, username).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The last superuser who can open the admin could untick "staff" on their
+// own account: still a superuser, active, so the guard let it pass, and
+// nobody could reach the admin any more. A superuser who is not staff
+// does not count as the one that must stay.
+func TestAdminLastSuperuserKeepsStaff(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	root := app.createStaff("root", true)
+	app.createUser("ghost", goodPassword)
+	revSetFlags(t, app, "ghost", false, true) // a superuser who cannot open the admin
+	c := app.client()
+	c.loginAs("root", goodPassword)
+	res := c.postForm(views.AdminUserPath(root.ID), views.AdminUserPath(root.ID), url.Values{
+		"email": {""}, "first_name": {""}, "last_name": {""}, "is_active": {"on"}, "is_superuser": {"on"},
+	})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if !strings.Contains(res.text(t, ".form-errors"), "last active superuser") {
+		t.Errorf("form errors: %q", res.text(t, ".form-errors"))
+	}
+	if u := app.user("root"); !u.IsStaff || !u.IsSuperuser || !u.IsActive {
+		t.Fatalf("the last superuser who can open the admin left it: %+v", u)
+	}
+	wantStatus(t, c.get(views.PathAdmin), http.StatusOK)
+
+	// With another superuser who is staff, root may step down.
+	app.createStaff("second", true)
+	res = c.postForm(views.AdminUserPath(root.ID), views.AdminUserPath(root.ID), url.Values{
+		"email": {""}, "first_name": {""}, "last_name": {""}, "is_active": {"on"}, "is_superuser": {"on"},
+	})
+	wantRedirect(t, res, false, views.AdminUserPath(root.ID))
+	if app.user("root").IsStaff {
+		t.Fatal("root could not leave the staff with another superuser there")
+	}
+}
