@@ -106,12 +106,19 @@ func (h *handler) secondStepPasskeyBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	notPending := &clientError{fiber.StatusForbidden, "Log in with your password first."}
 	if p == nil {
-		return &clientError{fiber.StatusForbidden, "Log in with your password first."}
+		return notPending
 	}
 	u, err := models.UserByID(c.UserContext(), h.db, p.userID)
+	if errors.Is(err, models.ErrNotFound) {
+		return notPending // deleted meanwhile
+	}
 	if err != nil {
 		return err
+	}
+	if !u.IsActive || p.hash != h.authHash(u) {
+		return notPending // deactivated or given a new password meanwhile
 	}
 	user, err := h.twoFactor.PasskeyUserOf(c.UserContext(), h.db, u.ID, u.Username)
 	if err != nil {

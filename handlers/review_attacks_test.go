@@ -56,3 +56,34 @@ func TestAdminLastSuperuserKeepsStaff(t *testing.T) {
 		t.Fatal("root could not leave the staff with another superuser there")
 	}
 }
+
+// A login waiting for its second factor whose user was deleted or
+// deactivated meanwhile: asking for a passkey ceremony answered 500 (the
+// deleted user) or handed out the account's credential ids (the
+// deactivated one). Both are refused as a second step without a password.
+func TestSecondStepPasskeyBeginForAGoneUser(t *testing.T) {
+	t.Parallel()
+	app, clock := newPasskeyApp(t)
+	app.createUser("alice", goodPassword)
+	app.createUser("bob", goodPassword)
+	auth := newSoftAuthenticator(t, app)
+	for _, name := range []string{"alice", "bob"} {
+		c := app.client()
+		c.loginAs(name, goodPassword)
+		addPasskey(t, c, auth, name+"'s key")
+		enableTwoFactor(t, c, clock)
+		c.postForm("/articles/", "/accounts/logout/", nil)
+	}
+	deleted, deactivated := app.client(), app.client()
+	passwordStep(t, deleted, "alice", "")
+	passwordStep(t, deactivated, "bob", "")
+	for _, statement := range []string{"DELETE FROM users WHERE username = 'alice'", "UPDATE users SET is_active = FALSE WHERE username = 'bob'"} {
+		if _, err := app.db.NewRaw(statement).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*client{deleted, deactivated} {
+		res := c.postForm("/accounts/login/", "/accounts/login/2fa/passkey/begin/", nil)
+		wantStatus(t, res, http.StatusForbidden)
+	}
+}
