@@ -87,6 +87,9 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 		if err := h.recordEvent(c, models.EventLoginFailed, userID, username, "with a passkey"); err != nil {
 			return err
 		}
+		if err := h.recordLocks(c, userID, username, []throttle.Key{address}); err != nil {
+			return err
+		}
 		f.AddError("", "That passkey could not log you in. Try again, or log in with your password.")
 		return h.render(c, fiber.StatusUnprocessableEntity, views.Login(f))
 	}
@@ -196,6 +199,9 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 	if err != nil {
 		h.log.Warn("passkey second step refused", "user", u.ID, "err", err)
 		if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "passkey"); err != nil {
+			return err
+		}
+		if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
 			return err
 		}
 		f.AddError("", "That passkey could not confirm it is you. Try again, or enter a code.")

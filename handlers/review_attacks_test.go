@@ -87,3 +87,28 @@ func TestSecondStepPasskeyBeginForAGoneUser(t *testing.T) {
 		wantStatus(t, res, http.StatusForbidden)
 	}
 }
+
+// Guessing the second factor locked it after five wrong codes, but unlike
+// a guessed password the lock was in no log: not the user's activity page,
+// not the admin's count of throttled attempts. It is now, once.
+func TestSecondStepLockIsLogged(t *testing.T) {
+	t.Parallel()
+	app, clock := newClockedApp(t)
+	alice := app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	secret, _ := enableTwoFactor(t, c, clock)
+	c.postForm("/articles/", "/accounts/logout/", nil)
+	right := totpCode(t, secret, clock.Now())
+	passwordStep(t, c, "alice", "")
+	for i := range 6 {
+		wrong := "99999" + string(rune('0'+i))
+		if wrong == right {
+			wrong = "000000"
+		}
+		c.postForm("/accounts/login/2fa/", "/accounts/login/2fa/", url.Values{"code": {wrong}})
+	}
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = 'throttled' AND user_id = ? AND detail LIKE 'second factor locked until %'", alice.ID); n != 1 {
+		t.Fatalf("%d lock events in alice's log, want 1", n)
+	}
+}

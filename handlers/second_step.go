@@ -189,6 +189,9 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, ""); err != nil {
 			return err
 		}
+		if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
+			return err
+		}
 		f.AddError("code", views.WrongSecondFactor)
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}

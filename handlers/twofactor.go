@@ -236,5 +236,8 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, 
 	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "on the two-factor form"); err != nil {
 		return "", 0, err
 	}
+	if err := h.recordLocks(c, u.ID, u.Username, []throttle.Key{key}); err != nil {
+		return "", 0, err
+	}
 	return views.WrongSecondFactor, fiber.StatusUnprocessableEntity, nil
 }
