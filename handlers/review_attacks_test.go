@@ -112,3 +112,31 @@ func TestSecondStepLockIsLogged(t *testing.T) {
 		t.Fatalf("%d lock events in alice's log, want 1", n)
 	}
 }
+
+// The admin keeps its last superuser, but the settings' "delete my
+// account" took them away all the same. It says why instead.
+func TestLastSuperuserCannotDeleteTheirAccount(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, htmx bool) {
+		app := newTestApp(t)
+		app.createStaff("root", true)
+		c := app.newClient(htmx)
+		c.loginAs("root", goodPassword)
+		res := c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {goodPassword}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantFragment(t, res, htmx, "account-delete-form")
+		if !strings.Contains(res.body, "last superuser") {
+			t.Errorf("no reason given:\n%s", res.body)
+		}
+		if app.user("root") == nil || c.loggedInAs() != "root" {
+			t.Fatal("the last superuser deleted their account")
+		}
+		// With another one, they may go.
+		app.createStaff("second", true)
+		res = c.postForm("/accounts/delete/", "/accounts/delete/", url.Values{"password": {goodPassword}})
+		wantRedirect(t, res, htmx, "/articles/")
+		if app.user("root") != nil {
+			t.Fatal("a superuser with another one there could not delete their account")
+		}
+	})
+}

@@ -291,6 +291,26 @@ func AdminDeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 	})
 }
 
+// DeleteOwnAccount deletes the user with id as they asked from their own
+// settings, unless they are the last superuser who can open the admin:
+// then ErrLastSuperuser, as the admin's own delete refuses.
+func DeleteOwnAccount(ctx context.Context, db bun.IDB, sessions SessionStorage, id int64) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		superusers, err := lockSuperusers(ctx, tx)
+		if err != nil {
+			return err
+		}
+		target, err := lockUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if adminSuperuser(target) && superusers.last(target.ID) {
+			return ErrLastSuperuser
+		}
+		return DeleteUser(ctx, tx, sessions, id)
+	})
+}
+
 // AdminDeleteArticle deletes the article with id for actor, a staff member.
 func AdminDeleteArticle(ctx context.Context, db bun.IDB, actor *User, id int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
