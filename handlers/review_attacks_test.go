@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gatehouse/views"
 )
@@ -139,4 +141,32 @@ func TestLastSuperuserCannotDeleteTheirAccount(t *testing.T) {
 			t.Fatal("a superuser with another one there could not delete their account")
 		}
 	})
+}
+
+// Five wrong codes every fifteen minutes, for as long as one likes: 480
+// guesses a day at a six-digit code valid in three steps. Thirty wrong
+// codes in a day (the last hours' failures put straight into the
+// throttle's table, as a patient attacker would have left them) now lock
+// the second step, a right code included, until they age out.
+func TestSecondStepDailyLimit(t *testing.T) {
+	t.Parallel()
+	app, clock := newClockedApp(t)
+	alice := app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	secret, _ := enableTwoFactor(t, c, clock)
+	c.postForm("/articles/", "/accounts/logout/", nil)
+	for i := range 30 {
+		// Each failed long enough ago for the fifteen-minute rule to have forgotten it.
+		expires := time.Now().UTC().Add(23*time.Hour - time.Duration(i)*time.Minute)
+		if _, err := app.db.NewRaw("INSERT INTO throttle_failures (key, expires_at) VALUES (?, ?)", "two-factor-day:"+strconv.FormatInt(alice.ID, 10), expires).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	passwordStep(t, c, "alice", "")
+	res := c.postForm("/accounts/login/2fa/", "/accounts/login/2fa/", url.Values{"code": {totpCode(t, secret, clock.Now())}})
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if c.loggedInAs() != "" {
+		t.Fatal("logged in past thirty wrong codes in a day")
+	}
 }

@@ -157,7 +157,7 @@ func (h *handler) recordLocks(c *fiber.Ctx, userID int64, username string, keys 
 			continue
 		}
 		detail := "until " + retryAt.UTC().Format("15:04 UTC")
-		if key.Rule == throttle.TwoFactorPerUser {
+		if key.Rule == throttle.TwoFactorPerUser || key.Rule == throttle.TwoFactorPerUserDay {
 			detail = "second factor locked " + detail
 		}
 		if key.Rule == throttle.LoginPerAddress {

@@ -206,8 +206,11 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 // is wrong (422) or when guesses are refused (429), "" when it is right.
 func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, status int, err error) {
 	ctx, u := c.UserContext(), currentUser(c)
-	key := throttle.TwoFactorPerUser.Key(strconv.FormatInt(u.ID, 10))
-	attempt, retryAt, err := h.throttle.Begin(ctx, key)
+	keys := []throttle.Key{
+		throttle.TwoFactorPerUser.Key(strconv.FormatInt(u.ID, 10)),
+		throttle.TwoFactorPerUserDay.Key(strconv.FormatInt(u.ID, 10)),
+	}
+	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
 	if err != nil {
 		return "", 0, err
 	}
@@ -236,7 +239,7 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, 
 	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "on the two-factor form"); err != nil {
 		return "", 0, err
 	}
-	if err := h.recordLocks(c, u.ID, u.Username, []throttle.Key{key}); err != nil {
+	if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
 		return "", 0, err
 	}
 	return views.WrongSecondFactor, fiber.StatusUnprocessableEntity, nil
