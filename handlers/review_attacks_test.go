@@ -170,3 +170,14 @@ func TestSecondStepDailyLimit(t *testing.T) {
 		t.Fatal("logged in past thirty wrong codes in a day")
 	}
 }
+
+// A passkey's "begin" asked by a browser whose session ended sent it to
+// log in and come back to the begin address itself: POST-only, a 405.
+func TestPasskeyBeginLoginReturnsToThePage(t *testing.T) {
+	t.Parallel()
+	app, _ := newPasskeyApp(t)
+	res := app.client().postForm("/accounts/login/", "/accounts/passkeys/begin/", nil)
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/accounts/login/?next=%2Faccounts%2Fpasskeys%2F" {
+		t.Fatalf("begin without a login: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}
