@@ -181,3 +181,19 @@ func TestPasskeyBeginLoginReturnsToThePage(t *testing.T) {
 		t.Fatalf("begin without a login: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// A recovery code spent on the turn-off form was used up without a word
+// in the security log, which records each use at login.
+func TestRecoveryCodeOnTheTurnOffFormIsLogged(t *testing.T) {
+	t.Parallel()
+	app, clock := newClockedApp(t)
+	alice := app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	_, codes := enableTwoFactor(t, c, clock)
+	res := c.postForm("/accounts/2fa/disable/", "/accounts/2fa/disable/", url.Values{"code": {codes[3]}, "password": {""}})
+	wantRedirect(t, res, false, "/accounts/2fa/")
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = 'recovery_code_used' AND user_id = ?", alice.ID); n != 1 {
+		t.Fatalf("%d recovery code uses logged, want 1", n)
+	}
+}

@@ -217,11 +217,13 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, 
 	if attempt == nil {
 		return refusal(c, retryAt), fiber.StatusTooManyRequests, nil
 	}
-	var ok bool
+	var ok, recovery bool
+	var left int
 	if twofactor.LooksLikeTOTP(code) {
 		ok, err = h.twoFactor.CheckCode(ctx, h.db, u.ID, code, h.now())
 	} else {
-		ok, _, err = h.twoFactor.UseRecoveryCode(ctx, h.db, u.ID, code)
+		recovery = true
+		ok, left, err = h.twoFactor.UseRecoveryCode(ctx, h.db, u.ID, code)
 	}
 	if err != nil || ok {
 		if forgetErr := attempt.Succeeded(ctx); forgetErr != nil {
@@ -233,6 +235,8 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, 
 		return "", 0, nil // off already: nothing to guard
 	case err != nil:
 		return "", 0, err
+	case ok && recovery: // used up: logged as at login
+		return "", 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(left)+" left, on the two-factor form")
 	case ok:
 		return "", 0, nil
 	}
