@@ -18,6 +18,16 @@ import (
 // passkeyLoginBegin starts a login with a passkey alone: the browser offers
 // the passkeys it holds for the site (discoverable credentials).
 func (h *handler) passkeyLoginBegin(c *fiber.Ctx) error {
+	// Each prompt stores a session for an anonymous visitor: counted, and
+	// never taken back, per address.
+	prompt := throttle.PasskeyPromptsPerAddress.Key(addressSubject(h.clientAddress(c)))
+	attempt, retryAt, err := h.throttle.Begin(c.UserContext(), prompt)
+	if err != nil {
+		return err
+	}
+	if attempt == nil {
+		return &clientError{fiber.StatusTooManyRequests, refusal(c, retryAt)}
+	}
 	options, data, err := h.webAuthn.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return err

@@ -197,3 +197,38 @@ func TestRecoveryCodeOnTheTurnOffFormIsLogged(t *testing.T) {
 		t.Fatalf("%d recovery code uses logged, want 1", n)
 	}
 }
+
+// Every passkey login begun by an anonymous visitor stores a session for
+// its challenge, and nothing bounded them: one address could post begin
+// after begin, without cookies, and fill the session store. The 101st
+// within fifteen minutes is refused and stores nothing.
+func TestPasskeyPromptsAreThrottled(t *testing.T) {
+	t.Parallel()
+	app, _ := newPasskeyApp(t)
+	c := app.client()
+	token := c.csrfToken("/accounts/login/")
+	csrfCookie := c.cookie("csrftoken")
+	begin := func() *response {
+		// A fresh client each time: no session cookie to reuse.
+		fresh := app.client()
+		fresh.setCookie("csrftoken", csrfCookie)
+		req, err := http.NewRequest(http.MethodPost, app.url+"/accounts/login/passkey/begin/", strings.NewReader(url.Values{"csrfmiddlewaretoken": {token}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return fresh.do(req)
+	}
+	for range 100 {
+		wantStatus(t, begin(), http.StatusOK)
+	}
+	before := app.count("SELECT count(*) FROM session_data")
+	res := begin()
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	if after := app.count("SELECT count(*) FROM session_data"); after != before {
+		t.Fatalf("a refused prompt stored a session: %d then %d", before, after)
+	}
+}

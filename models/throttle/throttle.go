@@ -51,6 +51,10 @@ var (
 	// would fall within about two years (NIST SP 800-63B 5.2.2 limits
 	// failures over time, not only bursts). A success does not clear it.
 	TwoFactorPerUserDay = Rule{"two-factor-day", 30, 24 * time.Hour}
+	// PasskeyPromptsPerAddress counts passkey logins begun from one client
+	// address, each of which stores a session for its challenge: without
+	// it, anyone could fill the session store as fast as they can post.
+	PasskeyPromptsPerAddress = Rule{"passkey-prompt-address", 100, 15 * time.Minute}
 )
 
 // Key is one subject counted under a rule: a case-folded username, a client
