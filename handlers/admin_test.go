@@ -27,16 +27,7 @@ func rowsDoc(t *testing.T, res *response) *goquery.Document {
 // postFormTarget is postForm from htmx, swapping the element with id target.
 func (c *client) postFormTarget(page, action string, values url.Values, target string) *response {
 	c.t.Helper()
-	token := c.csrfToken(page)
-	form := url.Values{"csrfmiddlewaretoken": {token}}
-	for key, vals := range values {
-		form[key] = vals
-	}
-	req, err := http.NewRequest(http.MethodPost, c.app.url+action, strings.NewReader(form.Encode()))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req, token := c.formRequest(page, action, values)
 	req.Header.Set("X-CSRF-Token", token)
 	req.Header.Set("HX-Target", target)
 	return c.do(req)

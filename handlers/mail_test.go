@@ -381,16 +381,7 @@ func mtLogout(t *testing.T, c *client) {
 // X-Forwarded-For names ip.
 func mtPostFrom(c *client, ip, page, action string, values url.Values) *response {
 	c.t.Helper()
-	token := c.csrfToken(page)
-	form := url.Values{"csrfmiddlewaretoken": {token}}
-	for key, vals := range values {
-		form[key] = vals
-	}
-	req, err := http.NewRequest(http.MethodPost, c.app.url+action, strings.NewReader(form.Encode()))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req, token := c.formRequest(page, action, values)
 	req.Header.Set("X-Forwarded-For", ip)
 	if c.htmx {
 		req.Header.Set("X-CSRF-Token", token)

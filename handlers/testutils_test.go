@@ -232,6 +232,18 @@ func (c *client) csrfToken(page string) string {
 // in the form field and, for htmx, in the header too.
 func (c *client) postForm(page, action string, values url.Values) *response {
 	c.t.Helper()
+	req, token := c.formRequest(page, action, values)
+	if c.htmx {
+		req.Header.Set("X-CSRF-Token", token)
+	}
+	return c.do(req)
+}
+
+// formRequest is a POST of values to action with the CSRF token of page in
+// the form field, as a browser sends it; the token is returned for htmx's
+// header.
+func (c *client) formRequest(page, action string, values url.Values) (*http.Request, string) {
+	c.t.Helper()
 	token := c.csrfToken(page)
 	form := url.Values{"csrfmiddlewaretoken": {token}}
 	for key, vals := range values {
@@ -242,10 +254,7 @@ func (c *client) postForm(page, action string, values url.Values) *response {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.htmx {
-		req.Header.Set("X-CSRF-Token", token)
-	}
-	return c.do(req)
+	return req, token
 }
 
 // loginAs logs the client in through the login form.
