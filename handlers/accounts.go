@@ -378,7 +378,12 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 		return h.renderAccountDelete(c, fiber.StatusUnprocessableEntity, f)
 	}
 	// A second, racing delete finds the account gone: it ends the same way.
-	if err := models.DeleteUser(c.UserContext(), h.db, h.sessionStorage, u.ID); err != nil && !errors.Is(err, models.ErrNotFound) {
+	err = models.DeleteOwnAccount(c.UserContext(), h.db, h.sessionStorage, u.ID)
+	if errors.Is(err, models.ErrLastSuperuser) {
+		f.AddError("", "You are the last superuser: make another user a superuser in the admin first.")
+		return h.renderAccountDelete(c, fiber.StatusUnprocessableEntity, f)
+	}
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
 	if err := h.endSession(c); err != nil {

@@ -18,6 +18,16 @@ import (
 // passkeyLoginBegin starts a login with a passkey alone: the browser offers
 // the passkeys it holds for the site (discoverable credentials).
 func (h *handler) passkeyLoginBegin(c *fiber.Ctx) error {
+	// Each prompt stores a session for an anonymous visitor: counted, and
+	// never taken back, per address.
+	prompt := throttle.PasskeyPromptsPerAddress.Key(addressSubject(h.clientAddress(c)))
+	attempt, retryAt, err := h.throttle.Begin(c.UserContext(), prompt)
+	if err != nil {
+		return err
+	}
+	if attempt == nil {
+		return &clientError{fiber.StatusTooManyRequests, refusal(c, retryAt)}
+	}
 	options, data, err := h.webAuthn.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return err
@@ -87,6 +97,9 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 		if err := h.recordEvent(c, models.EventLoginFailed, userID, username, "with a passkey"); err != nil {
 			return err
 		}
+		if err := h.recordLocks(c, userID, username, []throttle.Key{address}); err != nil {
+			return err
+		}
 		f.AddError("", "That passkey could not log you in. Try again, or log in with your password.")
 		return h.render(c, fiber.StatusUnprocessableEntity, views.Login(f))
 	}
@@ -106,12 +119,19 @@ func (h *handler) secondStepPasskeyBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	notPending := &clientError{fiber.StatusForbidden, "Log in with your password first."}
 	if p == nil {
-		return &clientError{fiber.StatusForbidden, "Log in with your password first."}
+		return notPending
 	}
 	u, err := models.UserByID(c.UserContext(), h.db, p.userID)
+	if errors.Is(err, models.ErrNotFound) {
+		return notPending // deleted meanwhile
+	}
 	if err != nil {
 		return err
+	}
+	if !u.IsActive || p.hash != h.authHash(u) {
+		return notPending // deactivated or given a new password meanwhile
 	}
 	user, err := h.twoFactor.PasskeyUserOf(c.UserContext(), h.db, u.ID, u.Username)
 	if err != nil {
@@ -189,6 +209,9 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 	if err != nil {
 		h.log.Warn("passkey second step refused", "user", u.ID, "err", err)
 		if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "passkey"); err != nil {
+			return err
+		}
+		if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
 			return err
 		}
 		f.AddError("", "That passkey could not confirm it is you. Try again, or enter a code.")

@@ -72,7 +72,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post(views.PathTwoFactorDisable, noStore, h.loginRequired, h.recentAuthRequired(views.PathTwoFactorDisable), h.twoFactorDisableSubmit)
 	app.Get(views.PathPasskeys, noStore, h.loginRequired, h.passkeysPage)
 	app.Post(views.PathPasskeys, noStore, h.passkeysAvailable, h.loginRequired, h.recentAuthRequired(views.PathPasskeys), h.passkeyRegisterSubmit)
-	app.Post(views.PathPasskeysBegin, noStore, h.passkeysAvailable, h.loginRequired, h.recentAuthRequired(views.PathPasskeys), h.passkeyRegisterBegin)
+	app.Post(views.PathPasskeysBegin, noStore, h.passkeysAvailable, h.loginRequiredThen(fixedPage(views.PathPasskeys)), h.recentAuthRequired(views.PathPasskeys), h.passkeyRegisterBegin)
 	app.Post(views.PathPasskeyRemove, noStore, h.loginRequiredThen(fixedPage(views.PathPasskeys)), h.recentAuthRequired(views.PathPasskeys), h.passkeyRemove)
 	app.Get(views.PathAccountDelete, noStore, h.loginRequired, h.accountDeletePage)
 	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)

@@ -136,8 +136,9 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	keys := []throttle.Key{
-		throttle.TwoFactorPerUser.Key(strconv.FormatInt(p.userID, 10)),
+		throttle.TwoFactorPerUser.Key(strconv.FormatInt(p.userID, 10)), // cleared by a success
 		throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c))),
+		throttle.TwoFactorPerUserDay.Key(strconv.FormatInt(p.userID, 10)),
 	}
 	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
 	if err != nil {
@@ -187,6 +188,9 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 	}
 	if !ok {
 		if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, ""); err != nil {
+			return err
+		}
+		if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
 			return err
 		}
 		f.AddError("code", views.WrongSecondFactor)

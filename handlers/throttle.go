@@ -131,7 +131,6 @@ func hasherBusy(c *fiber.Ctx) string {
 // user's log, the address's in nobody's. Refused attempts write nothing, so
 // they cannot flood the log.
 func (h *handler) loginFailed(c *fiber.Ctx, u *models.User, username string, keys []throttle.Key) error {
-	ctx := c.UserContext()
 	var userID int64
 	if u != nil {
 		userID = u.ID
@@ -139,6 +138,16 @@ func (h *handler) loginFailed(c *fiber.Ctx, u *models.User, username string, key
 	if err := h.recordEvent(c, models.EventLoginFailed, userID, username, ""); err != nil {
 		return err
 	}
+	return h.recordLocks(c, userID, username, keys)
+}
+
+// recordLocks logs, after a failure counted under keys, the locks it set
+// off: the address's in nobody's log, any other in the user's (userID 0:
+// none). The second step and the passkey forms log theirs here too, so a
+// user's log and the dashboard show a guessed second factor as they show
+// guessed passwords.
+func (h *handler) recordLocks(c *fiber.Ctx, userID int64, username string, keys []throttle.Key) error {
+	ctx := c.UserContext()
 	for _, key := range keys {
 		retryAt, err := h.throttle.Check(ctx, key)
 		if err != nil {
@@ -148,6 +157,9 @@ func (h *handler) loginFailed(c *fiber.Ctx, u *models.User, username string, key
 			continue
 		}
 		detail := "until " + retryAt.UTC().Format("15:04 UTC")
+		if key.Rule == throttle.TwoFactorPerUser || key.Rule == throttle.TwoFactorPerUserDay {
+			detail = "second factor locked " + detail
+		}
 		if key.Rule == throttle.LoginPerAddress {
 			err = h.recordEvent(c, models.EventThrottled, 0, "", "address locked "+detail)
 		} else {

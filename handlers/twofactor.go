@@ -206,19 +206,24 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 // is wrong (422) or when guesses are refused (429), "" when it is right.
 func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, status int, err error) {
 	ctx, u := c.UserContext(), currentUser(c)
-	key := throttle.TwoFactorPerUser.Key(strconv.FormatInt(u.ID, 10))
-	attempt, retryAt, err := h.throttle.Begin(ctx, key)
+	keys := []throttle.Key{
+		throttle.TwoFactorPerUser.Key(strconv.FormatInt(u.ID, 10)),
+		throttle.TwoFactorPerUserDay.Key(strconv.FormatInt(u.ID, 10)),
+	}
+	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
 	if err != nil {
 		return "", 0, err
 	}
 	if attempt == nil {
 		return refusal(c, retryAt), fiber.StatusTooManyRequests, nil
 	}
-	var ok bool
+	var ok, recovery bool
+	var left int
 	if twofactor.LooksLikeTOTP(code) {
 		ok, err = h.twoFactor.CheckCode(ctx, h.db, u.ID, code, h.now())
 	} else {
-		ok, _, err = h.twoFactor.UseRecoveryCode(ctx, h.db, u.ID, code)
+		recovery = true
+		ok, left, err = h.twoFactor.UseRecoveryCode(ctx, h.db, u.ID, code)
 	}
 	if err != nil || ok {
 		if forgetErr := attempt.Succeeded(ctx); forgetErr != nil {
@@ -230,10 +235,15 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, 
 		return "", 0, nil // off already: nothing to guard
 	case err != nil:
 		return "", 0, err
+	case ok && recovery: // used up: logged as at login
+		return "", 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(left)+" left, on the two-factor form")
 	case ok:
 		return "", 0, nil
 	}
 	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "on the two-factor form"); err != nil {
+		return "", 0, err
+	}
+	if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
 		return "", 0, err
 	}
 	return views.WrongSecondFactor, fiber.StatusUnprocessableEntity, nil

@@ -20,7 +20,8 @@ var (
 	ErrNotAllowed = errors.New("models: not allowed in the admin")
 	// ErrSelf: no one deactivates or deletes their own account from the admin.
 	ErrSelf = errors.New("models: not on one's own account")
-	// ErrLastSuperuser: the last active superuser stays one, and active.
+	// ErrLastSuperuser: the last active superuser stays one, active, and
+	// staff (a superuser who is not staff cannot open the admin).
 	ErrLastSuperuser = errors.New("models: the last active superuser")
 	// ErrOwnPassword: one's own password changes in one's settings, which
 	// ask for the current one, not in the admin.
@@ -77,7 +78,7 @@ func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 		if actor.ID == target.ID && !edit.IsActive {
 			return ErrSelf
 		}
-		if target.IsActive && target.IsSuperuser && !(edit.IsActive && edit.IsSuperuser) && superusers.last(target.ID) {
+		if adminSuperuser(target) && !(edit.IsActive && edit.IsStaff && edit.IsSuperuser) && superusers.last(target.ID) {
 			return ErrLastSuperuser
 		}
 		changes = userChanges(target, edit)
@@ -170,7 +171,7 @@ func SetUsersActive(ctx context.Context, db bun.IDB, sessions SessionStorage, ac
 				reason = ErrNotAllowed
 			case !active && u.ID == actor.ID:
 				reason = ErrSelf
-			case !active && u.IsSuperuser && superusers.last(u.ID):
+			case !active && adminSuperuser(u) && superusers.last(u.ID):
 				reason = ErrLastSuperuser
 			}
 			if reason != nil {
@@ -280,11 +281,31 @@ func AdminDeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 			return ErrNotAllowed
 		case target.ID == actor.ID:
 			return ErrSelf
-		case target.IsActive && target.IsSuperuser && superusers.last(target.ID):
+		case adminSuperuser(target) && superusers.last(target.ID):
 			return ErrLastSuperuser
 		}
 		if err := recordAdminAction(ctx, tx, actorOf(actor), ActionDelete, ObjectUser, id, target.Username, nil); err != nil {
 			return err
+		}
+		return DeleteUser(ctx, tx, sessions, id)
+	})
+}
+
+// DeleteOwnAccount deletes the user with id as they asked from their own
+// settings, unless they are the last superuser who can open the admin:
+// then ErrLastSuperuser, as the admin's own delete refuses.
+func DeleteOwnAccount(ctx context.Context, db bun.IDB, sessions SessionStorage, id int64) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		superusers, err := lockSuperusers(ctx, tx)
+		if err != nil {
+			return err
+		}
+		target, err := lockUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if adminSuperuser(target) && superusers.last(target.ID) {
+			return ErrLastSuperuser
 		}
 		return DeleteUser(ctx, tx, sessions, id)
 	})
@@ -333,17 +354,22 @@ func lockUser(ctx context.Context, tx bun.Tx, id int64) (*User, error) {
 	return u, notFound(err, fmt.Sprintf("user #%d", id))
 }
 
-// superusers are the ids of the active superusers, as a transaction
+// adminSuperuser reports whether u is a superuser who can use the admin:
+// active and staff too. The last one is kept so: unticking staff alone
+// would lock everyone out of the admin as surely as deactivating them.
+func adminSuperuser(u *User) bool { return u.IsActive && u.IsStaff && u.IsSuperuser }
+
+// superusers are the ids of the active staff superusers, as a transaction
 // found and locked them.
 type superusers []int64
 
-// lockSuperusers finds the active superusers. On PostgreSQL it locks their
+// lockSuperusers finds the active staff superusers. On PostgreSQL it locks their
 // rows until the transaction ends, in id order, before any other row: two
 // admins demoting the last two superusers at once cannot both pass, and
 // cannot deadlock. (SQLite's write transactions run one at a time.)
 func lockSuperusers(ctx context.Context, tx bun.Tx) (*superusers, error) {
 	var ids superusers
-	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("is_superuser").Where("is_active").OrderExpr("id")
+	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("is_superuser").Where("is_active").Where("is_staff").OrderExpr("id")
 	if err := forUpdate(tx, q).Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("models: unable to find the superusers: %w", err)
 	}

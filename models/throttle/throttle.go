@@ -45,6 +45,16 @@ var (
 	MailPerRecipient = Rule{"mail-recipient", 3, time.Hour}
 	// TwoFactorPerUser counts wrong second-factor codes of a user.
 	TwoFactorPerUser = Rule{"two-factor", 5, 15 * time.Minute}
+	// TwoFactorPerUserDay caps them over a day: five every fifteen minutes
+	// alone let someone who has the password try 480 codes a day, and with
+	// three codes valid at a time (the ±1 step window) a six-digit code
+	// would fall within about two years (NIST SP 800-63B 5.2.2 limits
+	// failures over time, not only bursts). A success does not clear it.
+	TwoFactorPerUserDay = Rule{"two-factor-day", 30, 24 * time.Hour}
+	// PasskeyPromptsPerAddress counts passkey logins begun from one client
+	// address, each of which stores a session for its challenge: without
+	// it, anyone could fill the session store as fast as they can post.
+	PasskeyPromptsPerAddress = Rule{"passkey-prompt-address", 100, 15 * time.Minute}
 )
 
 // Key is one subject counted under a rule: a case-folded username, a client
