@@ -33,6 +33,17 @@ func (h *handler) staffOnly(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// adminRecentAuth lets staff look around the admin, but has every action
+// wait for a recent authentication (sudo mode, as the two-factor settings
+// do): a stolen staff session alone cannot change users. After the
+// confirmation the staff member is back on the action's page.
+func (h *handler) adminRecentAuth(c *fiber.Ctx) error {
+	if c.Method() != fiber.MethodPost {
+		return c.Next()
+	}
+	return h.requireRecentAuth(c, h.adminReturnPage(c))
+}
+
 // adminReturnPage is where a login for an admin request returns: the page
 // asked for, or for an action, the page it belongs to (the path without
 // its last segment when the action has no page of its own).

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -806,4 +807,34 @@ func TestAdminBadInput(t *testing.T) {
 	if len(app.adminLog()) != 0 {
 		t.Errorf("bad input was logged: %+v", app.adminLog())
 	}
+}
+
+// TestAdminActionsNeedRecentAuthentication: staff whose last login or
+// confirmation is over 10 minutes old may look around the admin, but an
+// action waits for their password and then returns to its page.
+func TestAdminActionsNeedRecentAuthentication(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, htmx bool) {
+		app, clock := newClockedApp(t)
+		app.createStaff("root", true)
+		bob := app.createUser("bob", goodPassword)
+		c := app.newClient(htmx)
+		c.loginAs("root", goodPassword)
+		clock.advance(11 * time.Minute)
+
+		page := "/admin/users/" + strconv.FormatInt(bob.ID, 10) + "/"
+		wantStatus(t, c.get(page), http.StatusOK)
+		res := c.postForm(page, page+"active/", url.Values{"active": {"no"}})
+		confirm := "/accounts/confirm/?next=" + url.QueryEscape(page)
+		wantRedirect(t, res, htmx, confirm)
+		if !app.user("bob").IsActive {
+			t.Fatal("deactivated without a recent authentication")
+		}
+
+		wantRedirect(t, c.postForm(confirm, confirm, url.Values{"password": {goodPassword}}), htmx, page)
+		c.postForm(page, page+"active/", url.Values{"active": {"no"}})
+		if app.user("bob").IsActive {
+			t.Fatal("not deactivated after the confirmation")
+		}
+	})
 }

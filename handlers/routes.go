@@ -77,8 +77,9 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get(views.PathAccountDelete, noStore, h.loginRequired, h.accountDeletePage)
 	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)
 
-	// The staff admin: staff only, never cached; its own login redirect.
-	admin := app.Group(views.PathAdmin, noStore, h.staffOnly)
+	// The staff admin: staff only, never cached; its own login redirect;
+	// actions in sudo mode.
+	admin := app.Group(views.PathAdmin, noStore, h.staffOnly, h.adminRecentAuth)
 	admin.Get("/", h.adminDashboard)
 	admin.Get("/users/", h.adminUsers)
 	admin.Post("/users/", h.adminUsersSubmit)

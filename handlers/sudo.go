@@ -25,28 +25,32 @@ func (h *handler) recentlyAuthenticated(c *fiber.Ctx) (bool, error) {
 // was them ("sudo mode"); others confirm their password first and come back
 // to the page: this one for a GET, the page of the form for a POST.
 func (h *handler) recentAuthRequired(formPage string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		recent, err := h.recentlyAuthenticated(c)
-		if err != nil {
-			return err
-		}
-		if recent {
-			return c.Next()
-		}
-		back := formPage
-		if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-			back = c.OriginalURL()
-		}
-		target := views.ConfirmPath(back)
-		if isHTMX(c) {
-			c.Set(hxRedirect, target)
-			return c.SendStatus(fiber.StatusOK)
-		}
-		if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-			return c.Redirect(target, fiber.StatusFound)
-		}
-		return c.Redirect(target, fiber.StatusSeeOther)
+	return func(c *fiber.Ctx) error { return h.requireRecentAuth(c, formPage) }
+}
+
+// requireRecentAuth is recentAuthRequired's check, with the page a POST
+// returns to after the confirmation.
+func (h *handler) requireRecentAuth(c *fiber.Ctx, formPage string) error {
+	recent, err := h.recentlyAuthenticated(c)
+	if err != nil {
+		return err
 	}
+	if recent {
+		return c.Next()
+	}
+	back := formPage
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		back = c.OriginalURL()
+	}
+	target := views.ConfirmPath(back)
+	if isHTMX(c) {
+		c.Set(hxRedirect, target)
+		return c.SendStatus(fiber.StatusOK)
+	}
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		return c.Redirect(target, fiber.StatusFound)
+	}
+	return c.Redirect(target, fiber.StatusSeeOther)
 }
 
 // confirmPage asks the logged-in user for their password, or one of their
