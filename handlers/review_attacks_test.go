@@ -232,3 +232,22 @@ func TestPasskeyPromptsAreThrottled(t *testing.T) {
 		t.Fatalf("a refused prompt stored a session: %d then %d", before, after)
 	}
 }
+
+// TestNamesRefuseDirectionOverrides: a first name with a right-to-left
+// override would make the admin's lists and the log read backwards from
+// there; the profile refuses it, and the name stays as it was.
+func TestNamesRefuseDirectionOverrides(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.newClient(false)
+	c.loginAs("alice", goodPassword)
+	res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{"first_name": {"Ann\u202eeve"}, "last_name": {""}, "email": {""}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if !strings.Contains(res.body, "Enter a name without control or direction characters.") {
+		t.Errorf("no message for the override:\n%s", res.body)
+	}
+	if got := app.user("alice").FirstName; got != "" {
+		t.Errorf("first name stored as %q", got)
+	}
+}

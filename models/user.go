@@ -49,6 +49,20 @@ const (
 	DuplicateUsername = "A user with that username already exists."
 )
 
+// MisleadingRune reports whether r changes how the text around it shows
+// rather than being text: a control character, or a bidirectional
+// override, embedding, isolate or mark (which can make a name read
+// backwards). Names shown to others refuse them.
+func MisleadingRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
+		return true
+	}
+	return false
+}
+
 // NormalizeUsername applies NFKC, as Django does, so that look-alike forms of
 // one name are stored and compared as one.
 func NormalizeUsername(username string) string {

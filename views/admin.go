@@ -121,8 +121,8 @@ func NewAdminUserForm(u *models.User, withFlags bool) AdminUserForm {
 // Validate checks the address and the names' lengths.
 func (f *AdminUserForm) Validate() bool {
 	f.checkEmail("email", f.Email)
-	f.checkMaxLength("first_name", f.FirstName, NameMaxLength)
-	f.checkMaxLength("last_name", f.LastName, NameMaxLength)
+	f.checkName("first_name", f.FirstName)
+	f.checkName("last_name", f.LastName)
 	return f.Valid()
 }
 

@@ -114,6 +114,15 @@ func (f *Form) checkMaxLength(field, value string, limit int) bool {
 	return true
 }
 
+// checkName records an error for a name too long, or holding a character
+// that changes how the text around it shows (a control character, a
+// direction override): a name is shown to others, in the admin too.
+func (f *Form) checkName(field, value string) {
+	if f.checkMaxLength(field, value, NameMaxLength) && strings.IndexFunc(value, models.MisleadingRune) >= 0 {
+		f.AddError(field, "Enter a name without control or direction characters.")
+	}
+}
+
 // Limits of Django's auth_user columns.
 const (
 	UsernameMaxLength = models.UsernameMaxLength
@@ -217,8 +226,8 @@ func NewProfileForm(u *models.User) ProfileForm {
 // Validate checks lengths and the email's syntax; every field may be blank.
 func (f *ProfileForm) Validate() bool {
 	f.checkEmail("email", f.Email)
-	f.checkMaxLength("first_name", f.FirstName, NameMaxLength)
-	f.checkMaxLength("last_name", f.LastName, NameMaxLength)
+	f.checkName("first_name", f.FirstName)
+	f.checkName("last_name", f.LastName)
 	return f.Valid()
 }
 

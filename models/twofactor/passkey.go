@@ -11,9 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/uptrace/bun"
+
+	"gatehouse/models"
 )
 
 // PasskeyNameMaxLength bounds the name a user gives a passkey.
@@ -153,8 +156,19 @@ func RemovePasskey(ctx context.Context, db bun.IDB, userID, id int64) (string, e
 	return names[0], nil
 }
 
-// CleanPasskeyName trims a name and cuts it to PasskeyNameMaxLength characters.
+// CleanPasskeyName drops the characters that would change how the list
+// shows (models.MisleadingRune), trims the name and cuts it to
+// PasskeyNameMaxLength characters.
 func CleanPasskeyName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case models.MisleadingRune(r):
+			return -1
+		}
+		return r
+	}, name)
 	name = strings.Join(strings.Fields(name), " ")
 	if runes := []rune(name); len(runes) > PasskeyNameMaxLength {
 		name = string(runes[:PasskeyNameMaxLength])

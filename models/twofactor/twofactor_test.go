@@ -247,3 +247,17 @@ func TestRecoveryCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestCleanPasskeyName(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Laptop  ":            "Laptop",
+		"Work\tphone\n":         "Work phone",
+		"Key\u202eyek":          "Keyyek",
+		"\u2066Phone\u2069":     "Phone",
+		strings.Repeat("é", 70): strings.Repeat("é", twofactor.PasskeyNameMaxLength),
+	} {
+		if got := twofactor.CleanPasskeyName(in); got != want {
+			t.Errorf("CleanPasskeyName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
