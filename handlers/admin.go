@@ -69,6 +69,8 @@ func adminRefusal(err error) error {
 		return &clientError{fiber.StatusConflict, "You cannot deactivate or delete your own account from the admin."}
 	case errors.Is(err, models.ErrOwnPassword):
 		return &clientError{fiber.StatusConflict, "Change your own password in your settings, which ask for the current one."}
+	case errors.Is(err, models.ErrOwnTwoFactor):
+		return &clientError{fiber.StatusConflict, "Turn your own two-factor authentication off in your settings."}
 	case errors.Is(err, models.ErrLastSuperuser):
 		return &clientError{fiber.StatusConflict, "This is the last active superuser: make another user a superuser first."}
 	case errors.Is(err, models.ErrNotFound):

@@ -838,3 +838,63 @@ func TestAdminActionsNeedRecentAuthentication(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminTurnOffTwoFactor: a superuser turns off the two-factor
+// authentication of a user who lost their phone and codes; plain staff
+// cannot, nor can anyone on themselves; it is logged in both logs.
+func TestAdminTurnOffTwoFactor(t *testing.T) {
+	t.Parallel()
+	app, clock := newClockedApp(t)
+	app.createStaff("root", true)
+	app.createStaff("sam", false)
+	bob := app.createUser("bob", goodPassword)
+	owner := app.newClient(false)
+	owner.loginAs("bob", goodPassword)
+	enableTwoFactor(t, owner, clock)
+	page := views.AdminUserPath(bob.ID)
+	action := page + views.AdminUserTwoFactor
+
+	sam := app.newClient(false)
+	sam.loginAs("sam", goodPassword)
+	if n := sam.get(page).doc(t).Find(`[data-testid="admin-two-factor-form"]`).Length(); n != 0 {
+		t.Errorf("plain staff are offered to turn two-factor off (%d forms)", n)
+	}
+	wantStatus(t, sam.postForm(page, action, nil), http.StatusForbidden)
+	if app.count("SELECT count(*) FROM two_factor WHERE user_id = ?", bob.ID) != 1 {
+		t.Fatal("plain staff turned two-factor off")
+	}
+
+	root := app.newClient(false)
+	root.loginAs("root", goodPassword)
+	if n := root.get(page).doc(t).Find(`[data-testid="admin-two-factor-form"]`).Length(); n != 1 {
+		t.Fatalf("a superuser sees %d forms to turn two-factor off", n)
+	}
+	res := root.postForm(page, action, nil)
+	wantRedirect(t, res, false, page)
+	if n := app.count("SELECT count(*) FROM two_factor WHERE user_id = ?", bob.ID) + app.count("SELECT count(*) FROM recovery_codes WHERE user_id = ?", bob.ID); n != 0 {
+		t.Fatalf("%d two-factor rows left", n)
+	}
+	wantLogged(t, app, "root", models.ActionTwoFactorOff, models.ObjectUser, bob.ID)
+	if n := app.count("SELECT count(*) FROM security_events WHERE user_id = ? AND kind = ? AND detail = ?", bob.ID, models.EventTwoFactorDisabled, "by an administrator, root"); n != 1 {
+		t.Errorf("%d entries in bob's own log", n)
+	}
+	if got := root.get(page).text(t, `[data-testid="messages"]`); !strings.Contains(got, "Two-factor authentication is off for bob") {
+		t.Errorf("message %q", got)
+	}
+
+	// Again: nothing to do, nothing logged.
+	root.postForm(page, action, nil)
+	if n := app.count("SELECT count(*) FROM admin_log WHERE action = ?", models.ActionTwoFactorOff); n != 1 {
+		t.Errorf("%d log entries after turning it off twice", n)
+	}
+	// One's own, only in one's settings.
+	rootID := app.user("root").ID
+	wantStatus(t, root.postForm(views.AdminUserPath(rootID), views.AdminUserPath(rootID)+views.AdminUserTwoFactor, nil), http.StatusConflict)
+
+	// The password alone logs bob in again.
+	again := app.newClient(false)
+	again.loginAs("bob", goodPassword)
+	if got := again.loggedInAs(); got != "bob" {
+		t.Errorf("after two-factor was turned off, bob's login greets %q", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"gatehouse/models"
+	"gatehouse/models/twofactor"
 	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
@@ -239,6 +240,9 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 	p.Form.FocusOn("")
 	p.Password.FocusOn("")
 	var err error
+	if p.TwoFactor, err = twofactor.Enabled(ctx, h.db, u.ID); err != nil {
+		return p, err
+	}
 	if p.Sessions, err = h.adminSessionRows(ctx, u.ID); err != nil {
 		return p, err
 	}
@@ -431,6 +435,38 @@ func (h *handler) adminUserSessions(c *fiber.Ctx) error {
 		rows, err := h.adminSessionRows(c.UserContext(), u.ID)
 		return views.AdminSessionsCard(u, rows, true), err
 	})
+}
+
+// adminUserTwoFactor turns off a user's two-factor authentication (a
+// superuser's action, for someone who lost their phone and their recovery
+// codes); the user's own log records it and they are told by mail.
+func (h *handler) adminUserTwoFactor(c *fiber.Ctx) error {
+	u, err := h.adminUser(c)
+	if err != nil {
+		return err
+	}
+	actor := currentUser(c)
+	wasOn, err := models.AdminTurnOffTwoFactor(c.UserContext(), h.db, actor, u.ID, func(ctx context.Context, tx bun.Tx) (bool, error) {
+		on, err := twofactor.Disable(ctx, tx, u.ID)
+		if err != nil || !on {
+			return on, err
+		}
+		return true, h.notice(ctx, tx, u, "Two-factor authentication was turned off on your "+views.SiteName+" account",
+			"An administrator turned off two-factor authentication on your account. Turn it on again in your settings.")
+	})
+	if err != nil {
+		return adminRefusal(err)
+	}
+	text := "Two-factor authentication was already off for " + u.Username + "."
+	if wasOn {
+		h.mail.Notify()
+		if err := h.recordEvent(c, models.EventTwoFactorDisabled, u.ID, u.Username, "by an administrator, "+actor.Username); err != nil {
+			return err
+		}
+		text = "Two-factor authentication is off for " + u.Username + "; they can log in with their password alone."
+	}
+	h.flash(c, views.LevelSuccess, text)
+	return h.redirect(c, views.AdminUserPath(u.ID))
 }
 
 // adminUserDeletePage says what deleting the user takes with them, and asks.

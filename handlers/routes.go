@@ -89,6 +89,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	admin.Post("/users/:id/password/", h.adminUserPassword)
 	admin.Post("/users/:id/reset/", h.adminUserReset)
 	admin.Post("/users/:id/sessions/", h.adminUserSessions)
+	admin.Post("/users/:id/"+views.AdminUserTwoFactor, h.adminUserTwoFactor)
 	admin.Get("/users/:id/delete/", h.adminUserDeletePage)
 	admin.Post("/users/:id/delete/", h.adminUserDelete)
 	admin.Get("/articles/", h.adminArticles)

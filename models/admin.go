@@ -26,6 +26,8 @@ var (
 	// ErrOwnPassword: one's own password changes in one's settings, which
 	// ask for the current one, not in the admin.
 	ErrOwnPassword = errors.New("models: one's own password")
+	// ErrOwnTwoFactor: one's own two-factor turns off in one's settings.
+	ErrOwnTwoFactor = errors.New("models: one's own two-factor")
 )
 
 // MayManage reports whether actor, a staff member, may act on target in the
@@ -253,6 +255,37 @@ func AdminEndSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 			[]FieldChange{{Field: "live_sessions", From: strconv.Itoa(ended), To: "0"}})
 	})
 	return ended, err
+}
+
+// AdminTurnOffTwoFactor turns off the two-factor authentication of the
+// user with id, for actor, a superuser: the way back for someone who lost
+// both their phone and their recovery codes, once the operator knows it is
+// them. turnOff removes the authenticator and the codes within the
+// transaction (models/twofactor does; it imports this package) and reports
+// whether two-factor was on; so does AdminTurnOffTwoFactor.
+func AdminTurnOffTwoFactor(ctx context.Context, db bun.IDB, actor *User, id int64, turnOff func(context.Context, bun.Tx) (bool, error)) (bool, error) {
+	var wasOn bool
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		actor, err := freshActor(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		target, err := lockUser(ctx, tx, id)
+		switch {
+		case err != nil:
+			return err
+		case !MayChangeFlags(actor):
+			return ErrNotAllowed
+		case target.ID == actor.ID:
+			return ErrOwnTwoFactor
+		}
+		if wasOn, err = turnOff(ctx, tx); err != nil || !wasOn {
+			return err
+		}
+		return recordAdminAction(ctx, tx, actorOf(actor), ActionTwoFactorOff, ObjectUser, id, target.Username,
+			[]FieldChange{{Field: "two_factor", From: "on", To: "off"}})
+	})
+	return wasOn, err
 }
 
 // RecordResetMail logs that actor had a password reset link mailed to target.

@@ -48,6 +48,7 @@ const (
 	ActionSetPassword  = "set_password"
 	ActionSendReset    = "send_reset"
 	ActionEndSessions  = "end_sessions"
+	ActionTwoFactorOff = "two_factor_off"
 	ActionDelete       = "delete"
 	FieldPassword      = "password"
 	adminReprMaxLength = 200
@@ -62,6 +63,7 @@ var AdminActions = []struct{ Name, Label string }{
 	{ActionSetPassword, "Set the password"},
 	{ActionSendReset, "Sent a password reset mail"},
 	{ActionEndSessions, "Ended the sessions"},
+	{ActionTwoFactorOff, "Turned off two-factor"},
 	{ActionDelete, "Deleted"},
 }
 

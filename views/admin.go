@@ -29,11 +29,12 @@ func AdminArticlePath(id int64) string { return PathAdminArticles + strconv.Form
 
 // Actions on a user, below their page.
 const (
-	AdminUserActive   = "active/"
-	AdminUserPassword = "password/"
-	AdminUserReset    = "reset/"
-	AdminUserSessions = "sessions/"
-	AdminDelete       = "delete/"
+	AdminUserActive    = "active/"
+	AdminUserPassword  = "password/"
+	AdminUserReset     = "reset/"
+	AdminUserSessions  = "sessions/"
+	AdminUserTwoFactor = "2fa/"
+	AdminDelete        = "delete/"
 )
 
 // AdminObjectPath is the admin page of a logged object.
@@ -65,6 +66,7 @@ type AdminUserPage struct {
 	Articles     []models.Article
 	ArticleCount int64
 	Log          []models.AdminLogEntry
+	TwoFactor    bool // on for this user
 }
 
 // AdminDeletion says what deleting a user takes with them.
