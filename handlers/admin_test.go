@@ -898,3 +898,36 @@ func TestAdminTurnOffTwoFactor(t *testing.T) {
 		t.Errorf("after two-factor was turned off, bob's login greets %q", got)
 	}
 }
+
+// TestAdminChangesReachTheUser: an address or a password changed by staff
+// shows in the user's own security log, and the old confirmed address is
+// told of the new one, as when the user changes it.
+func TestAdminChangesReachTheUser(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createStaff("root", true)
+	bob := app.createUser("bob", goodPassword)
+	if _, err := app.db.NewRaw("UPDATE users SET email = 'bob@example.com', email_verified = TRUE WHERE id = ?", bob.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	root := app.newClient(false)
+	root.loginAs("root", goodPassword)
+	page := views.AdminUserPath(bob.ID)
+
+	res := root.postForm(page, page, url.Values{"email": {"new@example.com"}, "first_name": {""}, "last_name": {""}, "is_active": {"on"}})
+	wantRedirect(t, res, false, page)
+	if n := app.count("SELECT count(*) FROM mail_outbox WHERE recipient = ? AND subject = ?", "bob@example.com", "Your Gatehouse email address was changed"); n != 1 {
+		t.Errorf("%d notices to the old address", n)
+	}
+	root.postForm(page, page+views.AdminUserPassword, url.Values{"new_password1": {"a fresh passphrase 9"}, "new_password2": {"a fresh passphrase 9"}})
+	for _, kind := range []string{models.EventEmailChanged, models.EventPasswordChanged} {
+		if n := app.count("SELECT count(*) FROM security_events WHERE user_id = ? AND kind = ? AND detail = ?", bob.ID, kind, "by an administrator, root"); n != 1 {
+			t.Errorf("%d %s entries in bob's own log", n, kind)
+		}
+	}
+	// Saving again without a change writes neither.
+	root.postForm(page, page, url.Values{"email": {"new@example.com"}, "first_name": {""}, "last_name": {""}, "is_active": {"on"}})
+	if n := app.count("SELECT count(*) FROM security_events WHERE user_id = ? AND kind = ?", bob.ID, models.EventEmailChanged); n != 1 {
+		t.Errorf("%d email_changed entries after saving no change", n)
+	}
+}

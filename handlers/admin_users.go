@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -301,7 +302,15 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 	}
 	var changes []models.FieldChange
 	if f.Validate() {
-		changes, err = models.AdminUpdateUser(c.UserContext(), h.db, h.sessionStorage, viewer, u.ID, f.Edit())
+		err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+			changes, err = models.AdminUpdateUser(ctx, tx, h.sessionStorage, viewer, u.ID, f.Edit())
+			if err != nil || !changed(changes, "email") {
+				return err
+			}
+			// The old address hears of it, as when the user changes it.
+			return h.notice(ctx, tx, u, "Your "+views.SiteName+" email address was changed",
+				"A staff member changed the email address of your account to "+orNothing(f.Email)+".")
+		})
 		if text := refusalText(err); text != "" && !errors.Is(err, models.ErrNotFound) {
 			f.AddError("", text)
 		} else if err != nil {
@@ -315,6 +324,12 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 		}
 		page.Form = f
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.AdminUserFormView(u, f), views.AdminUser(page))
+	}
+	if changed(changes, "email") {
+		h.mail.Notify()
+		if err := h.recordEvent(c, models.EventEmailChanged, u.ID, u.Username, byAdmin(viewer)); err != nil {
+			return err
+		}
 	}
 	message := views.Message{Level: views.LevelInfo, Text: "Nothing changed."}
 	if len(changes) > 0 {
@@ -374,6 +389,9 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 		return adminRefusal(err)
 	}
 	h.mail.Notify()
+	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, byAdmin(currentUser(c))); err != nil {
+		return err
+	}
 	message := views.Message{Level: views.LevelSuccess, Text: "The password of " + u.Username + " was set; " + views.Count(int64(ended), "session", "sessions") + " ended."}
 	return h.adminMessage(c, views.AdminUserPath(u.ID), message, true, func() (templ.Component, error) {
 		fresh := views.NewSetPasswordForm()
@@ -460,7 +478,7 @@ func (h *handler) adminUserTwoFactor(c *fiber.Ctx) error {
 	text := "Two-factor authentication was already off for " + u.Username + "."
 	if wasOn {
 		h.mail.Notify()
-		if err := h.recordEvent(c, models.EventTwoFactorDisabled, u.ID, u.Username, "by an administrator, "+actor.Username); err != nil {
+		if err := h.recordEvent(c, models.EventTwoFactorDisabled, u.ID, u.Username, byAdmin(actor)); err != nil {
 			return err
 		}
 		text = "Two-factor authentication is off for " + u.Username + "; they can log in with their password alone."
@@ -521,4 +539,20 @@ func (h *handler) deletableUser(c *fiber.Ctx) (*models.User, error) {
 		return nil, adminRefusal(models.ErrSelf)
 	}
 	return u, nil
+}
+
+// changed reports whether changes include field.
+func changed(changes []models.FieldChange, field string) bool {
+	return slices.ContainsFunc(changes, func(c models.FieldChange) bool { return c.Field == field })
+}
+
+// byAdmin says, in a user's own security log, that an admin made a change.
+func byAdmin(actor *models.User) string { return "by an administrator, " + actor.Username }
+
+// orNothing names an address in a notice, or says there is none.
+func orNothing(email string) string {
+	if email == "" {
+		return "nothing (the account has no address now)"
+	}
+	return email
 }
