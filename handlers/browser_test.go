@@ -3,6 +3,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -166,11 +167,17 @@ func TestBrowserKeyboardLogin(t *testing.T) {
 	b.app.createUser("alice", goodPassword)
 	tb := b.tab(true)
 	tb.open("/accounts/login/")
-	// The username field has focus on arrival; Tab moves to the password and
-	// Enter submits, with no mouse.
+	// The username field has focus on arrival (autofocus, which Chromium may
+	// apply just after the load event: keys sent before it would be lost);
+	// Tab moves to the password and Enter submits, with no mouse.
+	if focused, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`document.activeElement?.name === "username"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil || !focused {
+		t.Fatalf("the username field never had the focus (%v)", err)
+	}
 	tb.do(chromedp.KeyEvent("alice"), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(goodPassword))
-	if _, err := chromedp.RunResponse(tb.ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
-		t.Fatal(err)
+	submitted, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.RunResponse(submitted, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatalf("Enter in the password field: %v", err)
 	}
 	if got := tb.text(`[data-testid="username"]`); got != "alice" {
 		t.Fatalf("a keyboard login left the header greeting %q", got)
