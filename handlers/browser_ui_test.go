@@ -380,6 +380,11 @@ func TestBrowserUIDeletedNextToTheEntry(t *testing.T) {
 	// Entry after entry: at most the latest three messages stay.
 	for range 5 {
 		before := tb.count(`[data-testid="article"]`)
+		// A click while the last swap is still settling can land on a
+		// node about to be replaced (seen once in CI): wait for quiet.
+		if !run(tb, chromedp.Poll[bool](`document.querySelectorAll(".htmx-request, .htmx-swapping, .htmx-settling").length === 0`, chromedp.WithPollingTimeout(5*time.Second))) {
+			t.Fatal("htmx never went quiet")
+		}
 		tb.do(chromedp.Click(chromedp.CSS(`[data-testid="article"] [data-testid="article-delete"]`)))
 		if !run(tb, chromedp.Poll[bool](fmt.Sprintf(`document.querySelectorAll('[data-testid="article"]').length === %d`, before-1), chromedp.WithPollingTimeout(5*time.Second))) {
 			t.Fatal("an entry was not deleted")
