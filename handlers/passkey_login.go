@@ -3,7 +3,6 @@ package handlers
 import (
 	"crypto/hmac"
 	"errors"
-	"strconv"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -123,15 +122,12 @@ func (h *handler) secondStepPasskeyBegin(c *fiber.Ctx) error {
 	if p == nil {
 		return notPending
 	}
-	u, err := models.UserByID(c.UserContext(), h.db, p.userID)
-	if errors.Is(err, models.ErrNotFound) {
-		return notPending // deleted meanwhile
-	}
+	u, err := h.pendingUser(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
-	if !u.IsActive || p.hash != h.authHash(u) {
-		return notPending // deactivated or given a new password meanwhile
+	if u == nil {
+		return notPending
 	}
 	user, err := h.twoFactor.PasskeyUserOf(c.UserContext(), h.db, u.ID, u.Username)
 	if err != nil {
@@ -165,10 +161,7 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 	}
 	f := views.NewSecondStepForm()
 	ctx := c.UserContext()
-	keys := []throttle.Key{
-		throttle.TwoFactorPerUser.Key(strconv.FormatInt(p.userID, 10)),
-		throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c))),
-	}
+	keys := h.secondStepKeys(c, p)
 	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
 	if err != nil {
 		return err
@@ -178,15 +171,15 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 		f.AddError("", refusal(c, retryAt))
 		return h.render(c, fiber.StatusTooManyRequests, views.SecondStep(f))
 	}
-	u, err := models.UserByID(ctx, h.db, p.userID)
-	if err != nil || !u.IsActive || p.hash != h.authHash(u) {
-		if errors.Is(err, models.ErrNotFound) || err == nil {
-			if err := attempt.Succeeded(ctx); err != nil {
-				return err
-			}
-			return h.startOver(c, "")
-		}
+	u, err := h.pendingUser(ctx, p)
+	if err != nil {
 		return errors.Join(err, attempt.Succeeded(ctx))
+	}
+	if u == nil {
+		if err := attempt.Succeeded(ctx); err != nil {
+			return err
+		}
+		return h.startOver(c, "")
 	}
 	data, err := h.takeCeremony(c, ceremonySecondStep)
 	if err != nil && !errors.Is(err, errNoCeremony) {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"time"
@@ -84,6 +85,31 @@ func (h *handler) pendingSecondStep(c *fiber.Ctx) (*pendingLogin, error) {
 	return p, nil
 }
 
+// secondStepKeys are the throttle keys of a second-step attempt for the
+// pending user: per user (the first, cleared by a success), per address,
+// and a daily cap per user that a success does not clear.
+func (h *handler) secondStepKeys(c *fiber.Ctx, p *pendingLogin) []throttle.Key {
+	user := strconv.FormatInt(p.userID, 10)
+	return []throttle.Key{
+		throttle.TwoFactorPerUser.Key(user),
+		throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c))),
+		throttle.TwoFactorPerUserDay.Key(user),
+	}
+}
+
+// pendingUser loads the pending login's user, or nil if they were deleted,
+// deactivated or given a new password since the password step.
+func (h *handler) pendingUser(ctx context.Context, p *pendingLogin) (*models.User, error) {
+	u, err := models.UserByID(ctx, h.db, p.userID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil || !u.IsActive || p.hash != h.authHash(u) {
+		return nil, err
+	}
+	return u, nil
+}
+
 // secondStepPage asks for the second factor after a right password.
 func (h *handler) secondStepPage(c *fiber.Ctx) error {
 	p, err := h.pendingSecondStep(c)
@@ -135,11 +161,7 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}
 	ctx := c.UserContext()
-	keys := []throttle.Key{
-		throttle.TwoFactorPerUser.Key(strconv.FormatInt(p.userID, 10)), // cleared by a success
-		throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c))),
-		throttle.TwoFactorPerUserDay.Key(strconv.FormatInt(p.userID, 10)),
-	}
+	keys := h.secondStepKeys(c, p)
 	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
 	if err != nil {
 		return err
@@ -148,12 +170,11 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		f.AddError("", refusal(c, retryAt))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
 	}
-	u, err := models.UserByID(ctx, h.db, p.userID)
-	if err != nil && !errors.Is(err, models.ErrNotFound) {
+	u, err := h.pendingUser(ctx, p)
+	if err != nil {
 		return errors.Join(err, attempt.Succeeded(ctx))
 	}
-	if err != nil || !u.IsActive || p.hash != h.authHash(u) {
-		// Deleted, deactivated or given a new password meanwhile.
+	if u == nil {
 		if err := attempt.Succeeded(ctx); err != nil {
 			return err
 		}
