@@ -34,28 +34,6 @@ type pendingLogin struct {
 	next     string
 }
 
-// beginSecondStep stores, under a new session id, that u gave the right
-// password, for models.SecondStepTimeout; the session is not logged in.
-func (h *handler) beginSecondStep(c *fiber.Ctx, u *models.User, remember bool, next string) error {
-	sess, err := h.session(c)
-	if err != nil {
-		return err
-	}
-	if err := sess.Regenerate(); err != nil {
-		return err
-	}
-	until := h.now().Add(models.SecondStepTimeout)
-	sess.Set(keyPendingUser, u.ID)
-	sess.Set(keyPendingHash, h.authHash(u))
-	sess.Set(keyPendingRemember, remember)
-	sess.Set(keyPendingNext, next)
-	sess.Set(keyPendingUntil, until.Unix())
-	// The stored session ends with the step; its cookie with the browser.
-	sess.Set(keyExpires, until.Unix())
-	sess.Set(keyRemember, false)
-	return h.saveSession(c, sess)
-}
-
 // forgetSecondStep drops a pending login from the session.
 func forgetSecondStep(sess *session.Session) {
 	for _, key := range []string{keyPendingUser, keyPendingHash, keyPendingRemember, keyPendingNext, keyPendingUntil} {

@@ -1,12 +1,9 @@
 package handlers
 
 import (
-	"encoding/base64"
 	"fmt"
 	"math"
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,51 +11,6 @@ import (
 	"gatehouse/models"
 	"gatehouse/models/throttle"
 )
-
-// deviceCookieAge is how long a browser stays trusted for a user after a
-// successful login.
-const deviceCookieAge = 365 * 24 * time.Hour
-
-// clientAddress is the address the request came from: the TCP peer, or,
-// when the peer is a trusted proxy, the last address in X-Forwarded-For
-// that no trusted proxy added — the earlier ones are the client's to forge.
-func (h *handler) clientAddress(c *fiber.Ctx) netip.Addr {
-	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
-	peer = peer.Unmap()
-	if !h.trusted(peer) {
-		return peer
-	}
-	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		addr, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return peer
-		}
-		if addr = addr.Unmap(); !h.trusted(addr) {
-			return addr
-		}
-	}
-	return peer
-}
-
-func (h *handler) trusted(addr netip.Addr) bool {
-	for _, prefix := range h.trustedProxies {
-		if prefix.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
-
-// addressSubject is the throttle subject of a client address: an IPv6
-// client usually holds a whole /64, so that is counted as one.
-func addressSubject(addr netip.Addr) string {
-	if addr.Is6() {
-		prefix, _ := addr.Prefix(64)
-		return prefix.String()
-	}
-	return addr.String()
-}
 
 // loginKeys are the throttle keys a login attempt as username is counted
 // under: the client address, and the account — or, from a browser that has
@@ -70,35 +22,6 @@ func (h *handler) loginKeys(c *fiber.Ctx, username string) []throttle.Key {
 		return append(keys, throttle.LoginPerDevice.Key(device+":"+account))
 	}
 	return append(keys, throttle.LoginPerAccount.Key(account))
-}
-
-// trustedDevice returns the id of the device cookie the browser holds for
-// the account, or "" when it holds none that this server signed for it.
-func (h *handler) trustedDevice(c *fiber.Ctx, account string) string {
-	payload, signature, found := strings.Cut(c.Cookies(deviceCookie), ".")
-	if !found || !h.signer.verify("device", []byte(payload), signature) {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return ""
-	}
-	device, cookieAccount, found := strings.Cut(string(raw), ":")
-	if !found || cookieAccount != account {
-		return ""
-	}
-	return device
-}
-
-// trustDevice gives the browser a device cookie for the account it just
-// logged in as, keeping the id it had for that account.
-func (h *handler) trustDevice(c *fiber.Ctx, account string) {
-	device := h.trustedDevice(c, account)
-	if device == "" {
-		device = newSessionKey()
-	}
-	payload := base64.RawURLEncoding.EncodeToString([]byte(device + ":" + account))
-	h.setCookie(c, deviceCookie, payload+"."+h.signer.signString("device", []byte(payload)), time.Now().Add(deviceCookieAge))
 }
 
 // refusal sets Retry-After for an attempt refused until retryAt and says

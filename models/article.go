@@ -3,9 +3,11 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // Article is a post on the board, written by one user and deleted with them.
@@ -100,4 +102,53 @@ func NewestArticles(ctx context.Context, db bun.IDB, offset, limit int64) ([]Art
 		return nil, fmt.Errorf("models: unable to list articles: %w", err)
 	}
 	return articles, nil
+}
+
+// ArticlesBy returns up to limit of the author's articles, newest first, without their content.
+func ArticlesBy(ctx context.Context, db bun.IDB, authorID int64, limit int64) ([]Article, error) {
+	var articles []Article
+	err := db.NewSelect().Model(&articles).ExcludeColumn("content").Where("a.author_id = ?", authorID).
+		OrderExpr("a.created_at DESC, a.id DESC").Limit(limit).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to list articles by user #%d: %w", authorID, err)
+	}
+	return articles, nil
+}
+
+// ArticleQuery is a search of the admin's article list: words of the title,
+// anywhere in it, or the start of the author's username, in any letter case.
+type ArticleQuery struct{ Search string }
+
+func (q ArticleQuery) apply(db bun.IDB, s *bun.SelectQuery) *bun.SelectQuery {
+	search := strings.TrimSpace(q.Search)
+	if search == "" {
+		return s
+	}
+	escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(search))
+	author, args := prefixCondition(db.Dialect().Name() == dialect.PG, "username_key", UsernameKey(search))
+	return s.WhereGroup(" AND ", func(s *bun.SelectQuery) *bun.SelectQuery {
+		return s.Where(`lower(a.title) LIKE ? ESCAPE '\'`, "%"+escaped+"%").
+			WhereOr("a.author_id IN (?)", db.NewSelect().Model((*User)(nil)).Column("id").Where(author, args...))
+	})
+}
+
+// SearchArticles returns up to limit articles that match q, newest first,
+// skipping offset, with their authors' names and without their content.
+func SearchArticles(ctx context.Context, db bun.IDB, q ArticleQuery, offset, limit int64) ([]Article, error) {
+	var articles []Article
+	err := q.apply(db, db.NewSelect().Model(&articles).Relation("Author", withUsername).ExcludeColumn("content")).
+		OrderExpr("a.created_at DESC, a.id DESC").Offset(offset).Limit(limit).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to search articles: %w", err)
+	}
+	return articles, nil
+}
+
+// CountSearchArticles counts the articles that match q.
+func CountSearchArticles(ctx context.Context, db bun.IDB, q ArticleQuery) (int64, error) {
+	n, err := q.apply(db, db.NewSelect().Model((*Article)(nil))).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("models: unable to count articles: %w", err)
+	}
+	return int64(n), nil
 }

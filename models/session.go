@@ -42,30 +42,6 @@ func RecordLogin(ctx context.Context, db bun.IDB, s *Session) error {
 	})
 }
 
-// ChangePassword stores a new password hash and ends every other session of
-// the user, together. The session with oldKey, which made the change, goes
-// on as current under a new key, as Django's update_session_auth_hash
-// cycles it; with current nil, every session ends. sessions is the store's
-// session storage: payloads are deleted there too (see EndOtherSessions). It
-// returns how many other live sessions were ended.
-func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, userID int64, hash, oldKey string, current *Session) (int, error) {
-	var ended int
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := SetPassword(ctx, tx, userID, hash); err != nil {
-			return err
-		}
-		var err error
-		if ended, err = endOtherSessions(ctx, tx, sessions, userID, oldKey); err != nil {
-			return err
-		}
-		if err := deleteSession(ctx, tx, sessions, oldKey); err != nil || current == nil {
-			return err
-		}
-		return createSession(ctx, tx, current)
-	})
-	return ended, err
-}
-
 // SessionWithUser loads the live session with this key and its user, in one query.
 func SessionWithUser(ctx context.Context, db bun.IDB, key string, now time.Time) (*Session, error) {
 	s := new(Session)

@@ -246,3 +246,47 @@ func isForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation
 }
+
+// DeleteOwnAccount deletes the user with id as they asked from their own
+// settings, unless they are the last superuser who can open the admin:
+// then ErrLastSuperuser, as the admin's own delete refuses.
+func DeleteOwnAccount(ctx context.Context, db bun.IDB, sessions SessionStorage, id int64) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		superusers, err := lockSuperusers(ctx, tx)
+		if err != nil {
+			return err
+		}
+		target, err := lockUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if adminSuperuser(target) && superusers.last(target.ID) {
+			return ErrLastSuperuser
+		}
+		return DeleteUser(ctx, tx, sessions, id)
+	})
+}
+
+// ChangePassword stores a new password hash and ends every other session of
+// the user, together. The session with oldKey, which made the change, goes
+// on as current under a new key, as Django's update_session_auth_hash
+// cycles it; with current nil, every session ends. sessions is the store's
+// session storage: payloads are deleted there too (see EndOtherSessions). It
+// returns how many other live sessions were ended.
+func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, userID int64, hash, oldKey string, current *Session) (int, error) {
+	var ended int
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := SetPassword(ctx, tx, userID, hash); err != nil {
+			return err
+		}
+		var err error
+		if ended, err = endOtherSessions(ctx, tx, sessions, userID, oldKey); err != nil {
+			return err
+		}
+		if err := deleteSession(ctx, tx, sessions, oldKey); err != nil || current == nil {
+			return err
+		}
+		return createSession(ctx, tx, current)
+	})
+	return ended, err
+}

@@ -39,10 +39,6 @@ const (
 	localUser          = "user"
 )
 
-// errBadCredentials covers an unknown user, a wrong password and an inactive
-// account, which the login form must not tell apart.
-var errBadCredentials = errors.New("bad credentials")
-
 // newSessionKey returns 128 random bits as base32 text.
 func newSessionKey() string { return rand.Text() }
 
@@ -154,84 +150,6 @@ func (h *handler) checkSession(c *fiber.Ctx, now time.Time) (*models.Session, er
 // as Django's get_session_auth_hash does: a new password ends old sessions.
 func (h *handler) authHash(u *models.User) string {
 	return hex.EncodeToString(h.signer.sign("session-auth-hash", []byte(u.Password)))
-}
-
-// checkCredentials returns the active user with this username and password,
-// upgrading their stored hash if its parameters are old. An unknown username
-// costs one hash too, so timing does not tell who has an account. With
-// errBadCredentials it returns the account the username names, if any, for
-// the security log.
-func (h *handler) checkCredentials(c *fiber.Ctx, username, password string) (*models.User, error) {
-	u, err := models.UserByUsername(c.UserContext(), h.db, username)
-	if errors.Is(err, models.ErrNotFound) {
-		if err := h.hasher.SpendCheck(password); err != nil {
-			return nil, err
-		}
-		return nil, errBadCredentials
-	}
-	if err != nil {
-		return nil, err
-	}
-	ok, outdated, err := h.hasher.Check(password, u.Password)
-	if err != nil {
-		return nil, err
-	}
-	if !ok || !u.IsActive {
-		return u, errBadCredentials
-	}
-	if outdated {
-		hash, err := h.hasher.Hash(password)
-		if err != nil {
-			return nil, err
-		}
-		if err := models.SetPassword(c.UserContext(), h.db, u.ID, hash); err != nil {
-			return nil, err
-		}
-		u.Password = hash
-	}
-	return u, nil
-}
-
-// login starts a session for u under a new id (no session fixation), records
-// it in the session index with last_login, and rotates the CSRF token.
-func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
-	sess, err := h.session(c)
-	if err != nil {
-		return err
-	}
-	if err := sess.Regenerate(); err != nil {
-		return fmt.Errorf("regenerate session: %w", err)
-	}
-	now := time.Now().UTC()
-	age := browserSessionAge
-	if remember {
-		age = rememberSessionAge
-	}
-	record := &models.Session{
-		Key:        sess.ID(),
-		UserID:     u.ID,
-		CreatedAt:  now,
-		LastSeenAt: now,
-		ExpiresAt:  now.Add(age),
-		IP:         h.clientAddress(c).String(),
-		UserAgent:  truncate(c.Get(fiber.HeaderUserAgent), 300),
-	}
-	if err := models.RecordLogin(c.UserContext(), h.db, record); err != nil {
-		return err
-	}
-	forgetSecondStep(sess)
-	sess.Set(keyUserID, u.ID)
-	sess.Set(keyAuthHash, h.authHash(u))
-	sess.Set(keyRemember, remember)
-	sess.Set(keyExpires, record.ExpiresAt.Unix())
-	sess.Set(keyAuthenticatedAt, h.now().Unix())
-	if err := h.saveSession(c, sess); err != nil {
-		return err
-	}
-	c.Locals(localUser, u)
-	c.Locals(localSessionRecord, record)
-	h.rotateCSRFToken(c)
-	return nil
 }
 
 // currentSession is the index row of the request's logged-in session, or

@@ -1,0 +1,49 @@
+package handlers
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// clientAddress is the address the request came from: the TCP peer, or,
+// when the peer is a trusted proxy, the last address in X-Forwarded-For
+// that no trusted proxy added — the earlier ones are the client's to forge.
+func (h *handler) clientAddress(c *fiber.Ctx) netip.Addr {
+	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	peer = peer.Unmap()
+	if !h.trusted(peer) {
+		return peer
+	}
+	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		addr, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer
+		}
+		if addr = addr.Unmap(); !h.trusted(addr) {
+			return addr
+		}
+	}
+	return peer
+}
+
+func (h *handler) trusted(addr netip.Addr) bool {
+	for _, prefix := range h.trustedProxies {
+		if prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressSubject is the throttle subject of a client address: an IPv6
+// client usually holds a whole /64, so that is counted as one.
+func addressSubject(addr netip.Addr) string {
+	if addr.Is6() {
+		prefix, _ := addr.Prefix(64)
+		return prefix.String()
+	}
+	return addr.String()
+}
