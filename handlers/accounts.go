@@ -36,7 +36,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !retryAt.IsZero() {
-		f.AddError("", refusal(c, retryAt))
+		f.AddError("", h.refusal(c, retryAt))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.SignupFormView(f), views.Signup(f))
 	}
 	f.Validate()
@@ -278,26 +278,24 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 func (h *handler) checkCurrentPassword(c *fiber.Ctx, password, wrong, form string) (problem string, status int, err error) {
 	u := currentUser(c)
 	key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
-	attempt, retryAt, err := h.throttle.Begin(c.UserContext(), key)
-	if err != nil {
-		return "", 0, err
-	}
-	if attempt == nil {
-		return refusal(c, retryAt), fiber.StatusTooManyRequests, nil
-	}
-	ok, _, err := h.hasher.Check(password, u.Password)
-	if err != nil || ok {
-		// Right, or not tried: the attempt does not count.
-		if forgetErr := attempt.Succeeded(c.UserContext()); forgetErr != nil {
-			return "", 0, errors.Join(err, forgetErr)
+	outcome, retryAt, err := h.throttle.Try(c.UserContext(), []throttle.Key{key}, nil, func() (throttle.Outcome, error) {
+		ok, _, err := h.hasher.Check(password, u.Password)
+		switch {
+		case err != nil:
+			return throttle.Untried, err
+		case ok:
+			return throttle.Succeeded, nil
 		}
-	}
+		return throttle.Counted, nil
+	})
 	switch {
 	case errors.Is(err, hashpool.ErrBusy):
 		return hasherBusy(c), fiber.StatusTooManyRequests, nil
 	case err != nil:
 		return "", 0, err
-	case ok:
+	case outcome == throttle.Refused:
+		return h.refusal(c, retryAt), fiber.StatusTooManyRequests, nil
+	case outcome == throttle.Succeeded:
 		return "", 0, nil
 	}
 	if err := h.recordEvent(c, models.EventLoginFailed, u.ID, u.Username, "wrong password on "+form); err != nil {

@@ -411,13 +411,8 @@ func (h *handler) adminUserReset(c *fiber.Ctx) error {
 		return &clientError{fiber.StatusConflict, "A reset link goes only to an active user's confirmed address, and " + u.Username + " has none."}
 	}
 	ctx := c.UserContext()
-	mailed, err := h.mayMail(ctx, u.Email)
-	if err != nil {
-		return err
-	}
-	if !mailed {
-		h.flash(c, views.LevelError, "Too many mails went to this address lately. Please try again in an hour.")
-		return h.redirect(c, views.AdminUserPath(u.ID))
+	if mailed, err := h.mayMail(ctx, u.Email); !mailed {
+		return h.mailRefused(c, err, views.AdminUserPath(u.ID))
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := h.enqueueMail(ctx, tx, u.Email, h.resetMail(u)); err != nil {

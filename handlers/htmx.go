@@ -20,9 +20,15 @@ func isHTMX(c *fiber.Ctx) bool {
 // redirect sends the browser to url after a successful POST: 200 with
 // HX-Redirect for htmx, which ignores the Location of a 3xx, and 303 otherwise.
 func (h *handler) redirect(c *fiber.Ctx, url string) error {
+	return redirectWith(c, url, fiber.StatusSeeOther)
+}
+
+// redirectWith sends the browser to url: 200 with HX-Redirect for htmx,
+// which ignores the Location of a 3xx, and status (302 or 303) otherwise.
+func redirectWith(c *fiber.Ctx, url string, status int) error {
 	if isHTMX(c) {
 		c.Set(hxRedirect, url)
 		return c.SendStatus(fiber.StatusOK)
 	}
-	return c.Redirect(url, fiber.StatusSeeOther)
+	return c.Redirect(url, status)
 }

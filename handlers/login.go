@@ -9,6 +9,7 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/hashpool"
+	"gatehouse/models/throttle"
 	"gatehouse/models/twofactor"
 	"gatehouse/models/useragent"
 	"gatehouse/views"
@@ -39,18 +40,33 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
 	}
 	keys := h.loginKeys(c, f.Username)
-	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
-	if err != nil {
+	var u *models.User
+	// The account's (or this device's) count starts again on a success; the
+	// address's does not, or guessing between logins to one's own account
+	// would reset it.
+	outcome, retryAt, err := h.throttle.Try(ctx, keys, keys[len(keys)-1:], func() (throttle.Outcome, error) {
+		var err error
+		u, err = h.checkCredentials(c, f.Username, f.Password)
+		switch {
+		case errors.Is(err, errBadCredentials):
+			return throttle.Counted, nil
+		case err != nil:
+			return throttle.Untried, err // not tried after all: the attempt does not count
+		}
+		return throttle.Succeeded, nil
+	})
+	switch {
+	case errors.Is(err, hashpool.ErrBusy):
+		f.AddError("", hasherBusy(c))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
+	case err != nil:
 		return err
-	}
-	if attempt == nil {
+	case outcome == throttle.Refused:
 		// Refused before the hasher runs: guessing costs the attacker, not
 		// us. Nothing is written either; the log has the lock already.
-		f.AddError("", refusal(c, retryAt))
+		f.AddError("", h.refusal(c, retryAt))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
-	}
-	u, err := h.checkCredentials(c, f.Username, f.Password)
-	if errors.Is(err, errBadCredentials) {
+	case outcome == throttle.Counted:
 		if err := h.loginFailed(c, u, f.Username, keys); err != nil {
 			return err
 		}
@@ -58,22 +74,6 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		// The username is kept and most likely right; the password, emptied, is to type again.
 		f.FocusOn("password")
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
-	}
-	if err != nil {
-		// Not tried after all: the attempt does not count.
-		if forgetErr := attempt.Succeeded(ctx); forgetErr != nil {
-			return errors.Join(err, forgetErr)
-		}
-		if errors.Is(err, hashpool.ErrBusy) {
-			f.AddError("", hasherBusy(c))
-			return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
-		}
-		return err
-	}
-	// The account's (or this device's) count starts again; the address's
-	// does not, or guessing between logins to one's own account would reset it.
-	if err := attempt.Succeeded(ctx, keys[len(keys)-1]); err != nil {
-		return err
 	}
 	secondStep, err := twofactor.Enabled(ctx, h.db, u.ID)
 	if err != nil {

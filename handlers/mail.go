@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
 	"gatehouse/models"
@@ -35,8 +36,18 @@ func (h *handler) mayMail(ctx context.Context, to string) (bool, error) {
 	if to == "" {
 		return false, nil
 	}
-	attempt, _, err := h.throttle.Begin(ctx, throttle.MailPerRecipient.Key(strings.ToLower(to)))
-	return attempt != nil, err
+	retryAt, err := h.throttle.Count(ctx, throttle.MailPerRecipient.Key(strings.ToLower(to)))
+	return err == nil && retryAt.IsZero(), err
+}
+
+// mailRefused answers a request for a mail that mayMail did not allow:
+// err if counting failed, else the reason, back on page.
+func (h *handler) mailRefused(c *fiber.Ctx, err error, page string) error {
+	if err != nil {
+		return err
+	}
+	h.flash(c, views.LevelError, "Too many mails went to this address lately. Please try again in an hour.")
+	return h.redirect(c, page)
 }
 
 // link is the absolute address of a path, for mail.

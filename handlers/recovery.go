@@ -36,12 +36,12 @@ func (h *handler) passwordResetSubmit(c *fiber.Ctx) error {
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.PasswordResetFormView(f), views.PasswordReset(f))
 	}
-	attempt, retryAt, err := h.throttle.Begin(c.UserContext(), throttle.PasswordResetPerAddress.Key(addressSubject(h.clientAddress(c))))
+	retryAt, err := h.throttle.Count(c.UserContext(), throttle.PasswordResetPerAddress.Key(addressSubject(h.clientAddress(c))))
 	if err != nil {
 		return err
 	}
-	if attempt == nil {
-		f.AddError("", refusal(c, retryAt))
+	if !retryAt.IsZero() {
+		f.AddError("", h.refusal(c, retryAt))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordResetFormView(f), views.PasswordReset(f))
 	}
 	h.background.Add(1)
@@ -209,13 +209,8 @@ func (h *handler) emailResend(c *fiber.Ctx) error {
 		return h.redirect(c, views.PathProfile)
 	}
 	ctx := c.UserContext()
-	mailed, err := h.mayMail(ctx, u.Email)
-	if err != nil {
-		return err
-	}
-	if !mailed {
-		h.flash(c, views.LevelError, "Too many mails went to this address lately. Please try again in an hour.")
-		return h.redirect(c, views.PathProfile)
+	if mailed, err := h.mayMail(ctx, u.Email); !mailed {
+		return h.mailRefused(c, err, views.PathProfile)
 	}
 	if err := h.sendVerification(ctx, h.db, u); err != nil {
 		return err

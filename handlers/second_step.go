@@ -63,6 +63,16 @@ func (h *handler) pendingSecondStep(c *fiber.Ctx) (*pendingLogin, error) {
 	return p, nil
 }
 
+// pendingOrStartOver returns the request's login waiting for its second
+// factor; without one it sends the visitor to start over and returns nil,
+// and the handler returns err.
+func (h *handler) pendingOrStartOver(c *fiber.Ctx) (p *pendingLogin, err error) {
+	if p, err = h.pendingSecondStep(c); err == nil && p == nil {
+		err = h.startOver(c, "")
+	}
+	return p, err
+}
+
 // secondStepKeys are the throttle keys of a second-step attempt for the
 // pending user: per user (the first, cleared by a success), per address,
 // and a daily cap per user that a success does not clear.
@@ -90,30 +100,25 @@ func (h *handler) pendingUser(ctx context.Context, p *pendingLogin) (*models.Use
 
 // secondStepPage asks for the second factor after a right password.
 func (h *handler) secondStepPage(c *fiber.Ctx) error {
-	p, err := h.pendingSecondStep(c)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		return h.startOver(c, "")
-	}
-	f, err := h.secondStepForm(c, p)
-	if err != nil {
+	p, f, err := h.pendingWithForm(c)
+	if p == nil || err != nil {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, views.SecondStep(f))
 }
 
-// secondStepForm is an empty second-step form for the pending login,
-// offering a passkey when the user has one.
-func (h *handler) secondStepForm(c *fiber.Ctx, p *pendingLogin) (views.SecondStepForm, error) {
+// pendingWithForm returns the pending login, as pendingOrStartOver does,
+// and an empty second-step form for it, offering a passkey when the user
+// has one.
+func (h *handler) pendingWithForm(c *fiber.Ctx) (*pendingLogin, views.SecondStepForm, error) {
 	f := views.NewSecondStepForm()
-	if h.webAuthn == nil {
-		return f, nil
+	p, err := h.pendingOrStartOver(c)
+	if p == nil || h.webAuthn == nil {
+		return p, f, err
 	}
 	keys, err := twofactor.Passkeys(c.UserContext(), h.db, p.userID)
 	f.Passkeys = len(keys) > 0
-	return f, err
+	return p, f, err
 }
 
 // secondStepSubmit checks an authenticator code or a recovery code and, if
@@ -123,90 +128,90 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 	if err := requireFields(c, "code"); err != nil {
 		return err
 	}
-	p, err := h.pendingSecondStep(c)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		return h.startOver(c, "")
-	}
-	f, err := h.secondStepForm(c, p)
-	if err != nil {
+	p, f, err := h.pendingWithForm(c)
+	if p == nil || err != nil {
 		return err
 	}
 	f.Code = trimmedValue(c, "code")
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}
-	ctx := c.UserContext()
-	keys := h.secondStepKeys(c, p)
-	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
-	if err != nil {
-		return err
-	}
-	if attempt == nil {
-		f.AddError("", refusal(c, retryAt))
-		return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
-	}
-	u, err := h.pendingUser(ctx, p)
-	if err != nil {
-		return errors.Join(err, attempt.Succeeded(ctx))
-	}
-	if u == nil {
-		if err := attempt.Succeeded(ctx); err != nil {
-			return err
-		}
-		return h.startOver(c, "")
-	}
-	var ok, recovery bool
-	var left int
-	if twofactor.LooksLikeTOTP(f.Code) {
-		ok, err = h.twoFactor.CheckCode(ctx, h.db, u.ID, f.Code, h.now())
-	} else {
-		recovery = true
-		ok, left, err = h.twoFactor.UseRecoveryCode(ctx, h.db, u.ID, f.Code)
-	}
-	if errors.Is(err, twofactor.ErrNotEnabled) {
+	var check twofactor.CodeCheck
+	u, outcome, retryAt, err := h.secondStepTry(c, p, func(u *models.User) (throttle.Outcome, error) {
+		var err error
+		check, err = h.twoFactor.CheckSecondFactor(c.UserContext(), h.db, u.ID, f.Code, h.now())
+		return codeOutcome(check, err)
+	})
+	switch {
+	case errors.Is(err, twofactor.ErrNotEnabled):
 		// Turned off meanwhile: the password alone logs in now, but it was
 		// given under other rules; ask for it again.
-		if err := attempt.Succeeded(ctx); err != nil {
-			return err
-		}
 		return h.startOver(c, p.next)
-	}
-	if err != nil {
-		// Not tried after all: the attempt does not count.
-		if err := attempt.Succeeded(ctx); err != nil {
-			return err
-		}
-		if errors.Is(err, hashpool.ErrBusy) { // recovery codes are hashed as passwords are
-			f.AddError("", hasherBusy(c))
-			return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
-		}
+	case errors.Is(err, hashpool.ErrBusy): // recovery codes are hashed as passwords are
+		f.AddError("", hasherBusy(c))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
+	case err != nil:
 		return err
-	}
-	if !ok {
-		if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, ""); err != nil {
-			return err
-		}
-		if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
+	case outcome == throttle.Refused:
+		f.AddError("", h.refusal(c, retryAt))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
+	case u == nil:
+		return h.startOver(c, "")
+	case outcome == throttle.Counted:
+		if err := h.secondStepFailed(c, p, u, ""); err != nil {
 			return err
 		}
 		f.AddError("code", views.WrongSecondFactor)
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}
-	if err := attempt.Succeeded(ctx, keys[0]); err != nil {
-		return err
-	}
 	how := "with an authenticator code"
-	if recovery {
+	if check.Recovery {
 		how = "with a recovery code"
-		if err := h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(left)+" left"); err != nil {
+		if err := h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(check.Left)+" left"); err != nil {
 			return err
 		}
-		h.flash(c, views.LevelInfo, views.RecoveryCodesLeft(left))
+		h.flash(c, views.LevelInfo, views.RecoveryCodesLeft(check.Left))
 	}
 	return h.completeLogin(c, u, p.remember, p.next, how)
+}
+
+// secondStepTry makes one attempt at the pending login's second factor,
+// throttled under its keys: check runs for the pending user and says how
+// it went. A user who no longer stands (returned nil) leaves the attempt
+// untried.
+func (h *handler) secondStepTry(c *fiber.Ctx, p *pendingLogin, check func(u *models.User) (throttle.Outcome, error)) (*models.User, throttle.Outcome, time.Time, error) {
+	keys := h.secondStepKeys(c, p)
+	var u *models.User
+	// A success clears the user's count, not the address's or the day's.
+	outcome, retryAt, err := h.throttle.Try(c.UserContext(), keys, keys[:1], func() (throttle.Outcome, error) {
+		var err error
+		if u, err = h.pendingUser(c.UserContext(), p); err != nil || u == nil {
+			return throttle.Untried, err
+		}
+		return check(u)
+	})
+	return u, outcome, retryAt, err
+}
+
+// secondStepFailed logs a wrong second factor of the pending login (detail
+// says which kind, if not a code) and the locks it set off.
+func (h *handler) secondStepFailed(c *fiber.Ctx, p *pendingLogin, u *models.User, detail string) error {
+	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, detail); err != nil {
+		return err
+	}
+	return h.recordLocks(c, u.ID, u.Username, h.secondStepKeys(c, p))
+}
+
+// codeOutcome is how a second-factor code's check ended, for the throttle:
+// a wrong code counts, an error leaves the attempt untried.
+func codeOutcome(check twofactor.CodeCheck, err error) (throttle.Outcome, error) {
+	switch {
+	case err != nil:
+		return throttle.Untried, err
+	case check.OK:
+		return throttle.Succeeded, nil
+	}
+	return throttle.Counted, nil
 }
 
 // startOver sends a visitor whose second step is missing or too old back to

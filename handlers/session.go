@@ -279,12 +279,7 @@ func (h *handler) loginRequiredThen(nextPage func(*fiber.Ctx) string) fiber.Hand
 		if currentUser(c) != nil {
 			return c.Next()
 		}
-		target := views.LoginPath(nextPage(c))
-		if isHTMX(c) {
-			c.Set(hxRedirect, target)
-			return c.SendStatus(fiber.StatusOK)
-		}
-		return c.Redirect(target, fiber.StatusFound)
+		return redirectWith(c, views.LoginPath(nextPage(c)), fiber.StatusFound)
 	}
 }
 

@@ -38,19 +38,10 @@ func (h *handler) requireRecentAuth(c *fiber.Ctx, formPage string) error {
 	if recent {
 		return c.Next()
 	}
-	back := formPage
 	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-		back = c.OriginalURL()
+		return redirectWith(c, views.ConfirmPath(c.OriginalURL()), fiber.StatusFound)
 	}
-	target := views.ConfirmPath(back)
-	if isHTMX(c) {
-		c.Set(hxRedirect, target)
-		return c.SendStatus(fiber.StatusOK)
-	}
-	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-		return c.Redirect(target, fiber.StatusFound)
-	}
-	return c.Redirect(target, fiber.StatusSeeOther)
+	return redirectWith(c, views.ConfirmPath(formPage), fiber.StatusSeeOther)
 }
 
 // confirmPage asks the logged-in user for their password, or one of their
@@ -101,22 +92,22 @@ func (h *handler) confirmSubmit(c *fiber.Ctx) error {
 	if !f.Valid() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ConfirmFormView(f), views.Confirm(f))
 	}
-	if err := h.markAuthenticated(c); err != nil {
-		return err
-	}
-	if f.Next != "" {
-		return h.redirect(c, f.Next)
-	}
-	return h.redirect(c, views.PathTwoFactor)
+	return h.confirmed(c, f.Next)
 }
 
-// markAuthenticated records in the session that the user just proved it
-// was them.
-func (h *handler) markAuthenticated(c *fiber.Ctx) error {
+// confirmed records in the session that the user just proved it was them,
+// and returns to next, or to the two-factor settings.
+func (h *handler) confirmed(c *fiber.Ctx, next string) error {
 	sess, err := h.session(c)
 	if err != nil {
 		return err
 	}
 	sess.Set(keyAuthenticatedAt, h.now().Unix())
-	return h.saveSession(c, sess)
+	if err := h.saveSession(c, sess); err != nil {
+		return err
+	}
+	if next != "" {
+		return h.redirect(c, next)
+	}
+	return h.redirect(c, views.PathTwoFactor)
 }

@@ -26,8 +26,8 @@ func (h *handler) loginKeys(c *fiber.Ctx, username string) []throttle.Key {
 
 // refusal sets Retry-After for an attempt refused until retryAt and says
 // when to try again, for the form that was refused (answered with 429).
-func refusal(c *fiber.Ctx, retryAt time.Time) string {
-	wait := time.Until(retryAt)
+func (h *handler) refusal(c *fiber.Ctx, retryAt time.Time) string {
+	wait := retryAt.Sub(h.now())
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 	return "Too many failed attempts. Please try again in " + minutes(wait) + "."
 }

@@ -210,34 +210,22 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, 
 		throttle.TwoFactorPerUser.Key(strconv.FormatInt(u.ID, 10)),
 		throttle.TwoFactorPerUserDay.Key(strconv.FormatInt(u.ID, 10)),
 	}
-	attempt, retryAt, err := h.throttle.Begin(ctx, keys...)
-	if err != nil {
-		return "", 0, err
-	}
-	if attempt == nil {
-		return refusal(c, retryAt), fiber.StatusTooManyRequests, nil
-	}
-	var ok, recovery bool
-	var left int
-	if twofactor.LooksLikeTOTP(code) {
-		ok, err = h.twoFactor.CheckCode(ctx, h.db, u.ID, code, h.now())
-	} else {
-		recovery = true
-		ok, left, err = h.twoFactor.UseRecoveryCode(ctx, h.db, u.ID, code)
-	}
-	if err != nil || ok {
-		if forgetErr := attempt.Succeeded(ctx); forgetErr != nil {
-			return "", 0, errors.Join(err, forgetErr)
-		}
-	}
+	var check twofactor.CodeCheck
+	outcome, retryAt, err := h.throttle.Try(ctx, keys, nil, func() (throttle.Outcome, error) {
+		var err error
+		check, err = h.twoFactor.CheckSecondFactor(ctx, h.db, u.ID, code, h.now())
+		return codeOutcome(check, err)
+	})
 	switch {
 	case errors.Is(err, twofactor.ErrNotEnabled):
 		return "", 0, nil // off already: nothing to guard
 	case err != nil:
 		return "", 0, err
-	case ok && recovery: // used up: logged as at login
-		return "", 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(left)+" left, on the two-factor form")
-	case ok:
+	case outcome == throttle.Refused:
+		return h.refusal(c, retryAt), fiber.StatusTooManyRequests, nil
+	case outcome == throttle.Succeeded && check.Recovery: // used up: logged as at login
+		return "", 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(check.Left)+" left, on the two-factor form")
+	case outcome == throttle.Succeeded:
 		return "", 0, nil
 	}
 	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "on the two-factor form"); err != nil {

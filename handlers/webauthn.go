@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
+	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
 
@@ -95,6 +97,83 @@ func (h *handler) takeCeremony(c *fiber.Ctx, kind string) (*webauthn.SessionData
 		return nil, errNoCeremony
 	}
 	return &data, nil
+}
+
+// beginAssertion asks for one of u's passkeys, verified by its owner as
+// verification requires, for the ceremony of kind: the options for the
+// browser's navigator.credentials.get, the challenge kept in the session.
+func (h *handler) beginAssertion(c *fiber.Ctx, u *models.User, kind string, verification protocol.UserVerificationRequirement) error {
+	user, err := h.twoFactor.PasskeyUserOf(c.UserContext(), h.db, u.ID, u.Username)
+	if err != nil {
+		return err
+	}
+	if len(user.Credentials) == 0 {
+		return &clientError{fiber.StatusBadRequest, "This account has no passkey."}
+	}
+	options, data, err := h.webAuthn.BeginLogin(user, webauthn.WithUserVerification(verification))
+	if err != nil {
+		return err
+	}
+	if err := h.keepCeremony(c, kind, data); err != nil {
+		return err
+	}
+	return sendCeremony(c, options)
+}
+
+// errPasskeyRefused wraps why a passkey's answer proves no one: no
+// challenge under way, an answer that does not parse or verify, a passkey
+// no one has, an authenticator that looks cloned.
+var errPasskeyRefused = errors.New("passkey refused")
+
+// checkAssertion takes the ceremony of kind from the session and checks
+// the browser's answer to it, the form's credential: as a passkey of u, or
+// with u nil (a login with a passkey alone) as the passkey of whoever holds
+// it, who is returned. A refused answer is errPasskeyRefused, with the
+// holder if one was found; any other error is the server's.
+func (h *handler) checkAssertion(c *fiber.Ctx, kind string, u *models.User) (*models.User, *webauthn.Credential, error) {
+	ctx := c.UserContext()
+	data, err := h.takeCeremony(c, kind)
+	if errors.Is(err, errNoCeremony) {
+		return u, nil, fmt.Errorf("%w: %w", errPasskeyRefused, err)
+	}
+	if err != nil {
+		return u, nil, err
+	}
+	var user *twofactor.PasskeyUser
+	if u != nil {
+		if user, err = h.twoFactor.PasskeyUserOf(ctx, h.db, u.ID, u.Username); err != nil {
+			return u, nil, err
+		}
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(formValue(c, "credential")))
+	if err != nil {
+		return u, nil, fmt.Errorf("%w: %w", errPasskeyRefused, err)
+	}
+	var credential *webauthn.Credential
+	if u != nil {
+		credential, err = h.webAuthn.ValidateLogin(user, *data, parsed)
+	} else {
+		_, credential, err = h.webAuthn.ValidatePasskeyLogin(func(rawID, userHandle []byte) (webauthn.User, error) {
+			key, err := twofactor.PasskeyByCredentialID(ctx, h.db, rawID)
+			if err != nil {
+				return nil, err
+			}
+			if !hmac.Equal(userHandle, h.twoFactor.UserHandle(key.UserID)) {
+				return nil, errors.New("the user handle is not the passkey owner's")
+			}
+			if u, err = models.UserByID(ctx, h.db, key.UserID); err != nil {
+				return nil, err
+			}
+			return h.twoFactor.PasskeyUserOf(ctx, h.db, u.ID, u.Username)
+		}, *data, parsed)
+	}
+	if err == nil && credential.Authenticator.CloneWarning {
+		err = errors.New("the passkey's signature counter went back: a cloned authenticator?")
+	}
+	if err != nil {
+		return u, nil, fmt.Errorf("%w: %w", errPasskeyRefused, err)
+	}
+	return u, credential, nil
 }
 
 // sendCeremony answers a ceremony's first step with the options for the

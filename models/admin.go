@@ -80,6 +80,29 @@ func freshActor(ctx context.Context, tx bun.Tx, actor *User) (*User, error) {
 	return fresh, nil
 }
 
+// actorAndTarget is how every admin action on one user begins, inside its
+// transaction: the actor as they are now (freshActor), the target with id
+// locked, and ErrNotAllowed unless may(actor, target) — MayManage, or
+// superuserAction for what only superusers do.
+func actorAndTarget(ctx context.Context, tx bun.Tx, actor *User, id int64, may func(actor, target *User) bool) (*User, *User, error) {
+	actor, err := freshActor(ctx, tx, actor)
+	if err != nil {
+		return nil, nil, err
+	}
+	target, err := lockUser(ctx, tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !may(actor, target) {
+		return nil, nil, ErrNotAllowed
+	}
+	return actor, target, nil
+}
+
+// superuserAction lets a superuser act on anyone (MayChangeFlags), for
+// actorAndTarget.
+func superuserAction(actor, _ *User) bool { return MayChangeFlags(actor) }
+
 // lockUser loads the user with id, locked until the transaction ends on
 // PostgreSQL (SQLite's write transactions run one at a time anyway).
 func lockUser(ctx context.Context, tx bun.Tx, id int64) (*User, error) {

@@ -229,15 +229,9 @@ func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 		if err != nil {
 			return err
 		}
-		if actor, err = freshActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		target, err := lockUser(ctx, tx, id)
+		actor, target, err := actorAndTarget(ctx, tx, actor, id, MayManage)
 		if err != nil {
 			return err
-		}
-		if !MayManage(actor, target) {
-			return ErrNotAllowed
 		}
 		if (edit.IsStaff != target.IsStaff || edit.IsSuperuser != target.IsSuperuser) && !MayChangeFlags(actor) {
 			return ErrNotAllowed
@@ -373,17 +367,10 @@ func SetUsersActive(ctx context.Context, db bun.IDB, sessions SessionStorage, ac
 func AdminSetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64, hash string) (int, error) {
 	var ended int
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		actor, err := freshActor(ctx, tx, actor)
-		if err != nil {
-			return err
-		}
-		target, err := lockUser(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+		actor, target, err := actorAndTarget(ctx, tx, actor, id, MayManage)
 		switch {
-		case !MayManage(actor, target):
-			return ErrNotAllowed
+		case err != nil:
+			return err
 		case target.ID == actor.ID:
 			return ErrOwnPassword
 		}
@@ -402,16 +389,9 @@ func AdminSetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 func AdminEndSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, actor *User, id int64, keepKey string) (int, error) {
 	var ended int
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		actor, err := freshActor(ctx, tx, actor)
+		actor, target, err := actorAndTarget(ctx, tx, actor, id, MayManage)
 		if err != nil {
 			return err
-		}
-		target, err := lockUser(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if !MayManage(actor, target) {
-			return ErrNotAllowed
 		}
 		if ended, err = endOtherSessions(ctx, tx, sessions, id, keepKey); err != nil {
 			return err
@@ -431,16 +411,10 @@ func AdminEndSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 func AdminTurnOffTwoFactor(ctx context.Context, db bun.IDB, actor *User, id int64, turnOff func(context.Context, bun.Tx) (bool, error)) (bool, error) {
 	var wasOn bool
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		actor, err := freshActor(ctx, tx, actor)
-		if err != nil {
-			return err
-		}
-		target, err := lockUser(ctx, tx, id)
+		actor, target, err := actorAndTarget(ctx, tx, actor, id, superuserAction)
 		switch {
 		case err != nil:
 			return err
-		case !MayChangeFlags(actor):
-			return ErrNotAllowed
 		case target.ID == actor.ID:
 			return ErrOwnTwoFactor
 		}
@@ -467,16 +441,10 @@ func AdminDeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 		if err != nil {
 			return err
 		}
-		if actor, err = freshActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		target, err := lockUser(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+		actor, target, err := actorAndTarget(ctx, tx, actor, id, superuserAction)
 		switch {
-		case !MayChangeFlags(actor):
-			return ErrNotAllowed
+		case err != nil:
+			return err
 		case target.ID == actor.ID:
 			return ErrSelf
 		case adminSuperuser(target) && superusers.last(target.ID):

@@ -27,11 +27,14 @@ func ArticleUpdatePath(id int64) string { return ArticlePath(id) + "update/" }
 func ArticleDeletePath(id int64) string { return ArticlePath(id) + "delete/" }
 
 // LoginPath is the login page, returning to next (a local path) afterwards.
-func LoginPath(next string) string {
+func LoginPath(next string) string { return withNext(PathLogin, next) }
+
+// withNext is path with a next parameter, if next is not "".
+func withNext(path, next string) string {
 	if next == "" {
-		return PathLogin
+		return path
 	}
-	return PathLogin + "?next=" + url.QueryEscape(next)
+	return path + "?next=" + url.QueryEscape(next)
 }
 
 // Paths of the account security pages.
@@ -66,12 +69,7 @@ const (
 )
 
 // ConfirmPath is the password confirmation page, returning to next afterwards.
-func ConfirmPath(next string) string {
-	if next == "" {
-		return PathConfirm
-	}
-	return PathConfirm + "?next=" + url.QueryEscape(next)
-}
+func ConfirmPath(next string) string { return withNext(PathConfirm, next) }
 
 // Paths of account recovery and email verification.
 const (

@@ -343,15 +343,19 @@ func (s *server) stop() {
 	}
 }
 
-// wrkScript sets the request and prints wrk's summary as JSON.
+// wrkScript sets the request of a scenario without a script of its own.
 const wrkScript = `
 wrk.method = %q
 wrk.body = %q
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 %s
+`
+
+// wrkSummary, added to every script, prints wrk's summary as JSON.
+const wrkSummary = `
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("JSON {\"requests\":%%d,\"duration_us\":%%d,\"p50_us\":%%d,\"p99_us\":%%d,\"failed\":%%d}\n",
+  io.write(string.format("JSON {\"requests\":%d,\"duration_us\":%d,\"p50_us\":%d,\"p99_us\":%d,\"failed\":%d}\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.status + e.connect + e.read + e.write + e.timeout))
 end
@@ -370,12 +374,16 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 	if sc.cookie != "" {
 		cookie = fmt.Sprintf("wrk.headers[\"Cookie\"] = %q", sc.cookie)
 	}
-	script := sc.script
-	if script == "" {
-		script = filepath.Join(b.work, key+".lua")
-		if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, method, sc.body, cookie), 0o644); err != nil {
+	source := fmt.Appendf(nil, wrkScript, method, sc.body, cookie)
+	if sc.script != "" {
+		var err error
+		if source, err = os.ReadFile(sc.script); err != nil {
 			return result{}, err
 		}
+	}
+	script := filepath.Join(b.work, key+".lua")
+	if err := os.WriteFile(script, append(source, wrkSummary...), 0o644); err != nil {
+		return result{}, err
 	}
 	conns := sc.connections
 	if conns == 0 {

@@ -5,6 +5,8 @@
 -- asks for the index, page 2 one time in ten.
 --
 --   wrk -s many.lua URL -- users.txt 0.01
+--
+-- cmd/bench adds the summary it reads (wrkSummary) at the end.
 
 local users = {}
 local writeShare = 0
@@ -40,9 +42,3 @@ function request()
   return wrk.format("GET", "/articles/", headers)
 end
 
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("JSON {\"requests\":%d,\"duration_us\":%d,\"p50_us\":%d,\"p99_us\":%d,\"failed\":%d}\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status + e.connect + e.read + e.write + e.timeout))
-end

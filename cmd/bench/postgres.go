@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,12 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"gatehouse/models/pgschema"
 )
 
 // defaultPostgres is the server the PostgreSQL scenarios use unless
 // BENCH_POSTGRES names another: the one every machine of the project runs.
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// pgTimeout bounds each statement that sets up or drops a schema.
+const pgTimeout = 5 * time.Second
 
 // pgResults are the PostgreSQL scenarios' figures by number of instances;
 // skipped says why there are none.
@@ -36,12 +36,12 @@ func (b *bench) postgres(bin string) (pgResults, error) {
 	if base == "" {
 		base = defaultPostgres
 	}
-	if err := pgExec(base, "SELECT 1"); err != nil {
+	if err := pgschema.Exec(base, pgTimeout, "SELECT 1"); err != nil {
 		fmt.Println("PostgreSQL scenarios skipped:", err)
 		return pgResults{skipped: fmt.Sprintf("no PostgreSQL at %s (%v); set BENCH_POSTGRES", redact(base), err)}, nil
 	}
 	out := pgResults{results: map[int][]result{}}
-	if err := pgQuery(base, "SHOW server_version", &out.version); err != nil {
+	if err := pgschema.Query(base, pgTimeout, "SHOW server_version", &out.version); err != nil {
 		return out, err
 	}
 	for _, instances := range []int{1, 2} {
@@ -58,11 +58,16 @@ func (b *bench) postgres(bin string) (pgResults, error) {
 // fresh schema.
 func (b *bench) postgresWith(bin, base string, instances int) ([]result, error) {
 	fmt.Printf("PostgreSQL, %d instance(s)…\n", instances)
-	dbURL, drop, err := newSchema(base)
+	schema, err := pgschema.New(base, "bench_", pgTimeout, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer drop()
+	defer func() {
+		if err := schema.Drop(pgTimeout); err != nil {
+			fmt.Println("bench:", err)
+		}
+	}()
+	dbURL := schema.URL
 	if err := prepare(dbURL, seedArticles); err != nil {
 		return nil, err
 	}
@@ -150,58 +155,6 @@ func (b *bench) wrkAll(apps []*server, key, name string, sc scenario) (result, e
 		total.cpuPerRequest = time.Duration(float64(cpu) / requests)
 	}
 	return total, nil
-}
-
-// newSchema creates a schema of its own in the database at base and
-// returns the URL that uses it, and a function that drops it.
-func newSchema(base string) (string, func(), error) {
-	suffix := make([]byte, 6)
-	rand.Read(suffix)
-	schema := "bench_" + hex.EncodeToString(suffix)
-	if err := pgExec(base, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		if err := pgExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			fmt.Println("bench:", err)
-		}
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		drop()
-		return "", nil, fmt.Errorf("BENCH_POSTGRES: %w", err)
-	}
-	query := u.Query()
-	query.Set("search_path", schema)
-	u.RawQuery = query.Encode()
-	return u.String(), drop, nil
-}
-
-// pgQuery reads one value on a connection of its own.
-func pgQuery(base, query string, value any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	return conn.QueryRow(ctx, query).Scan(value)
-}
-
-// pgExec runs one statement on a connection of its own.
-func pgExec(base, statement string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, statement); err != nil {
-		return fmt.Errorf("%s: %w", statement, err)
-	}
-	return nil
 }
 
 // redact hides a password in a URL.

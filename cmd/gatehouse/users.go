@@ -26,13 +26,13 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	store, err := s.open(context.Background())
+	ctx := context.Background()
+	store, err := s.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	db := store.DB
-	ctx := context.Background()
 	in := bufio.NewReader(os.Stdin)
 	prompting := *username == ""
 
@@ -57,13 +57,7 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	if *email == "" && prompting {
 		*email = prompt(in, "Email address: ")
 	}
-	user := password.User{Username: *username, Email: *email}
-	chosen, err := choosePassword(in, *pass, user)
-	if err != nil {
-		return err
-	}
-	hasher := password.NewHasher(password.Default)
-	hash, err := hasher.Hash(chosen)
+	hash, err := choosePasswordHash(in, *pass, password.User{Username: *username, Email: *email})
 	if err != nil {
 		return err
 	}
@@ -99,14 +93,13 @@ func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
 	if flags.NArg() != 1 {
 		return errors.New("usage: gatehouse changepassword [-db url] [-password p] username")
 	}
-	store, err := s.open(context.Background())
+	ctx := context.Background()
+	store, err := s.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	db := store.DB
-	ctx := context.Background()
-	u, err := models.UserByUsername(ctx, db, flags.Arg(0))
+	u, err := models.UserByUsername(ctx, store.DB, flags.Arg(0))
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("user %q does not exist", flags.Arg(0))
 	}
@@ -114,20 +107,26 @@ func changePassword(flags *flag.FlagSet, args []string, s *settings) error {
 		return err
 	}
 	fmt.Printf("Changing password for user '%s'\n", u.Username)
-	chosen, err := choosePassword(bufio.NewReader(os.Stdin), *pass,
+	hash, err := choosePasswordHash(bufio.NewReader(os.Stdin), *pass,
 		password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if err != nil {
 		return err
 	}
-	hash, err := password.NewHasher(password.Default).Hash(chosen)
-	if err != nil {
-		return err
-	}
-	if _, err := models.ChangePassword(ctx, db, store.Sessions, u.ID, hash, "", nil); err != nil {
+	if _, err := models.ChangePassword(ctx, store.DB, store.Sessions, u.ID, hash, "", nil); err != nil {
 		return err
 	}
 	fmt.Printf("Password changed successfully for user '%s'.\n", u.Username)
 	return nil
+}
+
+// choosePasswordHash hashes, with production's costs, the password
+// choosePassword returns.
+func choosePasswordHash(in *bufio.Reader, given string, user password.User) (string, error) {
+	chosen, err := choosePassword(in, given, user)
+	if err != nil {
+		return "", err
+	}
+	return password.NewHasher(password.Default).Hash(chosen)
 }
 
 // choosePassword returns given if it passes the validators, or prompts

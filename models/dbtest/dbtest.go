@@ -22,9 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"gatehouse/models/pgschema"
 )
 
 const (
@@ -61,45 +62,22 @@ func Postgres(t testing.TB) string {
 	if err := reachPostgres(); err != nil {
 		unavailable(t, "PostgreSQL", "GATEHOUSE_TEST_POSTGRES", base, err)
 	}
-	schema := "test_" + randomHex(6)
-	if err := postgresExec(base, "CREATE SCHEMA "+schema); err != nil {
+	schema, err := pgschema.New(base, "test_", reachTimeout, map[string]string{"synchronous_commit": "off"})
+	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := postgresExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		if err := schema.Drop(reachTimeout); err != nil {
 			t.Errorf("dbtest: %v", err)
 		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("dbtest: GATEHOUSE_TEST_POSTGRES: %v", err)
-	}
-	query := u.Query()
-	query.Set("search_path", schema)
-	query.Set("synchronous_commit", "off")
-	u.RawQuery = query.Encode()
-	return u.String()
+	return schema.URL
 }
 
 // reachPostgres tells, once for all the process's tests, whether the server answers.
 var reachPostgres = sync.OnceValue(func() error {
-	return postgresExec(envOr("GATEHOUSE_TEST_POSTGRES", defaultPostgres), "SELECT 1")
+	return pgschema.Exec(envOr("GATEHOUSE_TEST_POSTGRES", defaultPostgres), reachTimeout, "SELECT 1")
 })
-
-// postgresExec runs one statement on a connection of its own.
-func postgresExec(base, statement string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), reachTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, statement); err != nil {
-		return fmt.Errorf("%s: %w", statement, err)
-	}
-	return nil
-}
 
 // redisDatabases is how many numbered databases a Redis server has by
 // default; the test's own is one of 1 to 15.

@@ -185,6 +185,59 @@ func (l *Limiter) Begin(ctx context.Context, keys ...Key) (*Attempt, time.Time, 
 
 var errRefused = errors.New("throttle: refused")
 
+// Outcome is how an attempt made through Try ended.
+type Outcome int
+
+const (
+	// Refused: not made, a key being over its limit.
+	Refused Outcome = iota
+	// Counted: the attempt counts against its keys (a wrong guess, or an
+	// action that counts whatever comes of it).
+	Counted
+	// Succeeded: the attempt is taken back, and the failures under the
+	// keys to clear are forgotten.
+	Succeeded
+	// Untried: the attempt could not be made after all (an error, or
+	// nothing left to try): it is taken back, and counts for nothing.
+	Untried
+)
+
+// Try makes one attempt under keys, the one sequence every guarded form
+// follows: a key over its limit refuses it (Refused, and the time until
+// which) without calling attempt; otherwise the attempt is recorded as
+// failed, attempt runs, and unless it says Counted, the record is taken
+// back (and on Succeeded, the failures under clear are forgotten). An
+// error from attempt means Untried; it is returned, joined with any error
+// taking the attempt back.
+func (l *Limiter) Try(ctx context.Context, keys, clear []Key, attempt func() (Outcome, error)) (Outcome, time.Time, error) {
+	a, retryAt, err := l.Begin(ctx, keys...)
+	if err != nil {
+		return Untried, time.Time{}, err
+	}
+	if a == nil {
+		return Refused, retryAt, nil
+	}
+	outcome, err := attempt()
+	if err != nil {
+		outcome = Untried
+	}
+	switch outcome {
+	case Succeeded:
+		err = errors.Join(err, a.Succeeded(ctx, clear...))
+	case Untried:
+		err = errors.Join(err, a.Succeeded(ctx))
+	}
+	return outcome, time.Time{}, err
+}
+
+// Count records an action under keys that counts whatever comes of it (a
+// mail sent, a passkey prompt begun), unless a key is over its limit: then
+// it records nothing and returns the time until which it is refused.
+func (l *Limiter) Count(ctx context.Context, keys ...Key) (retryAt time.Time, err error) {
+	_, retryAt, err = l.Try(ctx, keys, nil, func() (Outcome, error) { return Counted, nil })
+	return retryAt, err
+}
+
 // lockKeys makes the transactions of attempts under the same key take turns
 // on PostgreSQL, whose concurrent transactions do not see each other's
 // inserts until they commit: one attempt would not count another that took

@@ -123,3 +123,28 @@ func Disable(ctx context.Context, db bun.IDB, userID int64) (bool, error) {
 	})
 	return was, err
 }
+
+// CodeCheck is what checking a second-factor code found.
+type CodeCheck struct {
+	// OK: the code was right, and is used up.
+	OK bool
+	// Recovery: it was taken for a recovery code (it does not look like an
+	// authenticator's code).
+	Recovery bool
+	// Left is how many recovery codes are left after a right one.
+	Left int
+}
+
+// CheckSecondFactor checks code as the user's authenticator code or, when
+// it does not look like one, as one of their recovery codes, and uses it
+// up if it is right: the one check of the login's second step and of every
+// form that takes a second factor. An authenticator code for a user whose
+// two-factor is off is ErrNotEnabled.
+func (s *Store) CheckSecondFactor(ctx context.Context, db bun.IDB, userID int64, code string, now time.Time) (CodeCheck, error) {
+	if LooksLikeTOTP(code) {
+		ok, err := s.CheckCode(ctx, db, userID, code, now)
+		return CodeCheck{OK: ok}, err
+	}
+	ok, left, err := s.UseRecoveryCode(ctx, db, userID, code)
+	return CodeCheck{OK: ok, Recovery: true, Left: left}, err
+}
