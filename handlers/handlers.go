@@ -49,8 +49,8 @@ type Config struct {
 	BaseURL string
 	// PasswordResetTimeout is how long a reset link works (models' default if zero).
 	PasswordResetTimeout time.Duration
-	// Now is the clock of the login's second step and of sudo mode's
-	// window (time.Now if nil): tests move it forward.
+	// Now is the app's one clock (time.Now if nil): sessions, tokens,
+	// throttles, the second step and sudo mode read it; tests move it forward.
 	Now func() time.Time
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
@@ -74,7 +74,9 @@ type handler struct {
 	twoFactor       *twofactor.Store
 	webAuthn        *webauthn.WebAuthn // nil: passkeys are off (the base URL is no domain name)
 	mail            *mail.Sender
-	background      sync.WaitGroup // work that outlives its request, waited for at shutdown
+	background      sync.WaitGroup  // work that outlives its request (inBackground), waited for at shutdown
+	lifetime        context.Context // the server's: ended at shutdown
+	endLifetime     context.CancelFunc
 	baseURL         string
 	resetTokens     token.Maker
 	verifyTokens    token.Maker
@@ -104,6 +106,8 @@ const (
 	cacheLimit = 1000
 	// maxHashWait bounds how long a password check may queue for the hasher.
 	maxHashWait = time.Second
+	// cleanInterval is how often expired rows are deleted.
+	cleanInterval = time.Hour
 	// headerLimit is the most request-line and header bytes accepted: a
 	// browser carrying other sites' cookies of a parent domain still fits.
 	headerLimit = 20 << 10
@@ -112,6 +116,39 @@ const (
 // New builds the Fiber app over the store: middleware, routes and error
 // pages. The store stays the caller's to close, after the app has shut down.
 func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, error) {
+	h, err := newHandler(ctx, store, cfg)
+	if err != nil {
+		return nil, err
+	}
+	app := fiber.New(fiber.Config{
+		AppName:        "Gatehouse",
+		StrictRouting:  true,
+		CaseSensitive:  true,
+		Immutable:      true, // strings from the request may outlive the handler (sessions, logs)
+		BodyLimit:      bodyLimit,
+		ReadBufferSize: headerLimit,
+		// A page and its headers fit the write buffer, and go out in one write.
+		WriteBufferSize:       16 << 10,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		ErrorHandler:          h.errorHandler,
+		DisableStartupMessage: true,
+	})
+	ticker := time.NewTicker(cleanInterval)
+	stop := h.start(ticker.C)
+	app.Hooks().OnShutdown(func() error {
+		ticker.Stop()
+		return stop()
+	})
+	h.routes(app, cfg.AccessLog)
+	return app, nil
+}
+
+// newHandler builds the handler over the store. Whatever can fail comes
+// before the cache, which watches in the background once made: an error
+// leaves nothing running.
+func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler, error) {
 	db := store.DB
 	secret, err := models.SecretKey(ctx, db)
 	if err != nil {
@@ -126,14 +163,13 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 	if cfg.PasswordResetTimeout == 0 {
 		cfg.PasswordResetTimeout = models.PasswordResetTimeout
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.MailTransport == nil {
 		return nil, errors.New("handlers: no mail transport configured")
 	}
 	sender, err := mail.NewSender(db, cfg.MailTransport, cfg.MailFrom, cfg.Logger)
-	if err != nil {
-		return nil, err
-	}
-	cache, err := models.NewCache(ctx, store, cacheLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +191,13 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 	if err != nil {
 		return nil, err
 	}
+	cache, err := models.NewCache(ctx, store, cacheLimit)
+	if err != nil {
+		return nil, err
+	}
+	// The server's lifetime: work that outlives its request runs within
+	// it, and ends with it; it keeps ctx's values, not its end.
+	lifetime, endLifetime := context.WithCancel(context.WithoutCancel(ctx))
 	h := &handler{
 		db:              db,
 		hashQueue:       hashQueue,
@@ -164,10 +207,12 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		csrfTokens:      csrfTokens{signer: signer},
 		cache:           cache,
 		renderedEntries: views.NewRenderedEntries(),
-		throttle:        throttle.New(db),
+		throttle:        throttle.New(db, cfg.Now),
 		twoFactor:       twoFactor,
 		webAuthn:        relyingParty,
 		mail:            sender,
+		lifetime:        lifetime,
+		endLifetime:     endLifetime,
 		baseURL:         strings.TrimSuffix(cfg.BaseURL, "/"),
 		resetTokens:     token.New(secret, "password-reset", cfg.PasswordResetTimeout),
 		verifyTokens:    token.New(secret, "email-verification", models.EmailVerificationTimeout),
@@ -175,9 +220,6 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		trustedProxies:  cfg.TrustedProxies,
 		log:             cfg.Logger,
 		now:             cfg.Now,
-	}
-	if h.now == nil {
-		h.now = time.Now
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,
@@ -190,39 +232,36 @@ func New(ctx context.Context, store *models.Store, cfg Config) (*fiber.App, erro
 		Expiration:        browserSessionAge,
 		KeyGenerator:      newSessionKey,
 	})
+	return h, nil
+}
 
-	app := fiber.New(fiber.Config{
-		AppName:        "Gatehouse",
-		StrictRouting:  true,
-		CaseSensitive:  true,
-		Immutable:      true, // strings from the request may outlive the handler (sessions, logs)
-		BodyLimit:      bodyLimit,
-		ReadBufferSize: headerLimit,
-		// A page and its headers fit the write buffer, and go out in one write.
-		WriteBufferSize:       16 << 10,
-		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          15 * time.Second,
-		IdleTimeout:           60 * time.Second,
-		ErrorHandler:          h.errorHandler,
-		DisableStartupMessage: true,
-	})
-	stopCleaner := h.cleanExpiredSessions(time.Hour)
+// start runs the background work, the cleaner at each tick and the mail
+// sender, and returns what stops it all at shutdown, in order: the cleaner
+// (a clean-up under way is cancelled and waited for), then the server's
+// lifetime (work left by requests is cancelled and waited for), then the
+// sender (which finishes the delivery under way), and the cache's watcher.
+func (h *handler) start(ticks <-chan time.Time) (stop func() error) {
+	stopCleaner := runEvery(ticks, h.cleanExpired)
 	mailCtx, stopMail := context.WithCancel(context.Background())
 	mailDone := make(chan struct{})
 	go func() {
 		defer close(mailDone)
-		sender.Run(mailCtx)
+		h.mail.Run(mailCtx)
 	}()
-	app.Hooks().OnShutdown(func() error {
+	return func() error {
 		stopCleaner()
+		h.endLifetime()
 		h.background.Wait()
 		stopMail()
 		<-mailDone
-		return cache.Close()
-	})
+		return h.cache.Close()
+	}
+}
 
-	h.routes(app, cfg.AccessLog)
-	return app, nil
+// inBackground runs work, which outlives its request, within the server's
+// lifetime: shutdown cancels its context and waits for it.
+func (h *handler) inBackground(work func(ctx context.Context)) {
+	h.background.Go(func() { work(h.lifetime) })
 }
 
 // home sends visitors to the articles.
@@ -379,33 +418,40 @@ func (h *handler) accessLog(c *fiber.Ctx) error {
 	return err
 }
 
-// cleanExpiredSessions deletes, every interval until the returned function
-// is called, expired session index rows and throttle counters, and security
-// log entries past their retention.
-func (h *handler) cleanExpiredSessions(interval time.Duration) (stop func()) {
+// runEvery calls work at each tick until the returned stop is called;
+// stop cancels the context of a call under way and waits for it to return.
+func runEvery(ticks <-chan time.Time, work func(ctx context.Context, now time.Time)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		ticker := time.NewTicker(interval)
-		defer ticker.Stop()
+		defer close(done)
 		for {
 			select {
-			case <-done:
+			case <-ctx.Done():
 				return
-			case now := <-ticker.C:
-				ctx := context.Background()
-				err := errors.Join(
-					models.DeleteExpiredSessions(ctx, h.db, now),
-					mail.DeleteSentBefore(ctx, h.db, now.Add(-mail.SentRetention)),
-					h.throttle.DeleteExpired(ctx, now),
-					models.DeleteEventsBefore(ctx, h.db, now.Add(-models.SecurityLogRetention)),
-				)
-				if err != nil {
-					h.log.Error("cleaning up failed", "err", err)
-				}
+			case now := <-ticks:
+				work(ctx, now)
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// cleanExpired deletes expired session index rows and throttle counters,
+// sent mail and security log entries past their retention, as of now.
+func (h *handler) cleanExpired(ctx context.Context, now time.Time) {
+	err := errors.Join(
+		models.DeleteExpiredSessions(ctx, h.db, now),
+		mail.DeleteSentBefore(ctx, h.db, now.Add(-mail.SentRetention)),
+		h.throttle.DeleteExpired(ctx, now),
+		models.DeleteEventsBefore(ctx, h.db, now.Add(-models.SecurityLogRetention)),
+	)
+	if err != nil && ctx.Err() == nil {
+		h.log.Error("cleaning up failed", "err", err)
+	}
 }
 
 // fixedPage names the page to return to after logging in, whatever the request.

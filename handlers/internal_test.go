@@ -1,10 +1,16 @@
 package handlers
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"gatehouse/models"
+	"gatehouse/models/mail"
 )
 
 func TestSafeNext(t *testing.T) {
@@ -88,5 +94,62 @@ func TestTruncate(t *testing.T) {
 	}
 	if got := truncate("hello", 10); got != "hello" {
 		t.Errorf("truncate(hello, 10) = %q", got)
+	}
+}
+
+// TestRunEveryStopWaitsForWork: the cleaner's stop cancels a clean-up under
+// way and returns once it has ended, so that the store is never closed
+// under it.
+func TestRunEveryStopWaitsForWork(t *testing.T) {
+	t.Parallel()
+	ticks := make(chan time.Time)
+	started := make(chan struct{})
+	var ended atomic.Bool
+	stop := runEvery(ticks, func(ctx context.Context, now time.Time) {
+		close(started)
+		<-ctx.Done() // a clean-up that would go on
+		ended.Store(true)
+	})
+	ticks <- time.Now()
+	<-started
+	stop()
+	if !ended.Load() {
+		t.Fatal("stop returned while a clean-up was under way")
+	}
+}
+
+// TestShutdownEndsBackgroundWork: work a request leaves behind (the reset
+// mail) runs within the server's lifetime: shutdown cancels its context
+// and waits for it, then stops the rest.
+func TestShutdownEndsBackgroundWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := models.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	transport, err := mail.NewTransport("", filepath.Join(t.TempDir(), "outbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(ctx, store, Config{MailTransport: transport, MailFrom: "gatehouse@localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := h.start(make(chan time.Time))
+	started := make(chan struct{})
+	var ended atomic.Bool
+	h.inBackground(func(ctx context.Context) {
+		close(started)
+		<-ctx.Done() // a mail that would wait on
+		ended.Store(true)
+	})
+	<-started
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !ended.Load() {
+		t.Fatal("shutdown returned while work left by a request was under way")
 	}
 }

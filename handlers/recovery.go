@@ -44,13 +44,11 @@ func (h *handler) passwordResetSubmit(c *fiber.Ctx) error {
 		f.AddError("", h.refusal(c, retryAt))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordResetFormView(f), views.PasswordReset(f))
 	}
-	h.background.Add(1)
-	go func() {
-		defer h.background.Done()
-		if err := h.mailResetLinks(context.Background(), f.Email); err != nil {
+	h.inBackground(func(ctx context.Context) {
+		if err := h.mailResetLinks(ctx, f.Email); err != nil {
 			h.log.Error("password reset mail failed", "err", err)
 		}
-	}()
+	})
 	return h.redirect(c, views.PathPasswordResetDone)
 }
 

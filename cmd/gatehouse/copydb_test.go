@@ -88,7 +88,7 @@ func seedSQLite(t *testing.T, path string) seeded {
 		}
 	}
 	key := throttle.LoginPerAccount.Key("alice")
-	limiter := throttle.New(db)
+	limiter := throttle.New(db, time.Now)
 	for range key.Rule.Limit {
 		if err := limiter.Fail(ctx, key); err != nil {
 			t.Fatal(err)
@@ -207,7 +207,7 @@ func checkCopy(t *testing.T, db *bun.DB, store *models.Store, s seeded) {
 	if err != nil || len(events) != 2 || events[0].Username != "mallory" || events[0].UserID != 0 || events[1].User == nil {
 		t.Errorf("security events copied as %+v (%v)", events, err)
 	}
-	retryAt, err := throttle.New(db).Check(ctx, throttle.LoginPerAccount.Key("alice"))
+	retryAt, err := throttle.New(db, time.Now).Check(ctx, throttle.LoginPerAccount.Key("alice"))
 	if err != nil || !sameTime(retryAt, s.lockedAt) {
 		t.Errorf("alice locked out until %v (%v), want %v", retryAt, err, s.lockedAt)
 	}

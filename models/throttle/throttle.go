@@ -95,8 +95,8 @@ type Limiter struct {
 	now func() time.Time
 }
 
-// New returns a limiter keeping its counts in db.
-func New(db bun.IDB) *Limiter { return &Limiter{db: db, now: time.Now} }
+// New returns a limiter keeping its counts in db, at the times now reads.
+func New(db bun.IDB, now func() time.Time) *Limiter { return &Limiter{db: db, now: now} }
 
 // Check returns the time until which any of the keys is refused under its
 // rule, the latest if several are, or the zero time if none is.

@@ -3,6 +3,7 @@ package throttle_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -52,11 +53,7 @@ func openDB(t *testing.T, path string) *bun.DB {
 }
 
 // newLimiter returns a limiter on db that reads the time from c.
-func newLimiter(db bun.IDB, c *clock) *throttle.Limiter {
-	l := throttle.New(db)
-	l.SetNow(c.Now)
-	return l
-}
+func newLimiter(db bun.IDB, c *clock) *throttle.Limiter { return throttle.New(db, c.Now) }
 
 // onEngines runs test on SQLite and on PostgreSQL, as parallel subtests;
 // dbURL gives a fresh database of the engine.
@@ -396,6 +393,63 @@ func TestBeginSucceeded(t *testing.T) {
 		}
 		if attempt, retryAt, _ := limiter.Begin(ctx, address); attempt != nil || retryAt.IsZero() {
 			t.Error("ten failed attempts from an address did not lock it")
+		}
+	})
+}
+
+// TestTry checks each outcome's bookkeeping: a counted attempt stays, a
+// success and an untried attempt are taken back (the success clearing its
+// keys), a refused one is never run, and Count counts every action.
+func TestTry(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		ctx := context.Background()
+		limiter, _, _ := freshLimiter(t, dbURL)
+		user, address := throttle.TwoFactorPerUser.Key("7"), throttle.LoginPerAddress.Key("192.0.2.9")
+		keys := []throttle.Key{user, address}
+		try := func(outcome throttle.Outcome, attemptErr error) (throttle.Outcome, bool, error) {
+			ran := false
+			got, retryAt, err := limiter.Try(ctx, keys, keys[:1], func() (throttle.Outcome, error) {
+				ran = true
+				return outcome, attemptErr
+			})
+			if (got == throttle.Refused) == retryAt.IsZero() {
+				t.Fatalf("Try = %v with retry at %v: a time goes with a refusal, and only with one", got, retryAt)
+			}
+			return got, ran, err
+		}
+		for range 4 {
+			if got, _, err := try(throttle.Counted, nil); got != throttle.Counted || err != nil {
+				t.Fatalf("a wrong guess: %v, %v", got, err)
+			}
+		}
+		// Untried attempts, with an error or without, count for nothing.
+		broken := errors.New("the hasher broke")
+		if got, _, err := try(throttle.Counted, broken); got != throttle.Untried || !errors.Is(err, broken) {
+			t.Fatalf("an attempt that failed to run: %v, %v; want Untried and its error", got, err)
+		}
+		if got, _, err := try(throttle.Untried, nil); got != throttle.Untried || err != nil {
+			t.Fatalf("an attempt with nothing to try: %v, %v", got, err)
+		}
+		// A success clears the user's four failures, not the address's.
+		if got, _, err := try(throttle.Succeeded, nil); got != throttle.Succeeded || err != nil {
+			t.Fatalf("a right guess: %v, %v", got, err)
+		}
+		for range 5 {
+			if got, _, err := try(throttle.Counted, nil); got != throttle.Counted || err != nil {
+				t.Fatalf("after the success, a wrong guess: %v, %v (the user's count was not cleared?)", got, err)
+			}
+		}
+		if got, ran, err := try(throttle.Succeeded, nil); got != throttle.Refused || ran || err != nil {
+			t.Fatalf("the sixth guess since the success: %v, ran %v, %v; want refused, not run", got, ran, err)
+		}
+		// The address counted all nine guesses and the success's none: one more is its tenth.
+		retryAt, err := limiter.Count(ctx, address)
+		if err != nil || !retryAt.IsZero() {
+			t.Fatalf("the address's tenth attempt: %v, %v; want it counted", retryAt, err)
+		}
+		if retryAt, err := limiter.Count(ctx, address); err != nil || retryAt.IsZero() {
+			t.Fatalf("the address's eleventh attempt: %v, %v; want a refusal", retryAt, err)
 		}
 	})
 }
