@@ -1,7 +1,7 @@
 // Command bench loads a real Gatehouse with wrk, beside a Fiber hello-world as
 // the machine's ceiling, and writes the figures into BENCHMARKS.md.
 //
-//	go tool task bench        (or: go run ./cmd/bench)
+//	go tool -modfile=.ci/task.mod task bench   (or: go run ./cmd/bench)
 //
 // Each scenario runs wrk for BENCH_DURATION (default 10s) at 32 connections.
 // To profile, BENCH_ONLY=b (or a list: BENCH_ONLY=m0,m1) runs the ceiling

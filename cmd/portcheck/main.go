@@ -26,7 +26,7 @@ func run(addresses []string) error {
 		listener, err := net.Listen("tcp", address)
 		if err != nil {
 			busy = append(busy, fmt.Errorf("%s is already in use, most likely by a Gatehouse still running "+
-				"(another `go tool task dev`, or `go run ./cmd/gatehouse`): stop it, "+
+				"(another `task dev`, or `go run ./cmd/gatehouse`): stop it, "+
 				"or pick other ports in templ.config (TEMPL_APP_ADDR, TEMPL_PROXY_PORT)", address))
 			continue
 		}
