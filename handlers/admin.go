@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -91,7 +90,7 @@ func refusalText(err error) string {
 // adminDashboard shows the counts and the latest admin actions.
 func (h *handler) adminDashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	counts, err := models.DashboardCounts(ctx, h.db, time.Now())
+	counts, err := models.DashboardCounts(ctx, h.db, h.now())
 	if err != nil {
 		return err
 	}

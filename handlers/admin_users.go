@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -271,7 +270,7 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 
 // adminSessionRows are a user's live sessions as the admin shows them.
 func (h *handler) adminSessionRows(ctx context.Context, userID int64) ([]views.SessionRow, error) {
-	sessions, err := models.UserSessions(ctx, h.db, userID, time.Now())
+	sessions, err := models.UserSessions(ctx, h.db, userID, h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -497,7 +496,7 @@ func (h *handler) renderUserDelete(c *fiber.Ctx, u *models.User) error {
 	if err != nil {
 		return err
 	}
-	sessions, err := models.CountLiveSessions(ctx, h.db, u.ID, time.Now())
+	sessions, err := models.CountLiveSessions(ctx, h.db, u.ID, h.now())
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (h *handler) setCookie(c *fiber.Ctx, name, value string, expires time.Time)
 		cookie.SessionOnly = true
 	} else {
 		cookie.Expires = expires
-		cookie.MaxAge = int(time.Until(expires).Seconds())
+		cookie.MaxAge = int(expires.Sub(h.now()).Seconds())
 	}
 	c.Cookie(cookie)
 }

@@ -112,6 +112,7 @@ func (h *handler) rotateCSRFToken(c *fiber.Ctx) {
 // Nothing is written per request, and tokens survive restarts.
 type csrfTokens struct {
 	signer signer
+	now    func() time.Time // the app's clock
 }
 
 const (
@@ -124,7 +125,7 @@ const (
 func (t csrfTokens) issue(binding string) string {
 	token := make([]byte, csrfNonceLen+csrfTimeLen, csrfNonceLen+csrfTimeLen+csrfMACLen)
 	rand.Read(token[:csrfNonceLen])
-	binary.BigEndian.PutUint64(token[csrfNonceLen:], uint64(time.Now().Unix()))
+	binary.BigEndian.PutUint64(token[csrfNonceLen:], uint64(t.now().Unix()))
 	return base64.RawURLEncoding.EncodeToString(append(token, t.mac(token, binding)...))
 }
 
@@ -143,6 +144,6 @@ func (t csrfTokens) valid(token, binding string) bool {
 		return false
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(payload[csrfNonceLen:])), 0)
-	age := time.Since(issued)
+	age := t.now().Sub(issued)
 	return age > -time.Minute && age < csrfTokenAge
 }

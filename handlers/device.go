@@ -38,5 +38,5 @@ func (h *handler) trustDevice(c *fiber.Ctx, account string) {
 		device = newSessionKey()
 	}
 	payload := base64.RawURLEncoding.EncodeToString([]byte(device + ":" + account))
-	h.setCookie(c, deviceCookie, payload+"."+h.signer.signString("device", []byte(payload)), time.Now().Add(deviceCookieAge))
+	h.setCookie(c, deviceCookie, payload+"."+h.signer.signString("device", []byte(payload)), h.now().Add(deviceCookieAge))
 }

@@ -204,7 +204,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,
-		csrfTokens:      csrfTokens{signer: signer},
+		csrfTokens:      csrfTokens{signer: signer, now: cfg.Now},
 		cache:           cache,
 		renderedEntries: views.NewRenderedEntries(),
 		throttle:        throttle.New(db, cfg.Now),
@@ -248,14 +248,14 @@ func (h *handler) start(ticks <-chan time.Time) (stop func() error) {
 		defer close(mailDone)
 		h.mail.Run(mailCtx)
 	}()
-	return func() error {
+	return sync.OnceValue(func() error {
 		stopCleaner()
 		h.endLifetime()
 		h.background.Wait()
 		stopMail()
 		<-mailDone
 		return h.cache.Close()
-	}
+	})
 }
 
 // inBackground runs work, which outlives its request, within the server's

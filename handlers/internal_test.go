@@ -47,7 +47,7 @@ func TestSafeNext(t *testing.T) {
 
 func TestCSRFTokens(t *testing.T) {
 	t.Parallel()
-	tokens := csrfTokens{signer{secret: []byte("0123456789abcdef0123456789abcdef")}}
+	tokens := csrfTokens{signer{secret: []byte("0123456789abcdef0123456789abcdef")}, time.Now}
 	token := tokens.issue("session-a")
 	if !tokens.valid(token, "session-a") {
 		t.Fatal("a fresh token is refused")
@@ -63,7 +63,7 @@ func TestCSRFTokens(t *testing.T) {
 	if tokens.valid(tokens.issue(""), "session-a") {
 		t.Error("a visitor's token is accepted after login")
 	}
-	other := csrfTokens{signer{secret: []byte("another secret, another site...")}}
+	other := csrfTokens{signer{secret: []byte("another secret, another site...")}, time.Now}
 	if other.valid(token, "session-a") {
 		t.Fatal("a token signed with another secret is accepted")
 	}

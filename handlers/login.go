@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -186,7 +185,7 @@ func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 	if err := sess.Regenerate(); err != nil {
 		return fmt.Errorf("regenerate session: %w", err)
 	}
-	now := time.Now().UTC()
+	now := h.now().UTC()
 	age := browserSessionAge
 	if remember {
 		age = rememberSessionAge
@@ -208,7 +207,7 @@ func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 	sess.Set(keyAuthHash, h.authHash(u))
 	sess.Set(keyRemember, remember)
 	sess.Set(keyExpires, record.ExpiresAt.Unix())
-	sess.Set(keyAuthenticatedAt, h.now().Unix())
+	sess.Set(keyAuthenticatedAt, now.Unix())
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -64,7 +63,7 @@ func (h *handler) notice(ctx context.Context, db bun.IDB, u *models.User, subjec
 
 // sendVerification enqueues a link confirming the user's address.
 func (h *handler) sendVerification(ctx context.Context, db bun.IDB, u *models.User) error {
-	link := h.link(views.EmailVerifyPath(uidb64(u.ID), h.verifyTokens.Make(verifyState(u), time.Now())))
+	link := h.link(views.EmailVerifyPath(uidb64(u.ID), h.verifyTokens.Make(verifyState(u), h.now())))
 	return h.enqueueMail(ctx, db, u.Email, views.VerifyEmailMail(u.Username, link))
 }
 

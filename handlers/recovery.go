@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -79,7 +78,7 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 
 // resetMail is the mail with a password reset link for u, valid from now.
 func (h *handler) resetMail(u *models.User) views.Mail {
-	link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(u), time.Now())))
+	link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(u), h.now())))
 	return views.PasswordResetMail(u.Username, link, h.resetTokens.MaxAge())
 }
 
@@ -97,7 +96,7 @@ func (h *handler) resetLink(c *fiber.Ctx) error {
 		if !ok {
 			return h.resetInvalid(c)
 		}
-		h.setCookie(c, resetCookie, c.Params("token"), time.Now().Add(h.resetTokens.MaxAge()))
+		h.setCookie(c, resetCookie, c.Params("token"), h.now().Add(h.resetTokens.MaxAge()))
 		return c.Redirect(views.ResetPath(uidb64(u.ID), views.ResetSetPassword), fiber.StatusFound)
 	}
 	if _, ok := h.resetUser(c, c.Cookies(resetCookie)); !ok {
@@ -151,7 +150,7 @@ func (h *handler) resetUser(c *fiber.Ctx, token string) (*models.User, bool) {
 		return nil, false
 	}
 	u, err := models.UserByID(c.UserContext(), h.db, id)
-	if err != nil || !u.IsActive || !h.resetTokens.Check(token, resetState(u), time.Now()) {
+	if err != nil || !u.IsActive || !h.resetTokens.Check(token, resetState(u), h.now()) {
 		return nil, false
 	}
 	return u, true
@@ -225,7 +224,7 @@ func (h *handler) verifyUser(c *fiber.Ctx) (*models.User, bool) {
 		return nil, false
 	}
 	u, err := models.UserByID(c.UserContext(), h.db, id)
-	if err != nil || !u.IsActive || u.Email == "" || !h.verifyTokens.Check(c.Params("token"), verifyState(u), time.Now()) {
+	if err != nil || !u.IsActive || u.Email == "" || !h.verifyTokens.Check(c.Params("token"), verifyState(u), h.now()) {
 		return nil, false
 	}
 	return u, true

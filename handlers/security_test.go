@@ -366,7 +366,7 @@ func TestEmailChangeNeedsPassword(t *testing.T) {
 // from the cache.
 func TestLastSeenTouchedOncePerInterval(t *testing.T) {
 	t.Parallel()
-	app := newTestApp(t)
+	app, clock := newClockedApp(t)
 	app.createUser("alice", goodPassword)
 	c := app.client()
 	c.loginAs("alice", goodPassword)
@@ -379,19 +379,17 @@ func TestLastSeenTouchedOncePerInterval(t *testing.T) {
 		}
 		return s.LastSeenAt
 	}
-	_, err := app.db.NewRaw(`UPDATE sessions SET last_seen_at = datetime('now', '-2 minutes') WHERE key = ?`, key).Exec(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	loggedIn := lastSeen()
+	clock.advance(2 * time.Minute)
 	if c.loggedInAs() != "alice" {
 		t.Fatal("not logged in")
 	}
 	touched := lastSeen()
-	if time.Since(touched) > 30*time.Second {
-		t.Fatalf("the request did not touch the session: last seen %v", touched)
+	if !touched.Equal(clock.Now().Truncate(time.Microsecond)) {
+		t.Fatalf("the request did not touch the session: last seen %v (logged in at %v), now %v", touched, loggedIn, clock.Now())
 	}
 	for range 3 {
-		time.Sleep(5 * time.Millisecond)
+		clock.advance(10 * time.Second) // 30 seconds in all: within the minute
 		if c.loggedInAs() != "alice" {
 			t.Fatal("not logged in")
 		}

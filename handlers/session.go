@@ -66,7 +66,7 @@ func (h *handler) loadUser(c *fiber.Ctx) error {
 	if key == "" {
 		return c.Next()
 	}
-	now := time.Now()
+	now := h.now()
 	snapshot, err := h.snapshot(c)
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
 		return 0, fmt.Errorf("regenerate session: %w", err)
 	}
 	cycled := *old
-	cycled.Key, cycled.User, cycled.LastSeenAt = sess.ID(), nil, time.Now().UTC()
+	cycled.Key, cycled.User, cycled.LastSeenAt = sess.ID(), nil, h.now().UTC()
 	u := currentUser(c)
 	var ended int
 	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
@@ -232,7 +232,7 @@ func (h *handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
 	expiresUnix, _ := sess.Get(keyExpires).(int64)
 	remember, _ := sess.Get(keyRemember).(bool)
 	expires := time.Unix(expiresUnix, 0)
-	sess.SetExpiry(time.Until(expires))
+	sess.SetExpiry(expires.Sub(h.now()))
 	key := sess.ID()
 	c.Locals(localSession, nil)
 	if err := sess.Save(); err != nil {

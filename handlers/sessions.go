@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -89,7 +88,7 @@ func (h *handler) sessionEnded(c *fiber.Ctx, text string) error {
 // sessionRows are the user's live sessions for the page, with their keys.
 func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []string, error) {
 	u, current := currentUser(c), currentSession(c)
-	sessions, err := models.UserSessions(c.UserContext(), h.db, u.ID, time.Now())
+	sessions, err := models.UserSessions(c.UserContext(), h.db, u.ID, h.now())
 	if err != nil {
 		return nil, nil, err
 	}

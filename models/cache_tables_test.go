@@ -109,10 +109,9 @@ func TestCacheKeepsWhatAWriteDoesNotTouch(t *testing.T) {
 			ctx := context.Background()
 			f := newCacheFixtureAt(t, 10, engine.URL(t))
 			f.addSession(t, "k")
-			if _, ok := f.cache.watcher.(*listener); ok {
-				// Let the notifications of the setup arrive first.
-				time.Sleep(200 * time.Millisecond)
-			}
+			// A snapshot waits for the notifications of every write before
+			// it (a sync point), once the listener is up: wait for that.
+			waitTrusted(t, f.cache)
 			fill := func() {
 				s := f.snapshot(t)
 				s.Put(articlesKey, "articles")
@@ -121,10 +120,6 @@ func TestCacheKeepsWhatAWriteDoesNotTouch(t *testing.T) {
 			}
 			expect := func(what string, want map[any]bool) {
 				t.Helper()
-				if _, ok := f.cache.watcher.(*listener); ok {
-					// Our own notifications arrive after the hook: wait for them.
-					time.Sleep(200 * time.Millisecond)
-				}
 				s := f.snapshot(t)
 				for key, kept := range want {
 					if _, found := s.Get(key); found != kept {
@@ -276,39 +271,54 @@ func TestCachedSharesConcurrentLoads(t *testing.T) {
 	f := newCacheFixture(t, 10)
 	s := f.snapshot(t)
 	var loads atomic.Int64
-	release := make(chan struct{})
+	loading, release := make(chan struct{}), make(chan struct{})
+	calling := make(chan struct{}, 8)
 	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got, err := Cached(s, "shared", func() (int, error) {
-				loads.Add(1)
-				<-release
-				return 42, nil
-			})
-			if err != nil || got != 42 {
-				t.Errorf("Cached = %d, %v", got, err)
+	get := func() {
+		got, err := Cached(s, "shared", func() (int, error) {
+			if loads.Add(1) == 1 {
+				close(loading)
 			}
-		}()
+			<-release
+			return 42, nil
+		})
+		if err != nil || got != 42 {
+			t.Errorf("Cached = %d, %v", got, err)
+		}
 	}
-	time.Sleep(50 * time.Millisecond)
+	// One load is under way, and stays so until seven more callers have
+	// come: each of them either waits for it or, if it comes as the load
+	// ends, finds its value; none loads again.
+	wg.Go(get)
+	<-loading
+	for range 7 {
+		wg.Go(func() {
+			calling <- struct{}{}
+			get()
+		})
+	}
+	for range 7 {
+		<-calling
+	}
 	close(release)
 	wg.Wait()
 	if n := loads.Load(); n != 1 {
 		t.Errorf("%d loads, want 1", n)
 	}
 
-	started := make(chan struct{})
+	started, panicking := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer func() { recover() }()
 		Cached(s, "panics", func() (int, error) {
 			close(started)
-			time.Sleep(50 * time.Millisecond)
+			<-panicking
 			panic("load")
 		})
 	}()
 	<-started
+	// The load panics as this caller comes: it waits for the load and gets
+	// an error, or, coming after it, loads itself; both are right.
+	go func() { close(panicking) }()
 	if _, err := Cached(s, "panics", func() (int, error) { return 1, nil }); err == nil {
 		// The load may have ended before this call: then it loads itself.
 		t.Log("the panicking load had ended")

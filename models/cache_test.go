@@ -70,6 +70,17 @@ func newCacheFixtureAt(t *testing.T, limit int, url string) *cacheFixture {
 	return &cacheFixture{url: url, store: store, db: db, cache: cache, userID: u.ID, articleID: a.ID}
 }
 
+// waitTrusted waits until the cache trusts its watcher (a listener that
+// has connected), failing the test if it does not within 10 s.
+func waitTrusted(t *testing.T, c *Cache) {
+	t.Helper()
+	for start := time.Now(); c.distrusted.Load(); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the cache's watcher was not trusted within 10 s")
+		}
+	}
+}
+
 // snapshot takes a snapshot or fails the test.
 func (f *cacheFixture) snapshot(t *testing.T) Snapshot {
 	t.Helper()
@@ -428,11 +439,7 @@ func TestCacheDistrustsALostListener(t *testing.T) {
 	}
 
 	holding.Store(false)
-	for start := time.Now(); f.cache.distrusted.Load(); time.Sleep(time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the listener did not come back within 10 s")
-		}
-	}
+	waitTrusted(t, f.cache) // the listener is back
 	if l.pid.Load() == killed {
 		t.Error("the listener is back on the killed connection")
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -277,7 +278,7 @@ func TestCacheNoStaleReadsOfForeignWrites(t *testing.T) {
 	}
 	w := f.cache.watcher.(*dataVersionWatcher)
 	const writes = 60
-	var acknowledged atomic.Int64
+	var acknowledged, reads atomic.Int64
 	var done atomic.Bool
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -288,7 +289,11 @@ func TestCacheNoStaleReadsOfForeignWrites(t *testing.T) {
 				return
 			}
 			acknowledged.Store(n)
-			time.Sleep(time.Millisecond) // let the readers read between writes
+			// The readers read between writes: the next write waits for a
+			// read begun after this one was acknowledged.
+			for after := reads.Load() + 1; reads.Load() <= after && !t.Failed(); {
+				runtime.Gosched()
+			}
 		}
 	})
 	wg.Go(func() {
@@ -322,6 +327,7 @@ func TestCacheNoStaleReadsOfForeignWrites(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				reads.Add(1)
 			}
 		})
 	}

@@ -66,6 +66,23 @@ func startInstance(t *testing.T, addr, db string) *instance {
 	}
 }
 
+// Phases of TestKillOneInstanceUnderLoad: each lasts until this many writes or pages are done in it.
+const (
+	phaseWrites = 10
+	phasePages  = 100
+)
+
+// waitUntil polls condition, which counts what the load has done, until it
+// holds; it fails the test if it does not within a minute (the load stalled).
+func waitUntil(t *testing.T, what string, condition func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !condition(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the load stalled: not yet %s after a minute", what)
+		}
+	}
+}
+
 func (in *instance) logText() string {
 	data, _ := os.ReadFile(in.log.Name())
 	return string(data)
@@ -238,14 +255,18 @@ func TestKillOneInstanceUnderLoad(t *testing.T) {
 		})
 	}
 
-	time.Sleep(time.Second)
+	// Each phase lasts until the load has done enough in it, not for a time.
+	waitUntil(t, "A and B have written", func() bool { return onA.writes.Load() >= phaseWrites && onB.writes.Load() >= phaseWrites })
 	writesBeforeKill := onA.writes.Load()
 	a.kill()
-	time.Sleep(500 * time.Millisecond)
+	pagesOfBAtKill := onB.pages.Load()
+	waitUntil(t, "B serves with A down", func() bool { return onB.pages.Load() >= pagesOfBAtKill+phasePages })
 	pagesWhileDown := onB.pages.Load()
 	a = startInstance(t, addrA, dbURL)
-	pagesOfARestarted := onA.pages.Load()
-	time.Sleep(1500 * time.Millisecond)
+	pagesOfARestarted, writesOfARestarted := onA.pages.Load(), onA.writes.Load()
+	waitUntil(t, "the restarted A serves and writes", func() bool {
+		return onA.pages.Load() >= pagesOfARestarted+phasePages && onA.writes.Load() >= writesOfARestarted+phaseWrites
+	})
 	close(stop)
 	wg.Wait()
 
