@@ -9,6 +9,32 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// The cache, in four files: cache.go (this one: the Cache, its snapshots,
+// Cached, and knownTables, the one list of the database's tables),
+// cache_sqlite.go (the watcher of other connections' commits on SQLite:
+// PRAGMA data_version and the cache_versions counts), cache_postgres.go
+// (the watcher on PostgreSQL: a listener on the gatehouse_cache channel)
+// and sqlscan.go (which tables a statement writes, read from its SQL).
+// How the cache stays right is in the comment on Cache, below.
+//
+// Adding a table:
+//
+//  1. A new migration (models/migrations) creates it on both engines and,
+//     in the same migration, tells the cache of its writes: on PostgreSQL a
+//     trigger "<table>_cache_notify AFTER INSERT OR UPDATE OR DELETE OR
+//     TRUNCATE ... EXECUTE FUNCTION gatehouse_cache_notify()" (see
+//     20261201000001_cache_notify); on SQLite its row in cache_versions and
+//     the triggers <table>_cache_version_insert, _update and _delete (see
+//     20261204000001_cache_versions). Never edit a migration that has run.
+//  2. A Table constant for it below, before tableCount.
+//  3. Its entry in knownTables: after the tables it refers to (Copy fills
+//     them in that order), and its bit in the cascades of a table whose
+//     delete reaches it (ON DELETE CASCADE or SET NULL).
+//  4. go test ./models -run TestKnownTables, on both engines: it compares
+//     the migrations (tables, foreign keys, triggers) with knownTables and
+//     says what disagrees. Cache keys that read the new table name it in
+//     their DependsOn.
+
 // Tables is a set of the database's tables, as far as the cache tells them
 // apart: a cache key says which it depends on (see DependsOn), and a write
 // drops only the values that depend on a table it wrote.
@@ -38,37 +64,58 @@ const (
 	AllTables Tables = 1<<tableCount - 1
 )
 
-// cacheTables maps the tables' names to their bits.
-var cacheTables = map[string]Tables{
-	"users":             TableUsers,
-	"sessions":          TableSessions,
-	"articles":          TableArticles,
-	SessionDataTable:    TableSessionData,
-	"throttle_failures": TableThrottleFailures,
-	"security_events":   TableSecurityEvents,
-	"mail_outbox":       TableMailOutbox,
-	"settings":          TableSettings,
-	"two_factor":        TableTwoFactor,
-	"recovery_codes":    TableRecoveryCodes,
-	"passkeys":          TablePasskeys,
-	"admin_log":         TableAdminLog,
+// knownTable is one of the database's tables as the cache and Copy know it.
+type knownTable struct {
+	name string
+	bit  Tables
+	// cascades are the tables a write to this one may change too: deleting
+	// a user deletes their sessions, articles, security events and second
+	// factors (ON DELETE CASCADE) and unnames them in the admin log (SET NULL).
+	cascades Tables
+	// unannounced: no PostgreSQL trigger announces its writes (the session
+	// payloads, which nothing caches).
+	unannounced bool
 }
 
-// cascades says which tables a write to a table may change too: deleting a
-// user deletes their sessions, articles, security events and second
-// factors (ON DELETE CASCADE) and unnames them in the admin log (SET NULL).
-var cascades = map[Tables]Tables{
-	TableUsers: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog,
+// knownTables is the one list of the database's tables (Bun's own
+// migration tables and SQLite's cache_versions aside), in the order Copy
+// fills them: parents before children. TestKnownTables checks the
+// migrations against it: the tables they create, their foreign keys (the
+// order, the cascades), the triggers of both engines.
+var knownTables = []knownTable{
+	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog},
+	{name: "settings", bit: TableSettings},
+	{name: "articles", bit: TableArticles},
+	{name: "sessions", bit: TableSessions},
+	{name: SessionDataTable, bit: TableSessionData, unannounced: true},
+	{name: "security_events", bit: TableSecurityEvents},
+	{name: "throttle_failures", bit: TableThrottleFailures},
+	{name: "mail_outbox", bit: TableMailOutbox},
+	{name: "two_factor", bit: TableTwoFactor},
+	{name: "recovery_codes", bit: TableRecoveryCodes},
+	{name: "passkeys", bit: TablePasskeys},
+	{name: "admin_log", bit: TableAdminLog},
+}
+
+// tableBit is the bit of the table of this name, 0 for a name it does not know.
+func tableBit(name string) Tables {
+	for _, t := range knownTables {
+		if t.name == name {
+			return t.bit
+		}
+	}
+	return 0
 }
 
 // tableNamed returns the table of this name, all tables for a name it does
 // not know.
 func tableNamed(name string) Tables {
-	t, ok := cacheTables[name]
-	if !ok {
-		return AllTables
+	for _, t := range knownTables {
+		if t.name == name {
+			return t.bit | t.cascades
+		}
 	}
-	return t | cascades[t]
+	return AllTables
 }
 
 // DependsOn is implemented by cache keys that depend on some tables only.

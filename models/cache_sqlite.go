@@ -66,7 +66,7 @@ func watchDataVersion(ctx context.Context, db *bun.DB, c *Cache) (changeWatcher,
 	}
 	w.untracked = AllTables
 	for name := range w.last.tables {
-		w.untracked &^= cacheTables[name]
+		w.untracked &^= tableBit(name)
 	}
 	return w, nil
 }
@@ -84,7 +84,7 @@ func (w *dataVersionWatcher) Close() error {
 // read reads data_version, schema_version and the tables' counts, in that
 // order: counts read after a data_version are at least as new.
 func (w *dataVersionWatcher) read(ctx context.Context) (sqliteVersions, error) {
-	v := sqliteVersions{tables: make(map[string]int64, len(cacheTables))}
+	v := sqliteVersions{tables: make(map[string]int64, len(knownTables))}
 	if err := w.dataVersion.QueryRowContext(ctx).Scan(&v.data); err != nil {
 		return v, fmt.Errorf("models: unable to read data_version: %w", err)
 	}

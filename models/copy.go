@@ -11,23 +11,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// copiedTables is every table of the schema, parents before children: the
-// order in which Copy fills them.
-var copiedTables = []string{
-	"users",
-	"settings",
-	"articles",
-	"sessions",
-	SessionDataTable,
-	"security_events",
-	"throttle_failures",
-	"mail_outbox",
-	"two_factor",
-	"recovery_codes",
-	"passkeys",
-	"admin_log",
-}
-
 // copyBatch is how many rows go in one INSERT.
 const copyBatch = 500
 
@@ -40,8 +23,8 @@ type TableCount struct {
 	Rows  int
 }
 
-// Copy copies every row of every table from one migrated database to
-// another (SQLite to PostgreSQL, or any other way), ids, secret key and
+// Copy copies every row of every table (knownTables, in its order) from
+// one migrated database to another (SQLite to PostgreSQL, or any other way), ids, secret key and
 // session payloads included, in one transaction on the target; sequences
 // are then set past the copied ids. A target holding any row gives
 // ErrNotEmpty, unless replace is set: its rows are then deleted first, in
@@ -53,7 +36,7 @@ func Copy(ctx context.Context, from, to *bun.DB, replace bool) ([]TableCount, er
 			return nil, err
 		}
 		for _, table := range tables {
-			if !slices.Contains(copiedTables, table) {
+			if tableBit(table) == 0 {
 				return nil, fmt.Errorf("models: unable to copy: table %s is not known to the copy", table)
 			}
 		}
@@ -68,12 +51,12 @@ func Copy(ctx context.Context, from, to *bun.DB, replace bool) ([]TableCount, er
 		if err := emptyTarget(ctx, target, replace); err != nil {
 			return err
 		}
-		for _, table := range copiedTables {
-			n, err := copyTable(ctx, source, target, table)
+		for _, t := range knownTables {
+			n, err := copyTable(ctx, source, target, t.name)
 			if err != nil {
 				return err
 			}
-			counts = append(counts, TableCount{Table: table, Rows: n})
+			counts = append(counts, TableCount{Table: t.name, Rows: n})
 		}
 		return resetSequences(ctx, target)
 	})
@@ -100,7 +83,8 @@ func tableNames(ctx context.Context, db *bun.DB) ([]string, error) {
 // emptyTarget fails with ErrNotEmpty if a table holds rows, or deletes them
 // all if replace is set.
 func emptyTarget(ctx context.Context, target bun.Tx, replace bool) error {
-	for _, table := range slices.Backward(copiedTables) {
+	for _, t := range slices.Backward(knownTables) {
+		table := t.name
 		if replace {
 			if _, err := target.NewDelete().TableExpr("?", bun.Ident(table)).Where("TRUE").Exec(ctx); err != nil {
 				return fmt.Errorf("models: unable to empty %s: %w", table, err)
