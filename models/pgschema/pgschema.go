@@ -17,19 +17,25 @@ import (
 // Query reads one value on a connection of its own to the database at
 // base, within timeout.
 func Query(base string, timeout time.Duration, query string, value any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	return conn.QueryRow(ctx, query).Scan(value)
+	return withConn(base, timeout, func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, query).Scan(value)
+	})
 }
 
 // Exec runs one statement on a connection of its own to the database at
 // base, within timeout.
 func Exec(base string, timeout time.Duration, statement string) error {
+	return withConn(base, timeout, func(ctx context.Context, conn *pgx.Conn) error {
+		if _, err := conn.Exec(ctx, statement); err != nil {
+			return fmt.Errorf("%s: %w", statement, err)
+		}
+		return nil
+	})
+}
+
+// withConn runs use on a new connection to the database at base, closed
+// after it, all within timeout.
+func withConn(base string, timeout time.Duration, use func(context.Context, *pgx.Conn) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
@@ -37,10 +43,7 @@ func Exec(base string, timeout time.Duration, statement string) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, statement); err != nil {
-		return fmt.Errorf("%s: %w", statement, err)
-	}
-	return nil
+	return use(ctx, conn)
 }
 
 // Schema is a schema of its own in a shared database.
