@@ -12,7 +12,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net"
 	"net/http"
 	netmail "net/mail"
 	"net/netip"
@@ -23,16 +22,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/models/mail"
+	"gatehouse/models/mailtest"
 )
 
 const (
@@ -808,22 +804,28 @@ func TestPasswordResetPage(t *testing.T) {
 // TestPasswordResetOverSMTP runs the reset against a real SMTP server.
 func TestPasswordResetOverSMTP(t *testing.T) {
 	t.Parallel()
-	srv := mtStartSMTPServer(t)
-	transport, err := mail.NewTransport(srv.url(), "")
+	srv := mailtest.Start(t, nil)
+	transport, err := mail.NewTransport(srv.URL(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := newTestAppWith(t, handlers.Config{MailTransport: transport})
-	box := &mtMailbox{t: t, read: srv.data, seen: map[string]bool{}}
+	box := &mtMailbox{t: t, read: func() [][]byte {
+		var raws [][]byte
+		for _, m := range srv.Mails() {
+			raws = append(raws, m.Data)
+		}
+		return raws
+	}, seen: map[string]bool{}}
 	alice := mtVerifiedUser(t, app, "alice", "alice@example.com")
 
 	r := app.client()
 	wantRedirect(t, mtAskReset(r, "Alice@Example.com"), false, "/accounts/password_reset/done/")
 	m := box.next(alice.Email, mtSubjectReset)
-	envelopes := srv.envelopes()
-	if len(envelopes) != 1 || envelopes[0].user != mtSMTPUser || envelopes[0].from != "gatehouse@localhost" ||
-		!slices.Equal(envelopes[0].to, []string{alice.Email}) {
-		t.Errorf("SMTP sessions %+v, want one as %s from gatehouse@localhost to %s", envelopes, mtSMTPUser, alice.Email)
+	envelopes := srv.Mails()
+	if len(envelopes) != 1 || envelopes[0].User != mailtest.User || envelopes[0].From != "gatehouse@localhost" ||
+		!slices.Equal(envelopes[0].To, []string{alice.Email}) {
+		t.Errorf("SMTP sessions %+v, want one as %s from gatehouse@localhost to %s", envelopes, mailtest.User, alice.Email)
 	}
 	link, uid, _ := mtResetLink(t, app, m)
 	res := mtGetPlain(r, link)
@@ -1059,117 +1061,3 @@ func TestEmailVerificationMailsPerRecipientLimited(t *testing.T) {
 		}
 	})
 }
-
-// mtSMTPUser and mtSMTPPassword are the credentials the test SMTP server takes.
-const (
-	mtSMTPUser     = "gatehouse"
-	mtSMTPPassword = "s3cret:/@"
-)
-
-// mtEnvelope is one mail a test SMTP server accepted.
-type mtEnvelope struct {
-	user string
-	from string
-	to   []string
-	data []byte
-}
-
-// mtSMTPServer is a real SMTP server on a loopback port requiring AUTH PLAIN.
-type mtSMTPServer struct {
-	addr     string
-	mu       sync.Mutex
-	accepted []mtEnvelope
-}
-
-// mtStartSMTPServer starts an SMTP server on 127.0.0.1, stopped when the test ends.
-func mtStartSMTPServer(t *testing.T) *mtSMTPServer {
-	t.Helper()
-	srv := &mtSMTPServer{}
-	server := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &mtSMTPSession{srv: srv}, nil
-	}))
-	server.Domain = "localhost"
-	server.AllowInsecureAuth = true // plain on loopback, as in development
-	server.ReadTimeout = 10 * time.Second
-	server.WriteTimeout = 10 * time.Second
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.addr = listener.Addr().String()
-	go server.Serve(listener)
-	t.Cleanup(func() { server.Close() })
-	return srv
-}
-
-// url is the server's SMTP URL, with credentials.
-func (s *mtSMTPServer) url() string {
-	u := url.URL{Scheme: "smtp", User: url.UserPassword(mtSMTPUser, mtSMTPPassword), Host: s.addr}
-	return u.String()
-}
-
-// envelopes returns the mails accepted so far.
-func (s *mtSMTPServer) envelopes() []mtEnvelope {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.accepted)
-}
-
-// data returns the messages accepted so far.
-func (s *mtSMTPServer) data() [][]byte {
-	var raws [][]byte
-	for _, e := range s.envelopes() {
-		raws = append(raws, e.data)
-	}
-	return raws
-}
-
-type mtSMTPSession struct {
-	srv  *mtSMTPServer
-	user string
-	from string
-	to   []string
-}
-
-func (s *mtSMTPSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *mtSMTPSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
-		if username != mtSMTPUser || password != mtSMTPPassword {
-			return smtp.ErrAuthFailed
-		}
-		s.user = username
-		return nil
-	}), nil
-}
-
-func (s *mtSMTPSession) Mail(from string, _ *smtp.MailOptions) error {
-	if s.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	s.from = from
-	return nil
-}
-
-func (s *mtSMTPSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *mtSMTPSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	s.srv.accepted = append(s.srv.accepted, mtEnvelope{user: s.user, from: s.from, to: s.to, data: data})
-	return nil
-}
-
-func (s *mtSMTPSession) Reset() {
-	s.from = ""
-	s.to = nil
-}
-
-func (s *mtSMTPSession) Logout() error { return nil }

@@ -2,156 +2,22 @@ package mail_test
 
 import (
 	"context"
-	"io"
 	"net"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/uptrace/bun"
 
 	"gatehouse/models/mail"
+	"gatehouse/models/mailtest"
 )
-
-// received is one mail an SMTP server accepted.
-type received struct {
-	user string
-	from string
-	to   []string
-	data []byte
-}
-
-// smtpServer is a real SMTP server on a loopback port that requires AUTH
-// PLAIN as user "gatehouse", password "s3cret:/@". Its rcpt hook, if set, runs
-// on each RCPT command (numbered from 1) and may refuse it.
-type smtpServer struct {
-	addr string
-
-	mu       sync.Mutex
-	rcpts    int
-	accepted []received
-	rcpt     func(call int) error
-}
-
-const (
-	smtpUser     = "gatehouse"
-	smtpPassword = "s3cret:/@"
-)
-
-// startSMTPServer starts an SMTP server on 127.0.0.1, stopped when the test ends.
-func startSMTPServer(t *testing.T, rcpt func(call int) error) *smtpServer {
-	t.Helper()
-	return startSMTPServerOn(t, "127.0.0.1", rcpt)
-}
-
-// startSMTPServerOn starts an SMTP server on the address ip, stopped when the test ends.
-func startSMTPServerOn(t *testing.T, ip string, rcpt func(call int) error) *smtpServer {
-	t.Helper()
-	srv := &smtpServer{rcpt: rcpt}
-	server := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{srv: srv}, nil
-	}))
-	server.Domain = "localhost"
-	server.AllowInsecureAuth = true // plain on loopback, as in development
-	server.ReadTimeout = 10 * time.Second
-	server.WriteTimeout = 10 * time.Second
-	listener, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.addr = listener.Addr().String()
-	go server.Serve(listener)
-	t.Cleanup(func() { server.Close() })
-	return srv
-}
-
-// url returns the server's SMTP URL, with credentials.
-func (s *smtpServer) url() string {
-	u := url.URL{Scheme: "smtp", User: url.UserPassword(smtpUser, smtpPassword), Host: s.addr}
-	return u.String()
-}
-
-// mails returns the mails the server accepted so far.
-func (s *smtpServer) mails() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.accepted...)
-}
-
-// rcptCalls returns how many RCPT commands the server has had.
-func (s *smtpServer) rcptCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rcpts
-}
-
-type smtpSession struct {
-	srv  *smtpServer
-	user string
-	from string
-	to   []string
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
-		if username != smtpUser || password != smtpPassword {
-			return smtp.ErrAuthFailed
-		}
-		s.user = username
-		return nil
-	}), nil
-}
-
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
-	if s.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	s.from = from
-	return nil
-}
-
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.srv.mu.Lock()
-	s.srv.rcpts++
-	call := s.srv.rcpts
-	s.srv.mu.Unlock()
-	if s.srv.rcpt != nil {
-		if err := s.srv.rcpt(call); err != nil {
-			return err
-		}
-	}
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *smtpSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	s.srv.accepted = append(s.srv.accepted, received{user: s.user, from: s.from, to: s.to, data: data})
-	return nil
-}
-
-func (s *smtpSession) Reset() {
-	s.from = ""
-	s.to = nil
-}
-
-func (s *smtpSession) Logout() error { return nil }
 
 // smtpSender returns a sender of db's outbox through the server.
-func smtpSender(t *testing.T, srv *smtpServer, db bun.IDB, c *clock) *mail.Sender {
+func smtpSender(t *testing.T, srv *mailtest.Server, db bun.IDB, c *clock) *mail.Sender {
 	t.Helper()
-	transport, err := mail.NewTransport(srv.url(), "")
+	transport, err := mail.NewTransport(srv.URL(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,21 +27,21 @@ func smtpSender(t *testing.T, srv *smtpServer, db bun.IDB, c *clock) *mail.Sende
 func TestSMTPTransport(t *testing.T) {
 	t.Parallel()
 	db, _ := testDB(t)
-	srv := startSMTPServer(t, nil)
+	srv := mailtest.Start(t, nil)
 	s := smtpSender(t, srv, db, nil)
 	enqueue(t, db, resetMessage("Alice <alice@example.com>"))
 	deliverDue(t, s, 1)
 	deliverDue(t, s, 0)
 
-	mails := srv.mails()
+	mails := srv.Mails()
 	if len(mails) != 1 {
 		t.Fatalf("server accepted %d mails, want 1", len(mails))
 	}
 	got := mails[0]
-	if got.user != smtpUser || got.from != "noreply@gatehouse.example" || len(got.to) != 1 || got.to[0] != "alice@example.com" {
-		t.Errorf("session: user %q, MAIL FROM %q, RCPT TO %q", got.user, got.from, got.to)
+	if got.User != mailtest.User || got.From != "noreply@gatehouse.example" || len(got.To) != 1 || got.To[0] != "alice@example.com" {
+		t.Errorf("session: user %q, MAIL FROM %q, RCPT TO %q", got.User, got.From, got.To)
 	}
-	checkResetMail(t, parseMail(t, got.data), "Alice <alice@example.com>")
+	checkResetMail(t, parseMail(t, got.Data), "Alice <alice@example.com>")
 	if r := onlyRow(t, db); r.SentAt == nil || r.Attempts != 1 {
 		t.Errorf("row = %+v, want sent after one attempt", r)
 	}
@@ -184,7 +50,7 @@ func TestSMTPTransport(t *testing.T) {
 func TestSMTPTransientFailureIsRetried(t *testing.T) {
 	t.Parallel()
 	db, _ := testDB(t)
-	srv := startSMTPServer(t, func(call int) error {
+	srv := mailtest.Start(t, func(call int) error {
 		if call == 1 {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
 		}
@@ -207,7 +73,7 @@ func TestSMTPTransientFailureIsRetried(t *testing.T) {
 	deliverDue(t, s, 1)
 	deliverDue(t, s, 0)
 
-	if n := len(srv.mails()); n != 1 {
+	if n := len(srv.Mails()); n != 1 {
 		t.Errorf("server accepted %d mails, want 1", n)
 	}
 	if r := onlyRow(t, db); r.SentAt == nil || r.Attempts != 2 || r.LastError != "" {
@@ -218,7 +84,7 @@ func TestSMTPTransientFailureIsRetried(t *testing.T) {
 func TestSMTPPermanentFailureIsNotRetried(t *testing.T) {
 	t.Parallel()
 	db, _ := testDB(t)
-	srv := startSMTPServer(t, func(int) error {
+	srv := mailtest.Start(t, func(int) error {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
 	})
 	enqueue(t, db, resetMessage("nobody@example.com"))
@@ -233,7 +99,7 @@ func TestSMTPPermanentFailureIsNotRetried(t *testing.T) {
 	if r.FailedAt == nil || r.SentAt != nil || r.Attempts != 1 || !strings.Contains(r.LastError, "550") {
 		t.Errorf("row = %+v, want failed after one attempt", r)
 	}
-	if n := srv.rcptCalls(); n != 1 {
+	if n := srv.RcptCalls(); n != 1 {
 		t.Errorf("server asked %d times, want once", n)
 	}
 }
@@ -242,7 +108,7 @@ func TestSMTPSenderKilledMidDelivery(t *testing.T) {
 	t.Parallel()
 	db, path := testDB(t)
 	blocked, release := make(chan struct{}), make(chan struct{})
-	srv := startSMTPServer(t, func(call int) error {
+	srv := mailtest.Start(t, func(call int) error {
 		if call == 1 {
 			close(blocked)
 			<-release
@@ -275,7 +141,7 @@ func TestSMTPSenderKilledMidDelivery(t *testing.T) {
 	restarted := smtpSender(t, srv, openDB(t, path), nil)
 	deliverDue(t, restarted, 1)
 	deliverDue(t, restarted, 0)
-	if n := len(srv.mails()); n != 1 {
+	if n := len(srv.Mails()); n != 1 {
 		t.Errorf("server accepted %d mails, want 1", n)
 	}
 }
@@ -283,8 +149,8 @@ func TestSMTPSenderKilledMidDelivery(t *testing.T) {
 func TestSMTPWrongPassword(t *testing.T) {
 	t.Parallel()
 	db, _ := testDB(t)
-	srv := startSMTPServer(t, nil)
-	transport, err := mail.NewTransport("smtp://"+smtpUser+":wrong@"+srv.addr, "")
+	srv := mailtest.Start(t, nil)
+	transport, err := mail.NewTransport("smtp://"+mailtest.User+":wrong@"+srv.Addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +161,7 @@ func TestSMTPWrongPassword(t *testing.T) {
 	if r := onlyRow(t, db); r.FailedAt != nil || r.Attempts != 1 || !strings.Contains(r.LastError, "535") {
 		t.Errorf("row = %+v, want a retry", r)
 	}
-	if n := len(srv.mails()); n != 0 {
+	if n := len(srv.Mails()); n != 0 {
 		t.Errorf("server accepted %d mails, want none", n)
 	}
 }
@@ -305,8 +171,8 @@ func TestSMTPRequiresSTARTTLSBeyondLoopback(t *testing.T) {
 	ip := nonLoopbackIP(t)
 	// The server offers no STARTTLS: the transport gives up rather than send
 	// the password and the mail in the clear.
-	srv := startSMTPServerOn(t, ip, nil)
-	transport, err := mail.NewTransport("smtp://"+smtpUser+":pw@"+srv.addr, "")
+	srv := mailtest.StartOn(t, ip, nil)
+	transport, err := mail.NewTransport("smtp://"+mailtest.User+":pw@"+srv.Addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +182,7 @@ func TestSMTPRequiresSTARTTLSBeyondLoopback(t *testing.T) {
 	if r := onlyRow(t, db); !strings.Contains(r.LastError, "STARTTLS") {
 		t.Errorf("last error = %q, want one about STARTTLS", r.LastError)
 	}
-	if n := srv.rcptCalls(); n != 0 {
+	if n := srv.RcptCalls(); n != 0 {
 		t.Errorf("server had %d RCPT commands, want none", n)
 	}
 }
