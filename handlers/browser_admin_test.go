@@ -5,7 +5,6 @@ package handlers_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -41,6 +40,7 @@ func newAdminSite(t *testing.T, b *browser) adminSite {
 func (tb *tab) click(button, appears string) {
 	tb.t.Helper()
 	if tb.js {
+		tb.ready(button)
 		tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`), chromedp.Click(chromedp.CSS(button)))
 		tb.waitFor(appears)
 		if marker := run(tb, chromedp.Evaluate[string](`String(window.gatehouseMarker)`)); marker != "still here" {
@@ -75,9 +75,8 @@ func TestBrowserAdminUsers(t *testing.T) {
 			t.Errorf("message %q", got)
 		}
 		if js {
-			focused, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`document.activeElement.matches("#messages .message-success")`, chromedp.WithPollingTimeout(3*time.Second)))
-			if err != nil || !focused {
-				t.Errorf("after deactivating in place the focus is not on the message: %v", err)
+			if !tb.eventually(`document.activeElement.matches("#messages .message-success")`) {
+				t.Errorf("after deactivating in place the focus is not on the message")
 			}
 		}
 		tb.everyScheme("users-row-deactivated")
@@ -85,6 +84,8 @@ func TestBrowserAdminUsers(t *testing.T) {
 
 		// Bulk: two selected, a confirmation naming how many.
 		tb.open(views.PathAdminUsers + "?q=user00000")
+		tb.ready(`tbody tr:nth-child(1) input[name="ids"]`)
+		tb.ready(`tbody tr:nth-child(2) input[name="ids"]`)
 		tb.do(chromedp.Click(chromedp.CSS(`tbody tr:nth-child(1) input[name="ids"]`)), chromedp.Click(chromedp.CSS(`tbody tr:nth-child(2) input[name="ids"]`)))
 		tb.clickThrough(`[data-testid="bulk-submit"]`)
 		if got := tb.text(`[data-testid="bulk-confirm"] h1`); got != "Deactivate 2 users?" {
@@ -112,6 +113,7 @@ func TestBrowserAdminUsers(t *testing.T) {
 			}
 			return
 		}
+		tb.ready(`[data-select-all]`)
 		tb.do(chromedp.Click(chromedp.CSS(`[data-select-all]`)))
 		tb.clickThrough(`[data-testid="bulk-submit"]`)
 		if got := tb.text(`[data-testid="bulk-confirm"] h1`); got != "Deactivate 10 users?" {

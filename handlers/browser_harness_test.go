@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +76,9 @@ func newBrowserOn(t *testing.T, app *testApp) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	// A bound on the whole test, against a hang: far past what a loaded
+	// machine takes.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -207,13 +210,79 @@ func run[T any](tb *tab, action chromedp.Action[T]) T {
 	return value
 }
 
-// open loads path and returns the status of the document.
+// Every wait of a browser test is for an event in the page, the few kinds
+// that tests once waited for with sleeps and short timeouts (and that a
+// loaded machine made late): the page loaded and htmx quiet, the autofocus
+// landed, a typed value in its field, an element there, the focus moved.
+// The harness's actions wait for the first ones themselves.
+
+// waitBudget bounds each wait: long enough that only an event that never
+// comes, not a slow machine, runs it out. It is no timing assertion.
+const waitBudget = 30 * time.Second
+
+// settledJS is true once the page has loaded, htmx has no request, swap or
+// settle under way, and the autofocus field, if one is shown, has received
+// the focus (Chromium may give it just after the load event: keys typed
+// before would be lost).
+const settledJS = `(() => {
+	if (document.readyState !== "complete") return false;
+	if (document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")) return false;
+	const auto = document.querySelector("[autofocus]");
+	return !auto || auto.getClientRects().length === 0 || document.activeElement !== document.body;
+})()`
+
+// eventually reports whether the JavaScript expression becomes true within
+// waitBudget. It polls from Go: the page's own timers (chromedp.Poll's)
+// never fire while its JavaScript is off.
+func (tb *tab) eventually(expression string) bool {
+	tb.t.Helper()
+	for deadline := time.Now().Add(waitBudget); ; time.Sleep(10 * time.Millisecond) {
+		if run(tb, chromedp.Evaluate[bool](expression)) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// until waits until the JavaScript expression is true, and fails the test,
+// saying what it waited for, if it does not become so.
+func (tb *tab) until(what, expression string) {
+	tb.t.Helper()
+	if !tb.eventually(expression) {
+		tb.t.Fatalf("waited %v for %s (%s)", waitBudget, what, expression)
+	}
+}
+
+// settle waits until the page has settled (settledJS).
+func (tb *tab) settle() {
+	tb.t.Helper()
+	tb.until("the page to settle", settledJS)
+}
+
+// ready waits until the page has settled and the element the CSS selector
+// finds is shown and enabled, to be clicked or typed into.
+func (tb *tab) ready(selector string) {
+	tb.t.Helper()
+	tb.until(selector+" to be ready", fmt.Sprintf(`%s && (() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0 && !e.disabled; })()`, settledJS, selector))
+}
+
+// press clicks the element the CSS selector finds, once it is ready.
+func (tb *tab) press(selector string) {
+	tb.t.Helper()
+	tb.ready(selector)
+	tb.do(chromedp.Click(chromedp.CSS(selector)))
+}
+
+// open loads path, waits for it to settle and returns the status of the document.
 func (tb *tab) open(path string) int64 {
 	tb.t.Helper()
 	res, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(tb.b.app.url+path))
 	if err != nil {
 		tb.t.Fatalf("open %s: %v", path, err)
 	}
+	tb.settle()
 	return res.Status
 }
 
@@ -239,27 +308,22 @@ func (tb *tab) count(selector string) int {
 func (tb *tab) fill(name, value string) {
 	tb.t.Helper()
 	selector := fmt.Sprintf("[name=%q]", name)
-	// Reading the value back waits until every key reached the page: a
-	// click sent right after SendKeys could overtake the last keys (seen
-	// with Chromium's autocomplete suggestions for an address typed before).
-	for try := 1; ; try++ {
-		tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).value = ''", selector)),
-			chromedp.SendKeys(chromedp.CSS(selector), value))
+	tb.ready(selector)
+	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).value = ''", selector)),
+		chromedp.SendKeys(chromedp.CSS(selector), value))
+	// Waiting for the value waits until every key reached the page: a click
+	// sent right after SendKeys could overtake the last keys (seen with
+	// Chromium's autocomplete suggestions for an address typed before).
+	if !tb.eventually(fmt.Sprintf("document.querySelector(%q).value === %s", selector, jsString(value))) {
 		got := run(tb, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector(%q).value", selector)))
-		if got == value {
-			return
-		}
-		tb.t.Logf("try %d: typed %q into %s, it holds %q", try, value, name, got)
-		if try == 3 {
-			tb.t.Fatalf("typed %q into %s, it holds %q", value, name, got)
-		}
+		tb.t.Fatalf("typed %q into %s, it holds %q", value, name, got)
 	}
 }
 
 // check ticks the checkbox named name.
 func (tb *tab) check(name string) {
 	tb.t.Helper()
-	tb.do(chromedp.Click(chromedp.CSS(fmt.Sprintf("[name=%q]", name))))
+	tb.press(fmt.Sprintf("[name=%q]", name))
 }
 
 // submitPage clicks the button and waits for the page it leads to. Without
@@ -268,23 +332,11 @@ func (tb *tab) check(name string) {
 // status of the page shown.
 func (tb *tab) submitPage(button string) int64 {
 	tb.t.Helper()
-	watching, stopWatching := context.WithCancel(tb.ctx)
-	defer stopWatching()
-	requests := chromedp.Events(watching, network.RequestWillBeSent)
-	status := tb.clickThrough(button)
-	if tb.js || status >= 400 {
+	status, chain := tb.clickThroughChain(button)
+	if tb.js || status >= 400 || slices.Contains(chain, "303") {
 		return status
 	}
-	time.AfterFunc(200*time.Millisecond, stopWatching)
-	for ev, err := range requests {
-		if err != nil {
-			break
-		}
-		if ev.RedirectResponse != nil && ev.RedirectResponse.Status == 303 {
-			return status
-		}
-	}
-	tb.t.Errorf("submitting %s led to %s without a 303", button, tb.path())
+	tb.t.Errorf("submitting %s led to %s without a 303 (%s)", button, tb.path(), strings.Join(chain, " → "))
 	return status
 }
 
@@ -292,11 +344,45 @@ func (tb *tab) submitPage(button string) int64 {
 // returning its status.
 func (tb *tab) clickThrough(selector string) int64 {
 	tb.t.Helper()
+	status, _ := tb.clickThroughChain(selector)
+	return status
+}
+
+// clickThroughChain clicks a link or button, waits for the page it leads to
+// and returns its status and the document requests on the way there, in
+// order: "POST /path/", "303", "GET /path/". chromedp.Listen sees each
+// event before the navigation's answer, so the chain is whole without a wait.
+func (tb *tab) clickThroughChain(selector string) (int64, []string) {
+	tb.t.Helper()
+	tb.ready(selector)
+	listening, stop := context.WithCancel(tb.ctx)
+	defer stop()
+	var mu sync.Mutex
+	var chain []string
+	err := chromedp.Listen(listening, func(ev any) {
+		sent, ok := ev.(*network.EventRequestWillBeSent)
+		if !ok || sent.Type != network.ResourceTypeDocument {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if sent.RedirectResponse != nil {
+			chain = append(chain, fmt.Sprint(sent.RedirectResponse.Status))
+		}
+		chain = append(chain, sent.Request.Method+" "+strings.TrimPrefix(sent.Request.URL, tb.b.app.url))
+	})
+	if err != nil {
+		tb.t.Fatal(err)
+	}
 	res, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(selector)))
 	if err != nil {
 		tb.t.Fatalf("click %s: %v", selector, err)
 	}
-	return res.Status
+	stop()
+	tb.settle()
+	mu.Lock()
+	defer mu.Unlock()
+	return res.Status, slices.Clone(chain)
 }
 
 // submitInPlace clicks the button of an htmx form and waits until selector
@@ -304,13 +390,15 @@ func (tb *tab) clickThrough(selector string) int64 {
 // before survives) and that focus moved to the first invalid field.
 func (tb *tab) submitInPlace(button, appears string) {
 	tb.t.Helper()
+	tb.ready(button)
 	tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`),
 		chromedp.Click(chromedp.CSS(button)))
 	tb.waitFor(appears)
+	tb.settle()
 	if marker := run(tb, chromedp.Evaluate[string](`String(window.gatehouseMarker)`)); marker != "still here" {
 		tb.t.Fatalf("the page reloaded instead of swapping in place (marker %q)", marker)
 	}
-	if !run(tb, chromedp.Poll[bool](focusedOnFirstInvalid, chromedp.WithPollingTimeout(2*time.Second))) {
+	if !tb.eventually(focusedOnFirstInvalid) {
 		tb.t.Errorf("focus is not on the first invalid field after the swap")
 	}
 }
@@ -322,16 +410,11 @@ const focusedOnFirstInvalid = `(() => {
 	return !first || document.activeElement === first;
 })()`
 
-// waitFor waits until the CSS selector finds a visible element. It polls in
-// the page, which sees nodes that htmx swaps in.
+// waitFor waits until the CSS selector finds a visible element, one that
+// htmx swaps in too.
 func (tb *tab) waitFor(selector string) {
 	tb.t.Helper()
-	visible, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](
-		fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, selector),
-		chromedp.WithPollingTimeout(5*time.Second)))
-	if err != nil || !visible {
-		tb.t.Fatalf("%s did not appear: %v", selector, err)
-	}
+	tb.until(selector+" to appear", fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, selector))
 }
 
 // loginAs logs in through the login form.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -70,33 +69,7 @@ func (tb *tab) dialogs() (messages func() []string, stop func()) {
 // wantPath that answered 200.
 func (tb *tab) postRedirectGet(button, wantPath string) {
 	tb.t.Helper()
-	watching, stopWatching := context.WithCancel(tb.ctx)
-	defer stopWatching()
-	requests := chromedp.Events(watching, network.RequestWillBeSent)
-	var mu sync.Mutex
-	var chain []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev, err := range requests {
-			if err != nil {
-				return
-			}
-			if ev.Type != network.ResourceTypeDocument {
-				continue
-			}
-			mu.Lock()
-			if ev.RedirectResponse != nil {
-				chain = append(chain, fmt.Sprint(ev.RedirectResponse.Status))
-			}
-			chain = append(chain, ev.Request.Method+" "+strings.TrimPrefix(ev.Request.URL, tb.b.app.url))
-			mu.Unlock()
-		}
-	}()
-	status := tb.clickThrough(button)
-	time.Sleep(100 * time.Millisecond)
-	stopWatching()
-	<-done
+	status, chain := tb.clickThroughChain(button)
 	want := fmt.Sprintf("POST %s → 303 → GET %s", wantPath, wantPath)
 	got := strings.Join(chain, " → ")
 	if got != want || status != 200 {
@@ -236,9 +209,10 @@ func TestBrowserSessions(t *testing.T) {
 		button := "#" + other + ` [data-testid="end-session"]`
 		if js {
 			messages, stop := tb.dialogs()
+			tb.ready(button)
 			tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`),
 				chromedp.Click(chromedp.CSS(button)))
-			gone := run(tb, chromedp.Poll[bool](fmt.Sprintf(`!document.getElementById(%q)`, other), chromedp.WithPollingTimeout(5*time.Second)))
+			gone := tb.eventually(fmt.Sprintf(`!document.getElementById(%q)`, other))
 			if !gone {
 				t.Fatal("the ended session's row stayed")
 			}
@@ -254,7 +228,7 @@ func TestBrowserSessions(t *testing.T) {
 				t.Errorf("after ending a session in place the address is %s", got)
 			}
 			// The pressed button is gone with its row: focus goes to the list's heading.
-			if !run(tb, chromedp.Poll[bool](`document.activeElement.tagName === "H1"`, chromedp.WithPollingTimeout(2*time.Second))) {
+			if !tb.eventually(`document.activeElement.tagName === "H1"`) {
 				t.Errorf("after the row is removed, focus is on <%s>, want the heading", run(tb, chromedp.Evaluate[string](`document.activeElement.tagName`)))
 			}
 		} else {
@@ -289,9 +263,10 @@ func TestBrowserSessions(t *testing.T) {
 		tb.inspect("sessions-three")
 		if js {
 			messages, stop := tb.dialogs()
+			tb.ready(`[data-testid="end-others"] button`)
 			tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`),
 				chromedp.Click(chromedp.CSS(`[data-testid="end-others"] button`)))
-			if !run(tb, chromedp.Poll[bool](`document.querySelectorAll('[data-testid="session"]').length === 1`, chromedp.WithPollingTimeout(5*time.Second))) {
+			if !tb.eventually(`document.querySelectorAll('[data-testid="session"]').length === 1`) {
 				t.Fatal("the other sessions stayed listed")
 			}
 			tb.waitFor(`#messages .message`)
@@ -347,8 +322,9 @@ func TestBrowserSessionsAlreadyEnded(t *testing.T) {
 		phone.submitPage(`form[action="/accounts/logout/"] button`)
 		button := "#" + other + ` [data-testid="end-session"]`
 		if js {
+			tb.ready(button)
 			tb.do(chromedp.Click(chromedp.CSS(button)))
-			run(tb, chromedp.Poll[bool](fmt.Sprintf(`!document.getElementById(%q)`, other), chromedp.WithPollingTimeout(5*time.Second)))
+			tb.eventually(fmt.Sprintf(`!document.getElementById(%q)`, other))
 			tb.waitFor(`#messages .message`)
 		} else {
 			tb.postRedirectGet(button, "/accounts/sessions/")

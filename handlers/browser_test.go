@@ -25,7 +25,7 @@ func TestBrowserCatchesCSPViolations(t *testing.T) {
 		document.body.appendChild(s);
 	})()`))
 	caught := false
-	for deadline := time.Now().Add(3 * time.Second); !caught && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(waitBudget); !caught && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		tb.mu.Lock()
 		caught = len(tb.problems) > 0
 		tb.mu.Unlock()
@@ -68,7 +68,7 @@ func TestBrowserSignup(t *testing.T) {
 		tb.submitInvalid("signup-form", "#id_password1_error")
 		if js {
 			// Swapped once the mismatch, fixed, is gone.
-			run(tb, chromedp.Poll[bool](`!document.getElementById("id_password2_error")`, chromedp.WithPollingTimeout(5*time.Second)))
+			tb.eventually(`!document.getElementById("id_password2_error")`)
 		}
 		if got := tb.text("#id_password1_error"); !strings.Contains(got, "This password is too common.") {
 			t.Errorf("password error %q", got)
@@ -170,11 +170,9 @@ func TestBrowserKeyboardLogin(t *testing.T) {
 	// The username field has focus on arrival (autofocus, which Chromium may
 	// apply just after the load event: keys sent before it would be lost);
 	// Tab moves to the password and Enter submits, with no mouse.
-	if focused, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`document.activeElement?.name === "username"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil || !focused {
-		t.Fatalf("the username field never had the focus (%v)", err)
-	}
+	tb.until("the username field's autofocus", `document.activeElement?.name === "username"`)
 	tb.do(chromedp.KeyEvent("alice"), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(goodPassword))
-	submitted, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	submitted, cancel := context.WithTimeout(tb.ctx, waitBudget)
 	defer cancel()
 	if _, err := chromedp.RunResponse(submitted, chromedp.KeyEvent(kb.Enter)); err != nil {
 		t.Fatalf("Enter in the password field: %v", err)
@@ -353,6 +351,7 @@ func TestBrowserArticles(t *testing.T) {
 		entry := `[data-testid="article"]:first-child`
 		if js {
 			// Deleted in place from the index, after hx-confirm.
+			tb.ready(entry + ` [data-testid="article-delete"]`)
 			tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseMarker = "still here"`),
 				chromedp.Click(chromedp.CSS(entry+` [data-testid="article-delete"]`)))
 			// The entry swaps for the message, where the user pressed Delete.
@@ -418,6 +417,7 @@ func TestBrowserFlashDismiss(t *testing.T) {
 	if tb.count(`#messages .message`) != 1 {
 		t.Fatal("no message after login")
 	}
+	tb.ready(`#messages [data-dismiss]`)
 	tb.do(chromedp.Click(chromedp.CSS(`#messages [data-dismiss]`)))
 	if tb.count(`#messages .message`) != 0 {
 		t.Fatal("the message stayed after dismissing it")

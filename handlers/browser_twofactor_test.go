@@ -237,6 +237,7 @@ func TestBrowserPasskeys(t *testing.T) {
 		t.Fatalf("after a passkey second step: greeted %q at %s", got, path)
 	}
 
+	tb.ready(`[data-testid="remove-passkey"]`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="remove-passkey"]`)))
 	tb.waitFor(`[data-testid="no-passkeys"]`)
 	tb.everyScheme("removed")

@@ -70,7 +70,7 @@ func (tb *tab) focused() string {
 // the test if it never does.
 func (tb *tab) waitFocus(id, why string) {
 	tb.t.Helper()
-	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`document.activeElement && document.activeElement.id === `+jsString(id), chromedp.WithPollingTimeout(3*time.Second))); err != nil {
+	if !tb.eventually(`document.activeElement && document.activeElement.id === ` + jsString(id)) {
 		tb.t.Errorf("%s (js=%v): focus is on #%s, want #%s", why, tb.js, tb.focused(), id)
 	}
 }
@@ -206,6 +206,7 @@ func TestBrowserUIErrorSummaryLinksFocusFields(t *testing.T) {
 	tb.fill("password2", "sunshine!")
 	tb.submitInvalid("signup-form", `[data-testid="error-summary"]`)
 	tb.inspect("signup-error-summary")
+	tb.ready(`[data-testid="error-summary"] a[href="#id_password2"]`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="error-summary"] a[href="#id_password2"]`)))
 	tb.waitFocus("id_password2", "after following the summary's link")
 }
@@ -322,7 +323,7 @@ func TestBrowserUISavedSettingsFocusTheMessage(t *testing.T) {
 		if got := tb.path(); got != "/accounts/update/" {
 			t.Fatalf("after saving the profile the browser is at %s", got)
 		}
-		if !run(tb, chromedp.Poll[bool](`document.activeElement && document.activeElement.matches("#messages .message")`, chromedp.WithPollingTimeout(3*time.Second))) {
+		if !tb.eventually(`document.activeElement && document.activeElement.matches("#messages .message")`) {
 			t.Errorf("after saving, focus is on %s, want the message", run(tb, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 80)`)))
 		}
 		gap := run(tb, chromedp.Evaluate[float64](`document.querySelector('[data-testid="profile-form"]').closest(".card").getBoundingClientRect().top - document.querySelector("#messages .message").getBoundingClientRect().bottom`))
@@ -340,7 +341,7 @@ func TestBrowserUISavedSettingsFocusTheMessage(t *testing.T) {
 		if got := tb.path(); got != "/accounts/password/" {
 			t.Fatalf("after a password change the browser is at %s, want the settings", got)
 		}
-		if !run(tb, chromedp.Poll[bool](`document.activeElement && document.activeElement.matches("#messages .message-success")`, chromedp.WithPollingTimeout(3*time.Second))) {
+		if !tb.eventually(`document.activeElement && document.activeElement.matches("#messages .message-success")`) {
 			t.Error("after a password change the message does not have the focus")
 		}
 		if !js {
@@ -366,13 +367,14 @@ func TestBrowserUIDeletedNextToTheEntry(t *testing.T) {
 	tb.open("/articles/")
 	// The last entry of a long list, scrolled to.
 	last := `[data-testid="article"]:last-child`
+	tb.ready(last + ` [data-testid="article-delete"]`)
 	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: "end"})`, last)),
 		chromedp.Click(chromedp.CSS(last+` [data-testid="article-delete"]`)))
 	tb.waitFor(`[data-testid="article-deleted"]`)
 	if !tb.inView(`[data-testid="article-deleted"]`) {
 		t.Errorf("the deletion's message is out of view, %v px from the top", run(tb, chromedp.Evaluate[float64](`document.querySelector('[data-testid="article-deleted"]').getBoundingClientRect().top`)))
 	}
-	if !run(tb, chromedp.Poll[bool](`document.activeElement && document.activeElement.matches('[data-testid="article-deleted"]')`, chromedp.WithPollingTimeout(3*time.Second))) {
+	if !tb.eventually(`document.activeElement && document.activeElement.matches('[data-testid="article-deleted"]')`) {
 		t.Error("the message does not have the focus that the pressed button had")
 	}
 	tb.look("deleted-in-place")
@@ -381,16 +383,13 @@ func TestBrowserUIDeletedNextToTheEntry(t *testing.T) {
 	for range 5 {
 		before := tb.count(`[data-testid="article"]`)
 		// A click while the last swap is still settling can land on a
-		// node about to be replaced (seen once in CI): wait for quiet.
-		if !run(tb, chromedp.Poll[bool](`document.querySelectorAll(".htmx-request, .htmx-swapping, .htmx-settling").length === 0`, chromedp.WithPollingTimeout(5*time.Second))) {
-			t.Fatal("htmx never went quiet")
-		}
-		tb.do(chromedp.Click(chromedp.CSS(`[data-testid="article"] [data-testid="article-delete"]`)))
-		if !run(tb, chromedp.Poll[bool](fmt.Sprintf(`document.querySelectorAll('[data-testid="article"]').length === %d`, before-1), chromedp.WithPollingTimeout(5*time.Second))) {
+		// node about to be replaced (seen once in CI): press waits for quiet.
+		tb.press(`[data-testid="article"] [data-testid="article-delete"]`)
+		if !tb.eventually(fmt.Sprintf(`document.querySelectorAll('[data-testid="article"]').length === %d`, before-1)) {
 			t.Fatal("an entry was not deleted")
 		}
 	}
-	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`document.querySelectorAll(".message").length <= 3`, chromedp.WithPollingTimeout(3*time.Second))); err != nil {
+	if !tb.eventually(`document.querySelectorAll(".message").length <= 3`) {
 		t.Errorf("%d messages on the page after six deletions, want the latest 3 at most", tb.count(".message"))
 	}
 	if got := tb.text(`[data-testid="article-deleted"]`); got == "" {
@@ -601,6 +600,7 @@ func TestBrowserUIProfileSavesKeepOneResendButton(t *testing.T) {
 		tb.waitFor(`form[data-testid="profile-form"]:not(.htmx-request) button[type=submit]:not([disabled])`)
 		tb.fill("email", email)
 		tb.fill("current_password", goodPassword) // a new address takes the password
+		tb.ready(`[data-testid="profile-form"] button[type=submit]`)
 		tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#messages > *, .errors").forEach(e => e.remove())`),
 			chromedp.Click(chromedp.CSS(`[data-testid="profile-form"] button[type=submit]`)))
 		tb.waitFor(`#messages .message, #id_email_error`)
@@ -619,7 +619,7 @@ func TestBrowserUIProfileSavesKeepOneResendButton(t *testing.T) {
 func (a *testApp) mailedLink(prefix string) string {
 	a.t.Helper()
 	link := regexp.MustCompile(regexp.QuoteMeta(a.url+prefix) + `[^\s"<>]+`)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(waitBudget); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		files, _ := filepath.Glob(filepath.Join(a.mailDir, "*.eml"))
 		for _, file := range files {
 			body, _ := os.ReadFile(file)
@@ -628,7 +628,7 @@ func (a *testApp) mailedLink(prefix string) string {
 			}
 		}
 	}
-	a.t.Fatalf("no mail with a link to %s…", prefix)
+	a.t.Fatalf("no mail with a link to %s… within %v", prefix, waitBudget)
 	return ""
 }
 
