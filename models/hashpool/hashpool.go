@@ -60,9 +60,10 @@ func (p *Pool) Run(work func()) error {
 }
 
 // Busy reports whether Run would refuse a new caller now, so that callers
-// can refuse before doing any other work for a hash that will not run.
+// can refuse before doing any other work for a hash that will not run. As
+// Run, it never refuses while a slot is free, however long work items take.
 func (p *Pool) Busy() bool {
-	return p.maxWait > 0 && p.expectedWait(p.waiting.Load()+1) > p.maxWait
+	return p.maxWait > 0 && len(p.slots) == cap(p.slots) && p.expectedWait(p.waiting.Load()+1) > p.maxWait
 }
 
 // expectedWait is how long the waiting-th caller in the queue waits for a slot.

@@ -13,6 +13,10 @@ func TestRunCapsConcurrency(t *testing.T) {
 	const concurrent, callers = 3, 40
 	p := New(Config{Concurrent: concurrent})
 	var running, most, ran atomic.Int64
+	// Every item waits until the pool has been full once: the test sees
+	// it at its cap, without work that takes time.
+	full := make(chan struct{})
+	var fill sync.Once
 	var wg sync.WaitGroup
 	for range callers {
 		wg.Go(func() {
@@ -20,7 +24,10 @@ func TestRunCapsConcurrency(t *testing.T) {
 				now := running.Add(1)
 				for seen := most.Load(); now > seen && !most.CompareAndSwap(seen, now); seen = most.Load() {
 				}
-				time.Sleep(time.Millisecond)
+				if now == concurrent {
+					fill.Do(func() { close(full) })
+				}
+				<-full
 				running.Add(-1)
 				ran.Add(1)
 			})
@@ -35,6 +42,21 @@ func TestRunCapsConcurrency(t *testing.T) {
 	}
 	if ran.Load() != callers {
 		t.Errorf("%d of %d work items ran", ran.Load(), callers)
+	}
+}
+
+// TestNotBusyWithAFreeSlot: on a slow machine a work item may take longer
+// than MaxWait, yet a caller who finds a slot free waits for nothing: Busy
+// says no, as Run takes the slot. (Busy once counted the caller's own work
+// as a wait, and a loaded test machine refused a lone login.)
+func TestNotBusyWithAFreeSlot(t *testing.T) {
+	p := New(Config{Concurrent: 1, MaxWait: 50 * time.Millisecond})
+	p.average.Store(int64(200 * time.Millisecond))
+	if p.Busy() {
+		t.Fatal("a pool with a free slot is busy")
+	}
+	if err := p.Run(func() {}); err != nil {
+		t.Fatalf("Run with a free slot = %v", err)
 	}
 }
 
