@@ -99,7 +99,7 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 		if err := h.recordLocks(c, userID, username, []throttle.Key{address}); err != nil {
 			return err
 		}
-		f.AddError("", "That passkey could not log you in. Try again, or log in with your password.")
+		f.AddError("", views.Msg("passkey.login_failed"))
 		return h.render(c, fiber.StatusUnprocessableEntity, views.Login(f))
 	}
 	if err := attempt.Succeeded(ctx); err != nil {
@@ -118,7 +118,7 @@ func (h *handler) secondStepPasskeyBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	notPending := &clientError{fiber.StatusForbidden, "Log in with your password first."}
+	notPending := &clientError{fiber.StatusForbidden, views.Msg("passkey.password_first")}
 	if p == nil {
 		return notPending
 	}
@@ -134,7 +134,7 @@ func (h *handler) secondStepPasskeyBegin(c *fiber.Ctx) error {
 		return err
 	}
 	if len(user.Credentials) == 0 {
-		return &clientError{fiber.StatusBadRequest, "This account has no passkey."}
+		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.none")}
 	}
 	options, data, err := h.webAuthn.BeginLogin(user, webauthn.WithUserVerification(protocol.VerificationPreferred))
 	if err != nil {
@@ -207,7 +207,7 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 		if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
 			return err
 		}
-		f.AddError("", "That passkey could not confirm it is you. Try again, or enter a code.")
+		f.AddError("", views.Msg("passkey.second_step_failed"))
 		return h.render(c, fiber.StatusUnprocessableEntity, views.SecondStep(f))
 	}
 	if err := attempt.Succeeded(ctx, keys[0]); err != nil {
@@ -228,7 +228,7 @@ func (h *handler) confirmPasskeyBegin(c *fiber.Ctx) error {
 		return err
 	}
 	if len(user.Credentials) == 0 {
-		return &clientError{fiber.StatusBadRequest, "This account has no passkey."}
+		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.none")}
 	}
 	options, data, err := h.webAuthn.BeginLogin(user, webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {

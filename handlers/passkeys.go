@@ -120,7 +120,7 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	u := currentUser(c)
 	id, err := strconv.ParseInt(formValue(c, "id"), 10, 64)
 	if err != nil {
-		return &clientError{fiber.StatusBadRequest, "That passkey does not exist."}
+		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.unknown")}
 	}
 	name, err := twofactor.RemovePasskey(c.UserContext(), h.db, u.ID, id)
 	text := "That passkey had already been removed."

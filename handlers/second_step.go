@@ -192,7 +192,7 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
 			return err
 		}
-		f.AddError("code", views.WrongSecondFactor)
+		f.AddError("code", views.WrongSecondFactor())
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}
 	if err := attempt.Succeeded(ctx, keys[0]); err != nil {

@@ -56,7 +56,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 			continue
 		}
 		if row.Current {
-			return &clientError{fiber.StatusBadRequest, "To end this session, log out."}
+			return &clientError{fiber.StatusBadRequest, views.Msg("sessions.end_current")}
 		}
 		err := models.EndUserSession(ctx, h.db, h.sessionStorage, u.ID, keys[i])
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -128,7 +128,7 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	}
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
-		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
+		rows[i] = views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
 			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
 		switch {
 		case e.Detail == "":

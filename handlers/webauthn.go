@@ -105,7 +105,7 @@ func sendCeremony(c *fiber.Ctx, options any) error {
 }
 
 // passkeysOff answers a passkey request on a site without passkeys.
-var passkeysOff = &clientError{fiber.StatusNotFound, "Passkeys are not available on this site."}
+var passkeysOff = &clientError{fiber.StatusNotFound, views.Msg("passkey.off")}
 
 // passkeysAvailable is middleware that lets passkey requests through only
 // when the site has a relying party.
