@@ -56,11 +56,7 @@ func (h *handler) chosenLanguage(c *fiber.Ctx) *views.Language {
 // answer to a request refused before chooseLanguage ran (a form that is
 // no form, say).
 func (h *handler) withLanguage(c *fiber.Ctx) context.Context {
-	ctx := c.UserContext()
-	if _, ok := c.Locals(localLanguage).(*views.Language); ok {
-		return ctx
-	}
-	return views.WithLanguage(ctx, h.language(c))
+	return views.WithLanguage(c.UserContext(), h.language(c))
 }
 
 // accountLanguage is the language u reads the site and their mail in: the
@@ -105,8 +101,7 @@ func (h *handler) keepLanguage(c *fiber.Ctx, l *views.Language) {
 }
 
 // applyAccountLanguage follows a login: the account's language, if it has
-// one, becomes this browser's; a visitor's choice made before signing up,
-// or the language the signup page was read in, is stored on a new account.
+// one, becomes this browser's, from this answer on.
 func (h *handler) applyAccountLanguage(c *fiber.Ctx, u *models.User) {
 	if l := views.LanguageByCode(u.Language); l != nil {
 		h.keepLanguage(c, l)

@@ -140,6 +140,8 @@ type client struct {
 	app  *testApp
 	http *http.Client
 	htmx bool
+	// acceptLanguage, if set, is the Accept-Language of every request.
+	acceptLanguage string
 }
 
 func (a *testApp) client() *client {
@@ -182,6 +184,9 @@ func (c *client) do(req *http.Request) *response {
 	c.t.Helper()
 	if c.htmx {
 		req.Header.Set("HX-Request", "true")
+	}
+	if c.acceptLanguage != "" {
+		req.Header.Set("Accept-Language", c.acceptLanguage)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
