@@ -276,7 +276,7 @@ const localSnapshot = "snapshot"
 func (h *handler) render(c *fiber.Ctx, status int, component templ.Component) error {
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
-	ctx := views.WithPage(h.withLanguage(c), h.page(c))
+	ctx := views.WithPage(h.withLanguage(c), h.page(c, status))
 	if err := component.Render(ctx, buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
@@ -307,12 +307,18 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 	return h.render(c, status, page)
 }
 
-// page gathers what every component may read. A full page shows, and so
-// uses up, the pending flash messages; an htmx fragment leaves them.
-func (h *handler) page(c *fiber.Ctx) views.Page {
+// page gathers what every component may read, for an answer with status.
+// A full page shows, and so uses up, the pending flash messages; an htmx
+// fragment leaves them.
+func (h *handler) page(c *fiber.Ctx, status int) views.Page {
 	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil}
-	if h.routeTable.allows(fiber.MethodGet, c.Path()) {
-		p.Next = samePage(c) // a page the language switcher can come back to
+	// The page the language switcher comes back to: this one, or the page
+	// of a form that was posted; none after an error, which may have no page.
+	switch get := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead; {
+	case get && status < 400:
+		p.Next = c.OriginalURL()
+	case !get && status < 500 && h.routeTable.allows(fiber.MethodGet, c.Path()):
+		p.Next = c.Path()
 	}
 	if !isHTMX(c) {
 		p.Messages = h.takeMessages(c)

@@ -203,9 +203,9 @@ func TestLanguageSwitcher(t *testing.T) {
 		}
 		var buttons []string
 		form.Find(`button[name="language"]`).Each(func(_ int, b *goquery.Selection) {
-			buttons = append(buttons, b.AttrOr("value", "")+"|"+b.AttrOr("lang", "")+"|"+strings.TrimSpace(b.Text())+"|"+b.AttrOr("aria-current", ""))
+			buttons = append(buttons, b.AttrOr("value", "")+"|"+b.AttrOr("lang", "")+"|"+strings.TrimSpace(b.Text())+"|"+b.AttrOr("aria-pressed", ""))
 		})
-		if got := strings.Join(buttons, " "); got != "en|en|English| ko|ko|한국어|true" {
+		if got := strings.Join(buttons, " "); got != "en|en|English|false ko|ko|한국어|true" {
 			t.Errorf("%s: buttons %q", path, got)
 		}
 	}
