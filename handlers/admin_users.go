@@ -14,7 +14,6 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/twofactor"
-	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -252,7 +251,7 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 		return p, err
 	}
 	for _, e := range events {
-		row := views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
+		row := views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
 			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled}
 		if e.Detail != "" {
 			row.What += ": " + e.Detail
@@ -277,7 +276,7 @@ func (h *handler) adminSessionRows(ctx context.Context, userID int64) ([]views.S
 	}
 	rows := make([]views.SessionRow, len(sessions))
 	for i, s := range sessions {
-		rows[i] = views.SessionRow{Device: useragent.Describe(s.UserAgent), Address: s.IP, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt}
+		rows[i] = views.SessionRow{Device: views.Device(ctx, s.UserAgent), Address: s.IP, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt}
 	}
 	return rows, nil
 }

@@ -10,7 +10,6 @@ import (
 	"gatehouse/models"
 	"gatehouse/models/hashpool"
 	"gatehouse/models/twofactor"
-	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -101,7 +100,7 @@ func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, nex
 	h.trustDevice(c, u.UsernameKey)
 	if newDevice && u.NotifyNewDevice {
 		what := views.Msg("mail.notice.new_login.body", views.Args{
-			"Browser": useragent.Describe(c.Get(fiber.HeaderUserAgent)), "Address": h.clientAddress(c).String()})
+			"Browser": views.UserAgent(c.Get(fiber.HeaderUserAgent)), "Address": h.clientAddress(c).String()})
 		if err := h.notice(ctx, h.db, u, views.Msg("mail.notice.new_login.subject"), what); err != nil {
 			return err
 		}

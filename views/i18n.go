@@ -12,6 +12,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+
+	"gatehouse/models/useragent"
 )
 
 // The words of every page and mail, one message file per language under
@@ -203,6 +205,9 @@ func (l *Language) translate(key string, count *int, args []Args) string {
 	data := map[string]any{"Site": SiteName}
 	for _, a := range args {
 		for name, value := range a {
+			if w, ok := value.(worded); ok {
+				value = w.in(l)
+			}
 			data[name] = value
 		}
 	}
@@ -230,6 +235,32 @@ func EventDescription(ctx context.Context, kind string) string {
 	}
 	return T(ctx, key)
 }
+
+// Device names the browser and system of a User-Agent header in words, in
+// the language of ctx: "Firefox on Linux", "Firefox (Linux)".
+func Device(ctx context.Context, ua string) string { return UserAgent(ua).in(LanguageOf(ctx)) }
+
+// UserAgent is a User-Agent header as a message's argument: it is worded
+// as Device words it, in the language the message is put into (for a
+// mail, the recipient's).
+type UserAgent string
+
+func (ua UserAgent) in(l *Language) string {
+	a := useragent.Parse(string(ua))
+	switch {
+	case a.Browser != "" && a.System != "":
+		return l.translate("device.browser_on_system", nil, []Args{{"Browser": a.Browser, "System": a.System}})
+	case a.Browser != "":
+		return a.Browser
+	case a.System != "":
+		return l.translate("device.unknown_browser_on", nil, []Args{{"System": a.System}})
+	}
+	return l.translate("device.unknown", nil, nil)
+}
+
+// worded is an argument put into words in the message's language: a
+// UserAgent, a Text.
+type worded interface{ in(*Language) string }
 
 // Text is words for the user kept as a message key and its arguments, put
 // into a language only when shown, as Django's lazy translations are: a
@@ -265,10 +296,12 @@ func MsgN(key string, count int, args ...Args) Text {
 func (m Text) Empty() bool { return m.Key == "" }
 
 // In is the text in the language of ctx.
-func (m Text) In(ctx context.Context) string {
+func (m Text) In(ctx context.Context) string { return m.in(LanguageOf(ctx)) }
+
+func (m Text) in(l *Language) string {
 	var args []Args
 	if m.Args != nil {
 		args = []Args{m.Args}
 	}
-	return LanguageOf(ctx).translate(m.Key, m.Count, args)
+	return l.translate(m.Key, m.Count, args)
 }

@@ -181,6 +181,8 @@ func inLanguage(code string) context.Context {
 	return WithLanguage(context.Background(), LanguageByCode(code))
 }
 
+const firefoxLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
 func TestTranslate(t *testing.T) {
 	en, ko := inLanguage("en"), inLanguage("ko")
 	tests := []struct {
@@ -201,6 +203,14 @@ func TestTranslate(t *testing.T) {
 		{en, duration(en, 60*60*1e9), "an hour"},
 		{ko, duration(ko, 2*60*60*1e9), "2시간"},
 		{ko, T(ko, "mail.greeting", Args{"Username": "<정우>"}), "<정우> 님, 안녕하세요."},
+		{en, Device(en, firefoxLinux), "Firefox on Linux"},
+		{ko, Device(ko, firefoxLinux), "Firefox (Linux)"},
+		{en, Device(en, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"), "Unknown browser on macOS"},
+		{ko, Device(ko, ""), "알 수 없는 기기"},
+		{ko, Device(ko, "curl/8.5.0"), "curl"},
+		// A User-Agent as an argument is worded in the message's language.
+		{ko, Msg("mail.notice.new_login.body", Args{"Browser": UserAgent(firefoxLinux), "Address": "203.0.113.7"}).In(ko),
+			"처음 사용하는 브라우저에서 계정에 로그인되었습니다. 브라우저: Firefox (Linux), IP 주소: 203.0.113.7"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
