@@ -51,7 +51,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 			if err := h.throttle.Fail(c.UserContext(), address); err != nil {
 				return err
 			}
-			f.AddError("username", models.DuplicateUsername)
+			f.AddError("username", views.UsernameDuplicate())
 		}
 	}
 	if !f.Valid() {
@@ -65,7 +65,10 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u := &models.User{Username: f.Username, Email: f.Email, Password: hash, IsActive: true, NotifyNewDevice: true}
+	// The language the visitor chose, or read the signup page in, is the
+	// account's: their pages elsewhere and their mail will use it.
+	u := &models.User{Username: f.Username, Email: f.Email, Password: hash, IsActive: true, NotifyNewDevice: true,
+		Language: h.language(c).Code()}
 	mailed, err := h.mayMail(c.UserContext(), u.Email)
 	if err != nil {
 		return err
@@ -80,7 +83,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		if err := h.throttle.Fail(c.UserContext(), address); err != nil {
 			return err
 		}
-		f.AddError("username", models.DuplicateUsername)
+		f.AddError("username", views.UsernameDuplicate())
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}
 	if err != nil {
@@ -121,13 +124,13 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 	if changed {
 		// The address receives password resets: changing it takes the
 		// password, so a borrowed session cannot take the account (ASVS 7.5.1).
-		problem, status := views.PasswordNeeded, fiber.StatusUnprocessableEntity
+		problem, status := views.PasswordNeeded(), fiber.StatusUnprocessableEntity
 		if f.Password != "" {
-			if problem, status, err = h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the profile form"); err != nil {
+			if problem, status, err = h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the profile form"); err != nil {
 				return err
 			}
 		}
-		if problem != "" {
+		if !problem.Empty() {
 			f.AddError("current_password", problem)
 			return h.renderForm(c, status, views.ProfileFormView(f), views.Profile(f))
 		}
@@ -143,8 +146,8 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		// The old address hears of the change; the new one must confirm itself.
-		if err := h.notice(ctx, tx, u, "Your "+views.SiteName+" email address was changed",
-			"The email address of your account was changed to "+f.Email+"."); err != nil || !mailed {
+		if err := h.notice(ctx, tx, u, views.Msg("mail.notice.email_changed.subject"),
+			views.Msg("mail.notice.email_changed.body", views.Args{"Email": f.Email})); err != nil || !mailed {
 			return err
 		}
 		updated := *u
@@ -189,11 +192,11 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	}
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
-		problem, status, err := h.checkCurrentPassword(c, f.OldPassword, views.WrongOldPassword, "the password form")
+		problem, status, err := h.checkCurrentPassword(c, f.OldPassword, views.WrongOldPassword(), "the password form")
 		if err != nil {
 			return err
 		}
-		if problem != "" {
+		if !problem.Empty() {
 			f.AddError("old_password", problem)
 			if status == fiber.StatusTooManyRequests {
 				return h.renderForm(c, status, views.PasswordFormView(f), views.Password(f))
@@ -241,11 +244,11 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 	}
 	u := currentUser(c)
 	if f.Validate() {
-		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the account deletion form")
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the account deletion form")
 		if err != nil {
 			return err
 		}
-		if problem != "" {
+		if !problem.Empty() {
 			f.AddError("password", problem)
 			return h.renderAccountDelete(c, status, f)
 		}
@@ -256,7 +259,7 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 	// A second, racing delete finds the account gone: it ends the same way.
 	err = models.DeleteOwnAccount(c.UserContext(), h.db, h.sessionStorage, u.ID)
 	if errors.Is(err, models.ErrLastSuperuser) {
-		f.AddError("", "You are the last superuser: make another user a superuser in the admin first.")
+		f.AddError("", views.Msg("account.last_superuser"))
 		return h.renderAccountDelete(c, fiber.StatusUnprocessableEntity, f)
 	}
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -272,10 +275,10 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 
 // checkCurrentPassword re-authenticates the current user before a change:
 // it returns what to say beside the field when password is wrong (wrong, 422), or
-// when guesses are refused (429); "" when it is right. Someone at an
+// when guesses are refused (429); nothing when it is right. Someone at an
 // unlocked, logged-in browser may guess too: guesses count per user, and
 // wrong ones are logged as failed logins, naming the form.
-func (h *handler) checkCurrentPassword(c *fiber.Ctx, password, wrong, form string) (problem string, status int, err error) {
+func (h *handler) checkCurrentPassword(c *fiber.Ctx, password string, wrong views.Text, form string) (problem views.Text, status int, err error) {
 	u := currentUser(c)
 	key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
 	outcome, retryAt, err := h.throttle.Try(c.UserContext(), []throttle.Key{key}, nil, func() (throttle.Outcome, error) {
@@ -292,14 +295,14 @@ func (h *handler) checkCurrentPassword(c *fiber.Ctx, password, wrong, form strin
 	case errors.Is(err, hashpool.ErrBusy):
 		return hasherBusy(c), fiber.StatusTooManyRequests, nil
 	case err != nil:
-		return "", 0, err
+		return views.Text{}, 0, err
 	case outcome == throttle.Refused:
 		return h.refusal(c, retryAt), fiber.StatusTooManyRequests, nil
 	case outcome == throttle.Succeeded:
-		return "", 0, nil
+		return views.Text{}, 0, nil
 	}
 	if err := h.recordEvent(c, models.EventLoginFailed, u.ID, u.Username, "wrong password on "+form); err != nil {
-		return "", 0, err
+		return views.Text{}, 0, err
 	}
 	return wrong, fiber.StatusUnprocessableEntity, nil
 }

@@ -27,7 +27,7 @@ func (h *handler) staffOnly(c *fiber.Ctx) error {
 		return h.loginRequiredThen(h.adminReturnPage)(c)
 	}
 	if !u.IsStaff {
-		return &clientError{fiber.StatusForbidden, "This area is for staff. Ask a superuser if you need to use it."}
+		return &clientError{fiber.StatusForbidden, views.Msg("admin.staff_only")}
 	}
 	return c.Next()
 }
@@ -63,28 +63,29 @@ func (h *handler) adminReturnPage(c *fiber.Ctx) string {
 func adminRefusal(err error) error {
 	switch {
 	case errors.Is(err, models.ErrNotAllowed):
-		return &clientError{fiber.StatusForbidden, "Only a superuser may do that: act on staff, change who is staff or superuser, or delete users."}
+		return &clientError{fiber.StatusForbidden, views.Msg("admin.superuser_only")}
 	case errors.Is(err, models.ErrSelf):
-		return &clientError{fiber.StatusConflict, "You cannot deactivate or delete your own account from the admin."}
+		return &clientError{fiber.StatusConflict, views.Msg("admin.not_yourself")}
 	case errors.Is(err, models.ErrOwnPassword):
-		return &clientError{fiber.StatusConflict, "Change your own password in your settings, which ask for the current one."}
+		return &clientError{fiber.StatusConflict, views.Msg("admin.own_password")}
 	case errors.Is(err, models.ErrOwnTwoFactor):
-		return &clientError{fiber.StatusConflict, "Turn your own two-factor authentication off in your settings."}
+		return &clientError{fiber.StatusConflict, views.Msg("admin.own_two_factor")}
 	case errors.Is(err, models.ErrLastSuperuser):
-		return &clientError{fiber.StatusConflict, "This is the last active superuser: make another user a superuser first."}
+		return &clientError{fiber.StatusConflict, views.Msg("admin.last_superuser")}
 	case errors.Is(err, models.ErrNotFound):
 		return fiber.ErrNotFound
 	}
 	return err
 }
 
-// refusalText is the message of an admin refusal, for a form or the live region.
-func refusalText(err error) string {
+// refusalText is the message of an admin refusal, for a form or the live
+// region; empty for an error that is no refusal.
+func refusalText(err error) views.Text {
 	var clientErr *clientError
 	if errors.As(adminRefusal(err), &clientErr) {
 		return clientErr.message
 	}
-	return ""
+	return views.Text{}
 }
 
 // adminDashboard shows the counts and the latest admin actions.

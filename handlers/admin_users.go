@@ -13,7 +13,6 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/twofactor"
-	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -64,7 +63,7 @@ func (h *handler) adminUsersSubmit(c *fiber.Ctx) error {
 	}
 	action := formValue(c, "action")
 	if action != "activate" && action != "deactivate" {
-		return &clientError{fiber.StatusBadRequest, "Choose to activate or to deactivate the selected users."}
+		return &clientError{fiber.StatusBadRequest, views.Msg("admin.bulk_action")}
 	}
 	ids, err := formIDs(c, "ids")
 	if err != nil {
@@ -89,13 +88,13 @@ func (h *handler) adminUsersSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	level, text := bulkMessage(action, result)
+	level, text := bulkMessage(ctx, action, result)
 	h.flash(c, level, text)
 	return h.redirect(c, views.PathAdminUsers)
 }
 
 // bulkMessage says what a bulk action did, and whom it left alone and why.
-func bulkMessage(action string, result models.BulkResult) (level, text string) {
+func bulkMessage(ctx context.Context, action string, result models.BulkResult) (level, text string) {
 	done := "Activated "
 	if action == "deactivate" {
 		done = "Deactivated "
@@ -106,7 +105,7 @@ func bulkMessage(action string, result models.BulkResult) (level, text string) {
 	}
 	level = views.LevelSuccess
 	for _, skip := range result.Skipped {
-		text += " " + skip.Username + " was left alone: " + refusalText(skip.Reason)
+		text += " " + skip.Username + " was left alone: " + refusalText(skip.Reason).In(ctx)
 		level = views.LevelError
 	}
 	return level, text
@@ -126,13 +125,13 @@ func formIDs(c *fiber.Ctx, name string) ([]int64, error) {
 		}
 	}
 	if len(values) > bulkMaxUsers {
-		return nil, &clientError{fiber.StatusBadRequest, "Select at most " + strconv.Itoa(bulkMaxUsers) + " users at a time."}
+		return nil, &clientError{fiber.StatusBadRequest, views.MsgN("admin.bulk_too_many", bulkMaxUsers)}
 	}
 	ids := make([]int64, 0, len(values))
 	for _, value := range values {
 		id, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || id < 1 {
-			return nil, &clientError{fiber.StatusBadRequest, "The selection could not be read. Reload the page and try again."}
+			return nil, &clientError{fiber.StatusBadRequest, views.Msg("admin.bulk_unreadable")}
 		}
 		ids = append(ids, id)
 	}
@@ -170,7 +169,7 @@ func (h *handler) adminUserActive(c *fiber.Ctx) error {
 	case len(result.Changed) > 0:
 		message = views.Message{Level: views.LevelSuccess, Text: u.Username + " was deactivated, and their sessions have ended."}
 	case len(result.Skipped) > 0:
-		message = views.Message{Level: views.LevelError, Text: refusalText(result.Skipped[0].Reason)}
+		message = views.Message{Level: views.LevelError, Text: refusalText(result.Skipped[0].Reason).In(c.UserContext())}
 	}
 	back := safeNext(formValue(c, "next"))
 	if !strings.HasPrefix(back, views.PathAdminUsers) {
@@ -251,7 +250,7 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 		return p, err
 	}
 	for _, e := range events {
-		row := views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
+		row := views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
 			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled}
 		if e.Detail != "" {
 			row.What += ": " + e.Detail
@@ -276,7 +275,7 @@ func (h *handler) adminSessionRows(ctx context.Context, userID int64) ([]views.S
 	}
 	rows := make([]views.SessionRow, len(sessions))
 	for i, s := range sessions {
-		rows[i] = views.SessionRow{Device: useragent.Describe(s.UserAgent), Address: s.IP, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt}
+		rows[i] = views.SessionRow{Device: views.Device(ctx, s.UserAgent), Address: s.IP, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt}
 	}
 	return rows, nil
 }
@@ -307,10 +306,13 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 				return err
 			}
 			// The old address hears of it, as when the user changes it.
-			return h.notice(ctx, tx, u, "Your "+views.SiteName+" email address was changed",
-				"A staff member changed the email address of your account to "+orNothing(f.Email)+".")
+			what := views.Msg("mail.notice.email_changed_by_staff.body", views.Args{"Email": f.Email})
+			if f.Email == "" {
+				what = views.Msg("mail.notice.email_removed_by_staff.body")
+			}
+			return h.notice(ctx, tx, u, views.Msg("mail.notice.email_changed.subject"), what)
 		})
-		if text := refusalText(err); text != "" && !errors.Is(err, models.ErrNotFound) {
+		if text := refusalText(err); !text.Empty() && !errors.Is(err, models.ErrNotFound) {
 			f.AddError("", text)
 		} else if err != nil {
 			return adminRefusal(err)
@@ -381,8 +383,7 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 		if ended, err = models.AdminSetPassword(ctx, tx, h.sessionStorage, currentUser(c), u.ID, hash); err != nil {
 			return err
 		}
-		return h.notice(ctx, tx, u, "Your "+views.SiteName+" password was set",
-			"A staff member set a new password for your account, and every session of yours was logged out.")
+		return h.notice(ctx, tx, u, views.Msg("mail.notice.password_set_by_staff.subject"), views.Msg("mail.notice.password_set_by_staff.body"))
 	})
 	if err != nil {
 		return adminRefusal(err)
@@ -407,14 +408,14 @@ func (h *handler) adminUserReset(c *fiber.Ctx) error {
 		return err
 	}
 	if !u.IsActive || !u.EmailVerified || u.Email == "" {
-		return &clientError{fiber.StatusConflict, "A reset link goes only to an active user's confirmed address, and " + u.Username + " has none."}
+		return &clientError{fiber.StatusConflict, views.Msg("admin.no_reset_address", views.Args{"Username": u.Username})}
 	}
 	ctx := c.UserContext()
 	if mailed, err := h.mayMail(ctx, u.Email); !mailed {
 		return h.mailRefused(c, err, views.AdminUserPath(u.ID))
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := h.enqueueMail(ctx, tx, u.Email, h.resetMail(u)); err != nil {
+		if err := h.enqueueMail(ctx, tx, u, h.resetMail(u)); err != nil {
 			return err
 		}
 		return models.RecordResetMail(ctx, tx, currentUser(c), u)
@@ -463,8 +464,7 @@ func (h *handler) adminUserTwoFactor(c *fiber.Ctx) error {
 		if err != nil || !on {
 			return on, err
 		}
-		return true, h.notice(ctx, tx, u, "Two-factor authentication was turned off on your "+views.SiteName+" account",
-			"An administrator turned off two-factor authentication on your account. Turn it on again in your settings.")
+		return true, h.notice(ctx, tx, u, views.Msg("mail.notice.two_factor_disabled_by_staff.subject"), views.Msg("mail.notice.two_factor_disabled_by_staff.body"))
 	})
 	if err != nil {
 		return adminRefusal(err)
@@ -542,11 +542,3 @@ func changed(changes []models.FieldChange, field string) bool {
 
 // byAdmin says, in a user's own security log, that an admin made a change.
 func byAdmin(actor *models.User) string { return "by an administrator, " + actor.Username }
-
-// orNothing names an address in a notice, or says there is none.
-func orNothing(email string) string {
-	if email == "" {
-		return "nothing (the account has no address now)"
-	}
-	return email
-}

@@ -117,7 +117,7 @@ func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
 	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
 	if errors.Is(err, models.ErrNotFound) {
 		// The account was deleted while this was being written.
-		return &clientError{fiber.StatusForbidden, "Your account no longer exists."}
+		return &clientError{fiber.StatusForbidden, views.Msg("account.gone")}
 	}
 	if err != nil {
 		return err
@@ -217,7 +217,7 @@ func (h *handler) ownArticle(c *fiber.Ctx) (*models.Article, error) {
 		return nil, err
 	}
 	if a.AuthorID != currentUser(c).ID {
-		return nil, &clientError{fiber.StatusForbidden, "Only the author of this article may change or delete it."}
+		return nil, &clientError{fiber.StatusForbidden, views.Msg("article.author_only")}
 	}
 	return a, nil
 }

@@ -412,7 +412,7 @@ func TestBrowserPasswordReset(t *testing.T) {
 		if got := stranger.text("h1"); got != "This reset link no longer works" {
 			t.Fatalf("the used link shows %q", got)
 		}
-		if got := stranger.count(`form`); got != 0 {
+		if got := stranger.count(`main form`); got != 0 {
 			t.Errorf("the unsuccessful page has %d forms", got)
 		}
 		if got := run(stranger, chromedp.Evaluate[string](`document.querySelector('[data-testid="link-invalid"] a').getAttribute("href")`)); got != "/accounts/password_reset/" {

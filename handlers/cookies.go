@@ -12,6 +12,10 @@ const (
 	csrfCookie     = "csrftoken"
 	messagesCookie = "messages"
 	deviceCookie   = "device" // OWASP's device cookie: this browser logged in as that user before
+	// languageCookie keeps a visitor's choice of language. Django's name
+	// (LANGUAGE_COOKIE_NAME), so that a site moving from Django, or sharing
+	// its domain with one, keeps the choice across the move.
+	languageCookie = "django_language"
 )
 
 // cookieName is the name a cookie has on this site: over HTTPS the session

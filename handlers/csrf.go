@@ -19,7 +19,7 @@ const (
 	localCSRFToken = "csrf"
 )
 
-var errCSRF = &clientError{fiber.StatusForbidden, "CSRF verification failed: the form was too old or did not come from this site. Reload the page and try again."}
+var errCSRF = &clientError{fiber.StatusForbidden, views.Msg("error.csrf")}
 
 // csrfProtect guards every unsafe request twice, as Django does: the
 // browser must say it comes from this site (Sec-Fetch-Site, else Origin),

@@ -53,7 +53,7 @@ func requireFields(c *fiber.Ctx, names ...string) error {
 			return nil
 		}
 	}
-	return &clientError{fiber.StatusBadRequest, "The form was empty. Reload the page and try again."}
+	return &clientError{fiber.StatusBadRequest, views.Msg("error.form_empty")}
 }
 
 // trimmedValue is formValue without surrounding space, as Django's CharField strips.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,10 @@ type Config struct {
 	// Now is the app's one clock (time.Now if nil): sessions, tokens,
 	// throttles, the second step and sudo mode read it; tests move it forward.
 	Now func() time.Time
+	// Language is the code of the language ("en", "ko") for a visitor whose
+	// browser asks for none the site speaks, and for the mail of an account
+	// that chose none; English if empty.
+	Language string
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -85,6 +90,8 @@ type handler struct {
 	trustedProxies  []netip.Prefix
 	log             *slog.Logger
 	now             func() time.Time
+	// defaultLanguage is Config.Language: the last choice of chooseLanguage.
+	defaultLanguage *views.Language
 }
 
 // Session and cookie lifetimes.
@@ -169,6 +176,12 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	if cfg.MailTransport == nil {
 		return nil, errors.New("handlers: no mail transport configured")
 	}
+	defaultLanguage := views.SourceLanguage()
+	if cfg.Language != "" {
+		if defaultLanguage = views.LanguageByCode(cfg.Language); defaultLanguage == nil {
+			return nil, fmt.Errorf("handlers: the site does not speak the default language %q", cfg.Language)
+		}
+	}
 	sender, err := mail.NewSender(db, cfg.MailTransport, cfg.MailFrom, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -220,6 +233,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		trustedProxies:  cfg.TrustedProxies,
 		log:             cfg.Logger,
 		now:             cfg.Now,
+		defaultLanguage: defaultLanguage,
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,
@@ -301,12 +315,16 @@ const localSnapshot = "snapshot"
 func (h *handler) render(c *fiber.Ctx, status int, component templ.Component) error {
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
-	ctx := views.WithPage(c.UserContext(), h.page(c))
+	ctx := views.WithPage(h.withLanguage(c), h.page(c, status))
 	if err := component.Render(ctx, buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	// The words depend on the language chosen, by Accept-Language among
+	// others: a cache must keep one copy a language.
+	c.Set(fiber.HeaderContentLanguage, views.LanguageOf(ctx).Code())
+	c.Vary(fiber.HeaderAcceptLanguage)
 	if len(c.Response().Header.Peek(fiber.HeaderCacheControl)) == 0 {
 		// Every page carries a CSRF token and may show the user: shared
 		// caches must not keep it, and the browser must ask again.
@@ -328,10 +346,19 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 	return h.render(c, status, page)
 }
 
-// page gathers what every component may read. A full page shows, and so
-// uses up, the pending flash messages; an htmx fragment leaves them.
-func (h *handler) page(c *fiber.Ctx) views.Page {
+// page gathers what every component may read, for an answer with status.
+// A full page shows, and so uses up, the pending flash messages; an htmx
+// fragment leaves them.
+func (h *handler) page(c *fiber.Ctx, status int) views.Page {
 	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil}
+	// The page the language switcher comes back to: this one, or the page
+	// of a form that was posted; none after an error, which may have no page.
+	switch get := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead; {
+	case get && status < 400:
+		p.Next = c.OriginalURL()
+	case !get && status < 500 && h.routeTable.allows(fiber.MethodGet, c.Path()):
+		p.Next = c.Path()
+	}
 	if !isHTMX(c) {
 		p.Messages = h.takeMessages(c)
 	}
@@ -343,17 +370,18 @@ func (h *handler) page(c *fiber.Ctx) views.Page {
 func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
 	status, message := errorStatus(err)
 	title, generic := statusText(status)
-	if message == "" {
+	if message.Empty() {
 		message = generic
 	}
+	ctx := h.withLanguage(c)
 	if status >= fiber.StatusInternalServerError {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	} else {
 		h.log.Warn("request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
-	if renderErr := h.render(c, status, views.Error(status, title, message)); renderErr != nil {
+	if renderErr := h.render(c, status, views.Error(status, title.In(ctx), message.In(ctx))); renderErr != nil {
 		h.log.Error("error page failed", "err", renderErr)
-		return c.Status(status).SendString(title)
+		return c.Status(status).SendString(title.In(ctx))
 	}
 	return nil
 }
@@ -361,49 +389,42 @@ func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
 // errorStatus is the status a handler's error answers with, and the
 // message for the user if the error carries one: the error page and the
 // access log both ask here.
-func errorStatus(err error) (status int, message string) {
+func errorStatus(err error) (status int, message views.Text) {
 	var clientErr *clientError
 	var fiberErr *fiber.Error
 	switch {
 	case errors.As(err, &clientErr):
 		return clientErr.status, clientErr.message
 	case errors.As(err, &fiberErr):
-		return fiberErr.Code, ""
+		return fiberErr.Code, views.Text{}
 	case errors.Is(err, hashpool.ErrBusy): // the forms answer it themselves; this is the fallback
-		return fiber.StatusTooManyRequests, "Too many people are logging in right now. Please try again in a moment."
+		return fiber.StatusTooManyRequests, views.Msg("error.busy")
 	}
-	return fiber.StatusInternalServerError, ""
+	return fiber.StatusInternalServerError, views.Text{}
 }
 
-// clientError is a 4xx whose message is meant for the user.
+// clientError is a 4xx whose message is meant for the user, in their
+// language once shown.
 type clientError struct {
 	status  int
-	message string
+	message views.Text
 }
 
-func (e *clientError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.message) }
+func (e *clientError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.message.Key) }
 
 // statusText gives the title and generic explanation of an error status,
 // in plain words: the reader wants to know what to do, not the status's name.
-func statusText(status int) (title, message string) {
+func statusText(status int) (title, message views.Text) {
 	switch status {
-	case fiber.StatusBadRequest:
-		return "Something was wrong with that request", "Your browser sent something this site could not make sense of. Go back and try again."
-	case fiber.StatusForbidden:
-		return "You can't do that", "You do not have permission to do that."
-	case fiber.StatusNotFound:
-		return "Page not found", "There is no page at this address. It may have been deleted, or the address may be mistyped."
-	case fiber.StatusMethodNotAllowed:
-		return "This page can't be opened that way", "This address is for a button on one of the site's pages, not for opening directly. Go back and use the button there."
-	case fiber.StatusRequestEntityTooLarge:
-		return "That was too much to send", "What you sent is larger than this site accepts. Shorten it and try again."
-	case fiber.StatusTooManyRequests:
-		return "Too many attempts", "Please wait a while and try again."
+	case fiber.StatusBadRequest, fiber.StatusForbidden, fiber.StatusNotFound, fiber.StatusMethodNotAllowed,
+		fiber.StatusRequestEntityTooLarge, fiber.StatusTooManyRequests:
+		key := "error." + strconv.Itoa(status)
+		return views.Msg(key + ".title"), views.Msg(key + ".message")
 	}
 	if status >= 400 && status < 500 {
-		return "That didn't work", "This site could not do what was asked. Go back and try again."
+		return views.Msg("error.4xx.title"), views.Msg("error.4xx.message")
 	}
-	return "Something went wrong", "Something went wrong on our side. Please try again in a few minutes."
+	return views.Msg("error.5xx.title"), views.Msg("error.5xx.message")
 }
 
 // accessLog writes one line a request, with the status the client got.

@@ -10,7 +10,6 @@ import (
 	"gatehouse/models/hashpool"
 	"gatehouse/models/throttle"
 	"gatehouse/models/twofactor"
-	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -69,7 +68,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		if err := h.loginFailed(c, u, f.Username, keys); err != nil {
 			return err
 		}
-		f.AddError("", views.LoginFailed)
+		f.AddError("", views.LoginFailed())
 		// The username is kept and most likely right; the password, emptied, is to type again.
 		f.FocusOn("password")
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
@@ -99,9 +98,9 @@ func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, nex
 	}
 	h.trustDevice(c, u.UsernameKey)
 	if newDevice && u.NotifyNewDevice {
-		what := "Your account was logged in to from a browser it was never used from: " +
-			useragent.Describe(c.Get(fiber.HeaderUserAgent)) + ", at " + h.clientAddress(c).String() + "."
-		if err := h.notice(ctx, h.db, u, "New login to your "+views.SiteName+" account", what); err != nil {
+		what := views.Msg("mail.notice.new_login.body", views.Args{
+			"Browser": views.UserAgent(c.Get(fiber.HeaderUserAgent)), "Address": h.clientAddress(c).String()})
+		if err := h.notice(ctx, h.db, u, views.Msg("mail.notice.new_login.subject"), what); err != nil {
 			return err
 		}
 		h.mail.Notify()
@@ -214,6 +213,7 @@ func (h *handler) login(c *fiber.Ctx, u *models.User, remember bool) error {
 	c.Locals(localUser, u)
 	c.Locals(localSessionRecord, record)
 	h.rotateCSRFToken(c)
+	h.applyAccountLanguage(c, u)
 	return nil
 }
 

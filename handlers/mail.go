@@ -16,15 +16,18 @@ import (
 	"gatehouse/views"
 )
 
-// enqueueMail puts m for to into the outbox through db, the transaction of
-// the change the mail is about: the mail goes out if and only if the change
-// commits. Call h.mail.Notify after the commit.
-func (h *handler) enqueueMail(ctx context.Context, db bun.IDB, to string, m views.Mail) error {
+// enqueueMail puts the mail compose writes for u, to u's address, into
+// the outbox through db, the transaction of the change the mail is about:
+// the mail goes out if and only if the change commits. It is written in
+// u's language, whoever set it off. Call h.mail.Notify after the commit.
+func (h *handler) enqueueMail(ctx context.Context, db bun.IDB, u *models.User, compose func(context.Context) views.Mail) error {
+	ctx = views.WithLanguage(ctx, h.accountLanguage(u))
+	m := compose(ctx)
 	var html strings.Builder
 	if err := m.HTML.Render(ctx, &html); err != nil {
 		return fmt.Errorf("render mail: %w", err)
 	}
-	return mail.Enqueue(ctx, db, mail.Message{To: to, Subject: m.Subject, Text: m.Text, HTML: html.String()})
+	return mail.Enqueue(ctx, db, mail.Message{To: u.Email, Subject: m.Subject, Text: m.Text, HTML: html.String()})
 }
 
 // mayMail counts a mail that anyone may have set off (a reset link, a
@@ -54,17 +57,21 @@ func (h *handler) link(path string) string { return h.baseURL + path }
 
 // notice enqueues a security notice to the user's address if it is
 // confirmed: unconfirmed, it may not be theirs.
-func (h *handler) notice(ctx context.Context, db bun.IDB, u *models.User, subject, what string) error {
+func (h *handler) notice(ctx context.Context, db bun.IDB, u *models.User, subject, what views.Text) error {
 	if !u.EmailVerified || u.Email == "" {
 		return nil
 	}
-	return h.enqueueMail(ctx, db, u.Email, views.NoticeMail(u.Username, subject, what, h.link(views.PathActivity)))
+	return h.enqueueMail(ctx, db, u, func(ctx context.Context) views.Mail {
+		return views.NoticeMail(ctx, u.Username, subject, what, h.link(views.PathActivity))
+	})
 }
 
 // sendVerification enqueues a link confirming the user's address.
 func (h *handler) sendVerification(ctx context.Context, db bun.IDB, u *models.User) error {
 	link := h.link(views.EmailVerifyPath(uidb64(u.ID), h.verifyTokens.Make(verifyState(u), h.now())))
-	return h.enqueueMail(ctx, db, u.Email, views.VerifyEmailMail(u.Username, link))
+	return h.enqueueMail(ctx, db, u, func(ctx context.Context) views.Mail {
+		return views.VerifyEmailMail(ctx, u.Username, link)
+	})
 }
 
 // uidb64 names a user in a mailed link, as Django's urlsafe_base64_encode

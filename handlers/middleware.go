@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"gatehouse/views"
+
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -107,7 +109,7 @@ func matchesPattern(pattern, path string) bool {
 // hold NUL characters (400).
 func checkForm(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodPost && len(c.Body()) > 0 && !isForm(c) {
-		return &clientError{fiber.StatusUnsupportedMediaType, "This address only accepts forms."}
+		return &clientError{fiber.StatusUnsupportedMediaType, views.Msg("error.forms_only")}
 	}
 	valid := true
 	check := func(key, value []byte) {
@@ -120,7 +122,7 @@ func checkForm(c *fiber.Ctx) error {
 		if isMultipart(c) {
 			form, err := c.MultipartForm()
 			if err != nil {
-				return &clientError{fiber.StatusBadRequest, "The form could not be read."}
+				return &clientError{fiber.StatusBadRequest, views.Msg("error.form_unreadable")}
 			}
 			for key, values := range form.Value {
 				for _, value := range values {
@@ -132,7 +134,7 @@ func checkForm(c *fiber.Ctx) error {
 		}
 	}
 	if !valid {
-		return &clientError{fiber.StatusBadRequest, "The request holds text that is not valid UTF-8."}
+		return &clientError{fiber.StatusBadRequest, views.Msg("error.invalid_utf8")}
 	}
 	return c.Next()
 }

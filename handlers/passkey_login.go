@@ -75,7 +75,7 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 		if err := h.recordLocks(c, userID, username, address); err != nil {
 			return err
 		}
-		f.AddError("", "That passkey could not log you in. Try again, or log in with your password.")
+		f.AddError("", views.Msg("passkey.login_failed"))
 		return h.render(c, fiber.StatusUnprocessableEntity, views.Login(f))
 	}
 	if err := twofactor.PasskeyUsed(c.UserContext(), h.db, owner.ID, credential, h.now()); err != nil {
@@ -105,7 +105,7 @@ func (h *handler) secondStepPasskeyBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	notPending := &clientError{fiber.StatusForbidden, "Log in with your password first."}
+	notPending := &clientError{fiber.StatusForbidden, views.Msg("passkey.password_first")}
 	if p == nil {
 		return notPending
 	}
@@ -151,7 +151,7 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 		if err := h.secondStepFailed(c, p, u, "passkey"); err != nil {
 			return err
 		}
-		f.AddError("", "That passkey could not confirm it is you. Try again, or enter a code.")
+		f.AddError("", views.Msg("passkey.second_step_failed"))
 		return h.render(c, fiber.StatusUnprocessableEntity, views.SecondStep(f))
 	}
 	if err := twofactor.PasskeyUsed(c.UserContext(), h.db, u.ID, credential, h.now()); err != nil {

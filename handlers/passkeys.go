@@ -11,7 +11,6 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/twofactor"
-	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -34,7 +33,7 @@ func (h *handler) passkeysView(c *fiber.Ctx) (views.PasskeysPage, error) {
 	if err != nil {
 		return views.PasskeysPage{}, err
 	}
-	p := views.PasskeysPage{Available: h.webAuthn != nil, CanAdd: recent, DefaultName: useragent.Describe(c.Get(fiber.HeaderUserAgent))}
+	p := views.PasskeysPage{Available: h.webAuthn != nil, CanAdd: recent, DefaultName: views.Device(c.UserContext(), c.Get(fiber.HeaderUserAgent))}
 	for _, k := range keys {
 		p.Passkeys = append(p.Passkeys, views.PasskeyRow{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
 	}
@@ -70,7 +69,7 @@ func (h *handler) passkeyRegisterSubmit(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	name := twofactor.CleanPasskeyName(formValue(c, "name"))
 	if name == "" {
-		name = useragent.Describe(c.Get(fiber.HeaderUserAgent))
+		name = views.Device(c.UserContext(), c.Get(fiber.HeaderUserAgent))
 	}
 	problem := "The passkey could not be added. Please try again."
 	data, err := h.takeCeremony(c, ceremonyRegister)
@@ -120,7 +119,7 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	u := currentUser(c)
 	id, err := strconv.ParseInt(formValue(c, "id"), 10, 64)
 	if err != nil {
-		return &clientError{fiber.StatusBadRequest, "That passkey does not exist."}
+		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.unknown")}
 	}
 	name, err := twofactor.RemovePasskey(c.UserContext(), h.db, u.ID, id)
 	text := "That passkey had already been removed."

@@ -63,7 +63,7 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, u := range users {
-			if err := h.enqueueMail(ctx, tx, u.Email, h.resetMail(&u)); err != nil {
+			if err := h.enqueueMail(ctx, tx, &u, h.resetMail(&u)); err != nil {
 				return err
 			}
 		}
@@ -76,10 +76,12 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 	return nil
 }
 
-// resetMail is the mail with a password reset link for u, valid from now.
-func (h *handler) resetMail(u *models.User) views.Mail {
+// resetMail writes the mail with a password reset link for u, valid from now.
+func (h *handler) resetMail(u *models.User) func(context.Context) views.Mail {
 	link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(u), h.now())))
-	return views.PasswordResetMail(u.Username, link, h.resetTokens.MaxAge())
+	return func(ctx context.Context) views.Mail {
+		return views.PasswordResetMail(ctx, u.Username, link, h.resetTokens.MaxAge())
+	}
 }
 
 // passwordResetDone says a mail may be on its way.
@@ -130,7 +132,7 @@ func (h *handler) resetSubmit(c *fiber.Ctx) error {
 		if _, err := models.ChangePassword(ctx, tx, h.sessionStorage, u.ID, hash, "", nil); err != nil {
 			return err
 		}
-		return h.notice(ctx, tx, u, "Your "+views.SiteName+" password was reset", "The password of your account was set from a reset link, and every session was logged out.")
+		return h.notice(ctx, tx, u, views.Msg("mail.notice.password_reset.subject"), views.Msg("mail.notice.password_reset.body"))
 	})
 	if err != nil {
 		return err
@@ -184,7 +186,7 @@ func (h *handler) emailVerifySubmit(c *fiber.Ctx) error {
 	}
 	err := models.VerifyEmail(c.UserContext(), h.db, u.ID, u.Email)
 	if errors.Is(err, models.ErrEmailTaken) {
-		return &clientError{fiber.StatusConflict, "Another account has confirmed this address already. Use another address, or recover that account."}
+		return &clientError{fiber.StatusConflict, views.Msg("email.taken")}
 	}
 	if errors.Is(err, models.ErrNotFound) {
 		return h.verifyInvalid(c)

@@ -20,7 +20,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get("/healthz", h.healthz)
 	app.Get("/assets/:name", h.asset)
 
-	app.Use(h.loadUser, h.csrfProtect)
+	app.Use(h.loadUser, h.chooseLanguage, h.csrfProtect)
 
 	app.Get("/", h.home)
 	app.Get(views.PathArticles, h.articleIndex)
@@ -74,6 +74,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post(views.PathPasskeys, noStore, h.passkeysAvailable, h.loginRequired, h.recentAuthRequired(views.PathPasskeys), h.passkeyRegisterSubmit)
 	app.Post(views.PathPasskeysBegin, noStore, h.passkeysAvailable, h.loginRequiredThen(fixedPage(views.PathPasskeys)), h.recentAuthRequired(views.PathPasskeys), h.passkeyRegisterBegin)
 	app.Post(views.PathPasskeyRemove, noStore, h.loginRequiredThen(fixedPage(views.PathPasskeys)), h.recentAuthRequired(views.PathPasskeys), h.passkeyRemove)
+	app.Post(views.PathSetLanguage, h.setLanguage)
 	app.Get(views.PathAccountDelete, noStore, h.loginRequired, h.accountDeletePage)
 	app.Post(views.PathAccountDelete, noStore, h.loginRequiredThen(fixedPage(views.PathArticles)), h.accountDelete)
 

@@ -161,7 +161,7 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		if err := h.secondStepFailed(c, p, u, ""); err != nil {
 			return err
 		}
-		f.AddError("code", views.WrongSecondFactor)
+		f.AddError("code", views.WrongSecondFactor())
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}
 	how := "with an authenticator code"

@@ -182,8 +182,7 @@ func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
 		if ended, err = models.ChangePassword(ctx, tx, h.sessionStorage, old.UserID, hash, old.Key, &cycled); err != nil {
 			return err
 		}
-		return h.notice(ctx, tx, u, "Your "+views.SiteName+" password was changed",
-			"The password of your account was changed, and your other sessions were logged out.")
+		return h.notice(ctx, tx, u, views.Msg("mail.notice.password_changed.subject"), views.Msg("mail.notice.password_changed.body"))
 	})
 	if err != nil {
 		return 0, err

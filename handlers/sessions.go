@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
-	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -55,7 +54,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 			continue
 		}
 		if row.Current {
-			return &clientError{fiber.StatusBadRequest, "To end this session, log out."}
+			return &clientError{fiber.StatusBadRequest, views.Msg("sessions.end_current")}
 		}
 		err := models.EndUserSession(ctx, h.db, h.sessionStorage, u.ID, keys[i])
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -102,7 +101,7 @@ func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []string, error
 		keys[i] = s.Key
 		rows[i] = views.SessionRow{
 			Handle:     hex.EncodeToString(h.signer.sign("session-handle", []byte(s.Key))[:12]),
-			Device:     useragent.Describe(s.UserAgent),
+			Device:     views.Device(c.UserContext(), s.UserAgent),
 			Address:    s.IP,
 			CreatedAt:  s.CreatedAt,
 			LastSeenAt: s.LastSeenAt,
@@ -127,7 +126,7 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	}
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
-		rows[i] = views.EventRow{What: e.Description(), Device: useragent.Describe(e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
+		rows[i] = views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
 			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
 		switch {
 		case e.Detail == "":

@@ -80,11 +80,11 @@ func (h *handler) confirmSubmit(c *fiber.Ctx) error {
 	}
 	f.Passkeys = offer.Passkeys
 	if f.Validate() {
-		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the confirmation form")
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the confirmation form")
 		if err != nil {
 			return err
 		}
-		if problem != "" {
+		if !problem.Empty() {
 			f.AddError("password", problem)
 			return h.renderForm(c, status, views.ConfirmFormView(f), views.Confirm(f))
 		}

@@ -22,6 +22,7 @@ import (
 	"gatehouse/models"
 	"gatehouse/models/mail"
 	"gatehouse/models/password"
+	"gatehouse/views"
 )
 
 // testParams make hashing cheap in tests, as Django's test settings do; the
@@ -139,6 +140,8 @@ type client struct {
 	app  *testApp
 	http *http.Client
 	htmx bool
+	// acceptLanguage, if set, is the Accept-Language of every request.
+	acceptLanguage string
 }
 
 func (a *testApp) client() *client {
@@ -182,6 +185,9 @@ func (c *client) do(req *http.Request) *response {
 	if c.htmx {
 		req.Header.Set("HX-Request", "true")
 	}
+	if c.acceptLanguage != "" {
+		req.Header.Set("Accept-Language", c.acceptLanguage)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -190,6 +196,12 @@ func (c *client) do(req *http.Request) *response {
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	// Every page a test reads is checked for words that did not make it
+	// into a language: a message key no file holds, a placeholder left
+	// without its value.
+	if strings.Contains(string(body), views.MissingMark) || strings.Contains(string(body), "<no value>") || strings.Contains(string(body), "&lt;no value&gt;") {
+		c.t.Errorf("%s %s: a message is missing from the message files:\n%s", req.Method, req.URL.Path, body)
 	}
 	return &response{Response: res, body: string(body)}
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -10,6 +9,7 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/throttle"
+	"gatehouse/views"
 )
 
 // loginKeys are the throttle keys a login attempt as username is counted
@@ -25,27 +25,19 @@ func (h *handler) loginKeys(c *fiber.Ctx, username string) []throttle.Key {
 }
 
 // refusal sets Retry-After for an attempt refused until retryAt and says
-// when to try again, for the form that was refused (answered with 429).
-func (h *handler) refusal(c *fiber.Ctx, retryAt time.Time) string {
+// when to try again (in whole minutes, rounded up), for the form that was
+// refused (answered with 429).
+func (h *handler) refusal(c *fiber.Ctx, retryAt time.Time) views.Text {
 	wait := retryAt.Sub(h.now())
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-	return "Too many failed attempts. Please try again in " + minutes(wait) + "."
-}
-
-// minutes says a wait in whole minutes, rounded up.
-func minutes(wait time.Duration) string {
-	n := max(1, int(math.Ceil(wait.Minutes())))
-	if n == 1 {
-		return "1 minute"
-	}
-	return fmt.Sprintf("%d minutes", n)
+	return views.MsgN("throttle.refused", max(1, int(math.Ceil(wait.Minutes()))))
 }
 
 // hasherBusy sets Retry-After for a password check refused because too many
 // wait for the hasher, and says so.
-func hasherBusy(c *fiber.Ctx) string {
+func hasherBusy(c *fiber.Ctx) views.Text {
 	c.Set(fiber.HeaderRetryAfter, "1")
-	return "Too many people are logging in right now. Please try again in a moment."
+	return views.Msg("error.busy")
 }
 
 // loginFailed logs a failed login (counted already by its attempt) for the

@@ -85,7 +85,7 @@ func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
 			h.flash(c, views.LevelSuccess, "Two-factor authentication is on.")
 			return h.redirect(c, views.PathRecoveryCodes)
 		}
-		f.AddError("code", "That code is not right. Enter the code the app shows now; if it keeps failing, check your phone's clock.")
+		f.AddError("code", views.Msg("two_factor.setup_code_wrong"))
 	}
 	return h.renderForm(c, fiber.StatusUnprocessableEntity, views.TwoFactorSetupFormView(f), views.TwoFactorSetup(f))
 }
@@ -174,16 +174,16 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if problem != "" {
+		if !problem.Empty() {
 			f.AddError("code", problem)
 			return h.renderForm(c, status, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
 		}
 	} else {
-		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword, "the two-factor form")
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the two-factor form")
 		if err != nil {
 			return err
 		}
-		if problem != "" {
+		if !problem.Empty() {
 			f.AddError("password", problem)
 			return h.renderForm(c, status, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
 		}
@@ -203,8 +203,8 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 
 // checkSecondFactor checks a code of the current user, throttled as the
 // login's second step is: it returns what to say beside the field when it
-// is wrong (422) or when guesses are refused (429), "" when it is right.
-func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, status int, err error) {
+// is wrong (422) or when guesses are refused (429), nothing when it is right.
+func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem views.Text, status int, err error) {
 	ctx, u := c.UserContext(), currentUser(c)
 	keys := []throttle.Key{
 		throttle.TwoFactorPerUser.Key(strconv.FormatInt(u.ID, 10)),
@@ -218,21 +218,21 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem string, 
 	})
 	switch {
 	case errors.Is(err, twofactor.ErrNotEnabled):
-		return "", 0, nil // off already: nothing to guard
+		return views.Text{}, 0, nil // off already: nothing to guard
 	case err != nil:
-		return "", 0, err
+		return views.Text{}, 0, err
 	case outcome == throttle.Refused:
 		return h.refusal(c, retryAt), fiber.StatusTooManyRequests, nil
 	case outcome == throttle.Succeeded && check.Recovery: // used up: logged as at login
-		return "", 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(check.Left)+" left, on the two-factor form")
+		return views.Text{}, 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(check.Left)+" left, on the two-factor form")
 	case outcome == throttle.Succeeded:
-		return "", 0, nil
+		return views.Text{}, 0, nil
 	}
 	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "on the two-factor form"); err != nil {
-		return "", 0, err
+		return views.Text{}, 0, err
 	}
 	if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {
-		return "", 0, err
+		return views.Text{}, 0, err
 	}
-	return views.WrongSecondFactor, fiber.StatusUnprocessableEntity, nil
+	return views.WrongSecondFactor(), fiber.StatusUnprocessableEntity, nil
 }

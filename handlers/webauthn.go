@@ -108,7 +108,7 @@ func (h *handler) beginAssertion(c *fiber.Ctx, u *models.User, kind string, veri
 		return err
 	}
 	if len(user.Credentials) == 0 {
-		return &clientError{fiber.StatusBadRequest, "This account has no passkey."}
+		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.none")}
 	}
 	options, data, err := h.webAuthn.BeginLogin(user, webauthn.WithUserVerification(verification))
 	if err != nil {
@@ -184,7 +184,7 @@ func sendCeremony(c *fiber.Ctx, options any) error {
 }
 
 // passkeysOff answers a passkey request on a site without passkeys.
-var passkeysOff = &clientError{fiber.StatusNotFound, "Passkeys are not available on this site."}
+var passkeysOff = &clientError{fiber.StatusNotFound, views.Msg("passkey.off")}
 
 // passkeysAvailable is middleware that lets passkey requests through only
 // when the site has a relying party.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 
 	"gatehouse/models"
 	"gatehouse/models/dbtest"
@@ -169,12 +171,46 @@ func TestCreateUser(t *testing.T) {
 	})
 }
 
+// TestUsernameRules checks Django's UnicodeUsernameValidator: letters and
+// digits of any script and @.+-_, nothing else, at most 150 characters; and
+// that composed and decomposed forms are one name.
+func TestUsernameRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		username string
+		want     string
+	}{
+		{"정우", ""},
+		{"김정우_92", ""},
+		{"José", ""},
+		{"李白", ""},
+		{"user٣", ""}, // an Arabic-Indic digit
+		{"a.b@c+d-e", ""},
+		{"정 우", models.UsernameInvalid},
+		{"정우!", models.UsernameInvalid},
+		{"ㅋㅋ\u200b", models.UsernameInvalid}, // zero width space
+		{strings.Repeat("정", 150), ""},
+		{strings.Repeat("정", 151), models.UsernameTooLong},
+	}
+	for _, tt := range tests {
+		if got := models.UsernameProblem(models.NormalizeUsername(tt.username)); got != tt.want {
+			t.Errorf("UsernameProblem(%q) = %q, want %q", tt.username, got, tt.want)
+		}
+	}
+	composed, decomposed := "정우", norm.NFD.String("정우")
+	if composed == decomposed || models.NormalizeUsername(decomposed) != composed || models.UsernameKey(decomposed) != models.UsernameKey(composed) {
+		t.Errorf("decomposed %q normalizes to %q, key %q; composed key %q",
+			decomposed, models.NormalizeUsername(decomposed), models.UsernameKey(decomposed), models.UsernameKey(composed))
+	}
+}
+
 func TestUsernameTaken(t *testing.T) {
 	t.Parallel()
 	onEngines(t, func(t *testing.T, testDB func(*testing.T) *bun.DB) {
 		ctx := context.Background()
 		db := testDB(t)
 		createUser(t, db, "Alice")
+		createUser(t, db, "정우")
 		tests := []struct {
 			username string
 			want     bool
@@ -183,6 +219,8 @@ func TestUsernameTaken(t *testing.T) {
 			{"alice", true},
 			{"ALICE", true},
 			{"ａｌｉｃｅ", true},
+			{"정우", true},
+			{"\u110c\u1165\u11bc\u110b\u116e", true}, // 정우 decomposed
 			{"alic", false},
 			{"alice2", false},
 			{"", false},

@@ -26,7 +26,8 @@ type SecurityEvent struct {
 	User *User `bun:"rel:belongs-to,join:user_id=id"`
 }
 
-// Kinds of security events.
+// Kinds of security events. The log stores the kind; the views say it in
+// words, in the reader's language.
 const (
 	EventLogin           = "login"
 	EventLoginFailed     = "login_failed"
@@ -53,33 +54,6 @@ const SecurityLogRetention = 90 * 24 * time.Hour
 // eventTextMaxLength bounds, in characters, each text field of an event: the
 // username and user agent are whatever a client sent.
 const eventTextMaxLength = 512
-
-var eventDescriptions = map[string]string{
-	EventLogin:                "Logged in",
-	EventLoginFailed:          "Failed login attempt",
-	EventThrottled:            "Login refused: too many attempts",
-	EventLogout:               "Logged out",
-	EventPasswordChanged:      "Password changed",
-	EventEmailChanged:         "Email address changed",
-	EventSessionRevoked:       "Session ended",
-	EventProfileChanged:       "Profile changed",
-	EventSignup:               "Account created",
-	EventTwoFactorEnabled:     "Two-factor authentication turned on",
-	EventTwoFactorDisabled:    "Two-factor authentication turned off",
-	EventTwoFactorFailed:      "Wrong two-factor code at login",
-	EventRecoveryCodeUsed:     "Recovery code used",
-	EventRecoveryCodesRenewed: "New recovery codes made",
-	EventPasskeyAdded:         "Passkey added",
-	EventPasskeyRemoved:       "Passkey removed",
-}
-
-// Description says in words what happened.
-func (e SecurityEvent) Description() string {
-	if d, ok := eventDescriptions[e.Kind]; ok {
-		return d
-	}
-	return e.Kind
-}
 
 // EventFilter narrows a listing of security events; a zero field matches any.
 type EventFilter struct {

@@ -303,24 +303,3 @@ func TestSecurityEventsDeletedWithUser(t *testing.T) {
 		}
 	})
 }
-
-func TestSecurityEventDescription(t *testing.T) {
-	t.Parallel()
-	tests := map[string]string{
-		models.EventLogin:           "Logged in",
-		models.EventLoginFailed:     "Failed login attempt",
-		models.EventThrottled:       "Login refused: too many attempts",
-		models.EventLogout:          "Logged out",
-		models.EventPasswordChanged: "Password changed",
-		models.EventEmailChanged:    "Email address changed",
-		models.EventSessionRevoked:  "Session ended",
-		models.EventProfileChanged:  "Profile changed",
-		models.EventSignup:          "Account created",
-		"something_new":             "something_new",
-	}
-	for kind, want := range tests {
-		if got := (models.SecurityEvent{Kind: kind}).Description(); got != want {
-			t.Errorf("Description of %q = %q, want %q", kind, got, want)
-		}
-	}
-}

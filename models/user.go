@@ -38,15 +38,21 @@ type User struct {
 	IsSuperuser     bool      `bun:"is_superuser,notnull"`
 	LastLogin       time.Time `bun:"last_login,nullzero"`
 	DateJoined      time.Time `bun:"date_joined,notnull"`
+	// Language is the code of the language the user reads the site and
+	// their mail in ("ko"), or "" for none chosen yet.
+	Language string `bun:"language,notnull"`
 }
 
 // UsernameMaxLength is the longest username, as Django's auth_user allows.
 const UsernameMaxLength = 150
 
-// Django's messages for a username that breaks its rules.
+// What can be wrong with a username, as codes for the views to put into
+// words (Django's messages): too long (more than UsernameMaxLength
+// characters), a character other than a letter, a digit or @.+-_, or taken.
 const (
-	InvalidUsername   = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
-	DuplicateUsername = "A user with that username already exists."
+	UsernameTooLong   = "username.too_long"
+	UsernameInvalid   = "username.invalid"
+	UsernameDuplicate = "username.duplicate"
 )
 
 // MisleadingRune reports whether r changes how the text around it shows
@@ -64,21 +70,23 @@ func MisleadingRune(r rune) bool {
 }
 
 // NormalizeUsername applies NFKC, as Django does, so that look-alike forms of
-// one name are stored and compared as one.
+// one name are stored and compared as one: composed and decomposed Hangul
+// (정우 typed as syllables or as jamo), full-width and plain letters.
 func NormalizeUsername(username string) string {
 	return norm.NFKC.String(username)
 }
 
-// UsernameProblem returns Django's message for a normalized, non-empty
-// username that is too long or has characters other than letters, digits
-// and @.+-_ (its UnicodeUsernameValidator), or "" for a good one.
+// UsernameProblem returns the code of what is wrong with a normalized,
+// non-empty username, or "" for a good one. As Django's
+// UnicodeUsernameValidator (^[\w.@+-]+\Z, Python's Unicode \w), letters
+// and digits of any script are allowed: 정우, José, 李白, ٣.
 func UsernameProblem(username string) string {
-	if n := utf8.RuneCountInString(username); n > UsernameMaxLength {
-		return fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", UsernameMaxLength, n)
+	if utf8.RuneCountInString(username) > UsernameMaxLength {
+		return UsernameTooLong
 	}
 	for _, r := range username {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("@.+-_", r) {
-			return InvalidUsername
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) && !strings.ContainsRune("@.+-_", r) {
+			return UsernameInvalid
 		}
 	}
 	return ""
@@ -151,6 +159,15 @@ func setLastLogin(ctx context.Context, db bun.IDB, id int64, at time.Time) error
 	_, err := db.NewUpdate().Model((*User)(nil)).Set("last_login = ?", at.UTC()).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("models: unable to set last login of user #%d: %w", id, err)
+	}
+	return nil
+}
+
+// SetLanguage stores the language the user chose (its code).
+func SetLanguage(ctx context.Context, db bun.IDB, id int64, code string) error {
+	_, err := db.NewUpdate().Model((*User)(nil)).Set("language = ?", code).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("models: unable to set the language of user #%d: %w", id, err)
 	}
 	return nil
 }

@@ -114,7 +114,7 @@ type AdminUserForm struct {
 // when the viewer may change the flags.
 func NewAdminUserForm(u *models.User, withFlags bool) AdminUserForm {
 	return AdminUserForm{
-		Form:  newForm(field{"email", "Email address"}, field{"first_name", "First name"}, field{"last_name", "Last name"}),
+		Form:  newForm(field{"email", "field.email"}, field{"first_name", "field.first_name"}, field{"last_name", "field.last_name"}),
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
 		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, WithFlags: withFlags,
 	}

@@ -18,6 +18,7 @@ type Page struct {
 	CSRFToken string
 	Messages  []Message
 	Path      string // of the page, so navigation can mark where the user is
+	Next      string // the address to come back to after switching language
 	Passkeys  bool   // the site offers passkeys
 }
 

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"fmt"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
@@ -14,20 +13,24 @@ import (
 // as a whole. Each form's constructor names its fields and their labels in
 // page order, so that the first field with an error, or else the first
 // field, has the focus, and the error summary links them in order.
+//
+// Errors are kept as Texts, put into words when the form is shown, in the
+// reader's language.
 type Form struct {
 	fields         []field
-	FieldErrors    map[string][]string
-	NonFieldErrors []string
+	FieldErrors    map[string][]Text
+	NonFieldErrors []Text
 	focus          string // set by FocusOn
 	focusSet       bool
 }
 
-// field is one of a form's fields: its name in the POST body and its label.
+// field is one of a form's fields: its name in the POST body and the
+// message key of its label.
 type field struct{ name, label string }
 
 func newForm(fields ...field) Form { return Form{fields: fields} }
 
-// label is the label of the field named name.
+// label is the message key of the label of the field named name.
 func (f *Form) label(name string) string {
 	for _, field := range f.fields {
 		if field.name == name {
@@ -38,19 +41,19 @@ func (f *Form) label(name string) string {
 }
 
 // AddError records message beside field, or for the whole form when field is "".
-func (f *Form) AddError(field, message string) {
+func (f *Form) AddError(field string, message Text) {
 	if field == "" {
 		f.NonFieldErrors = append(f.NonFieldErrors, message)
 		return
 	}
 	if f.FieldErrors == nil {
-		f.FieldErrors = make(map[string][]string)
+		f.FieldErrors = make(map[string][]Text)
 	}
 	f.FieldErrors[field] = append(f.FieldErrors[field], message)
 }
 
 // Errors returns the messages recorded beside field.
-func (f *Form) Errors(field string) []string { return f.FieldErrors[field] }
+func (f *Form) Errors(field string) []Text { return f.FieldErrors[field] }
 
 // Autofocus reports whether field should have the focus: the one FocusOn
 // named, else the first field with an error, else the first field.
@@ -74,8 +77,8 @@ func (f *Form) FocusOn(field string) { f.focus, f.focusSet = field, true }
 // which it links to, or about the whole form (FieldID "").
 type Problem struct {
 	FieldID string
-	Label   string
-	Message string
+	Label   string // the message key of the field's label
+	Message Text
 }
 
 // Problems lists every error, those of the whole form first, then each
@@ -99,7 +102,7 @@ func (f *Form) Valid() bool { return len(f.FieldErrors) == 0 && len(f.NonFieldEr
 // checkRequired records Django's "required" message when value is empty.
 func (f *Form) checkRequired(field, value string) bool {
 	if value == "" {
-		f.AddError(field, "This field is required.")
+		f.AddError(field, Msg("form.required"))
 		return false
 	}
 	return true
@@ -108,10 +111,15 @@ func (f *Form) checkRequired(field, value string) bool {
 // checkMaxLength records Django's max_length message when value is too long.
 func (f *Form) checkMaxLength(field, value string, limit int) bool {
 	if n := utf8.RuneCountInString(value); n > limit {
-		f.AddError(field, fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", limit, n))
+		f.AddError(field, tooLong(limit, n))
 		return false
 	}
 	return true
+}
+
+// tooLong is Django's max_length message: at most limit characters, not n.
+func tooLong(limit, n int) Text {
+	return MsgN("form.max_length", limit, Args{"Length": n})
 }
 
 // checkName records an error for a name too long, or holding a character
@@ -119,7 +127,7 @@ func (f *Form) checkMaxLength(field, value string, limit int) bool {
 // direction override): a name is shown to others, in the admin too.
 func (f *Form) checkName(field, value string) {
 	if f.checkMaxLength(field, value, NameMaxLength) && strings.IndexFunc(value, models.MisleadingRune) >= 0 {
-		f.AddError(field, "Enter a name without control or direction characters.")
+		f.AddError(field, Msg("form.name_misleading"))
 	}
 }
 
@@ -141,12 +149,12 @@ type LoginForm struct {
 
 // NewLoginForm returns an empty login form.
 func NewLoginForm() LoginForm {
-	return LoginForm{Form: newForm(field{"username", "Username"}, field{"password", "Password"})}
+	return LoginForm{Form: newForm(field{"username", "field.username"}, field{"password", "field.password"})}
 }
 
 // LoginFailed is the one message for an unknown user, a wrong password and an
 // inactive account alike, so the form never tells which.
-const LoginFailed = "Please enter a correct username and password. Note that both fields may be case-sensitive."
+func LoginFailed() Text { return Msg("login.failed") }
 
 // Validate checks that both fields are filled.
 func (f *LoginForm) Validate() bool {
@@ -168,8 +176,8 @@ type SignupForm struct {
 
 // NewSignupForm returns an empty signup form.
 func NewSignupForm() SignupForm {
-	return SignupForm{Form: newForm(field{"username", "Username"}, field{"email", "Email address"},
-		field{"password1", "Password"}, field{"password2", "Password confirmation"})}
+	return SignupForm{Form: newForm(field{"username", "field.username"}, field{"email", "field.email"},
+		field{"password1", "field.password"}, field{"password2", "field.password_confirmation"})}
 }
 
 // Validate checks the username's shape and the two passwords; whether the
@@ -177,12 +185,31 @@ func NewSignupForm() SignupForm {
 func (f *SignupForm) Validate() bool {
 	if f.checkRequired("username", f.Username) {
 		if problem := models.UsernameProblem(f.Username); problem != "" {
-			f.AddError("username", problem)
+			f.AddError("username", UsernameProblem(problem, f.Username))
 		}
 	}
 	f.checkEmail("email", f.Email)
 	f.checkNewPassword("password1", f.Password1, "password2", f.Password2, password.User{Username: f.Username, Email: f.Email})
 	return f.Valid()
+}
+
+// UsernameProblem is the Text of a models.UsernameProblem code for username.
+func UsernameProblem(code, username string) Text {
+	if code == models.UsernameTooLong {
+		return tooLong(models.UsernameMaxLength, utf8.RuneCountInString(username))
+	}
+	return Msg(code)
+}
+
+// UsernameDuplicate is Django's message for a username taken already.
+func UsernameDuplicate() Text { return Msg(models.UsernameDuplicate) }
+
+// PasswordProblem is the Text of what a password validator found.
+func PasswordProblem(p password.Problem) Text {
+	if p.Code == password.TooShort {
+		return MsgN(p.Code, p.Min)
+	}
+	return Msg(p.Code)
 }
 
 // checkNewPassword checks a new password typed twice: what the validators
@@ -191,11 +218,11 @@ func (f *SignupForm) Validate() bool {
 func (f *Form) checkNewPassword(field1, value1, field2, value2 string, user password.User) {
 	if f.checkRequired(field1, value1) {
 		for _, problem := range password.Validate(value1, user) {
-			f.AddError(field1, problem)
+			f.AddError(field1, PasswordProblem(problem))
 		}
 	}
 	if f.checkRequired(field2, value2) && value1 != "" && value1 != value2 {
-		f.AddError(field2, "The two password fields didn’t match.")
+		f.AddError(field2, Msg("password.mismatch"))
 	}
 }
 
@@ -217,7 +244,7 @@ type ProfileForm struct {
 // NewProfileForm returns the profile form filled with u's details.
 func NewProfileForm(u *models.User) ProfileForm {
 	return ProfileForm{
-		Form:  newForm(field{"email", "Email address"}, field{"current_password", "Current password"}, field{"first_name", "First name"}, field{"last_name", "Last name"}),
+		Form:  newForm(field{"email", "field.email"}, field{"current_password", "field.current_password"}, field{"first_name", "field.first_name"}, field{"last_name", "field.last_name"}),
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, NotifyNewDevice: u.NotifyNewDevice,
 		SavedEmail: u.Email, EmailVerified: u.EmailVerified,
 	}
@@ -235,7 +262,7 @@ func (f *ProfileForm) Validate() bool {
 // address; an empty one is for the caller to require.
 func (f *Form) checkEmail(field, email string) {
 	if f.checkMaxLength(field, email, EmailMaxLength) && email != "" && !validEmail(email) {
-		f.AddError(field, "Enter a valid email address.")
+		f.AddError(field, Msg("form.invalid_email"))
 	}
 }
 
@@ -259,18 +286,18 @@ type PasswordForm struct {
 
 // NewPasswordForm returns an empty password change form.
 func NewPasswordForm() PasswordForm {
-	return PasswordForm{Form: newForm(field{"old_password", "Old password"},
-		field{"new_password1", "New password"}, field{"new_password2", "New password confirmation"})}
+	return PasswordForm{Form: newForm(field{"old_password", "field.old_password"},
+		field{"new_password1", "field.new_password"}, field{"new_password2", "field.new_password_confirmation"})}
 }
 
 // PasswordNeeded asks for the current password before the address changes.
-const PasswordNeeded = "Enter your current password to change your email address."
+func PasswordNeeded() Text { return Msg("password.needed_for_email") }
 
 // WrongPassword is the message for a wrong current password asked again.
-const WrongPassword = "Your password was entered incorrectly. Please enter it again."
+func WrongPassword() Text { return Msg("password.wrong") }
 
 // WrongOldPassword is Django's message for a wrong current password.
-const WrongOldPassword = "Your old password was entered incorrectly. Please enter it again."
+func WrongOldPassword() Text { return Msg("password.wrong_old") }
 
 // Validate checks the fields are filled and the new password is acceptable
 // for user; whether the old password is right is for the handler to check.
@@ -289,7 +316,7 @@ type AccountDeleteForm struct {
 
 // NewAccountDeleteForm returns an empty account deletion form.
 func NewAccountDeleteForm() AccountDeleteForm {
-	return AccountDeleteForm{Form: newForm(field{"password", "Your password"})}
+	return AccountDeleteForm{Form: newForm(field{"password", "field.your_password"})}
 }
 
 // Validate checks the password is there; whether it is right is for the handler to check.
@@ -310,7 +337,7 @@ type ArticleForm struct {
 
 // NewArticleForm returns the article form filled with a title and content.
 func NewArticleForm(title, content string) ArticleForm {
-	return ArticleForm{Form: newForm(field{"title", "Title"}, field{"content", "Content"}), Title: title, Content: content}
+	return ArticleForm{Form: newForm(field{"title", "field.title"}, field{"content", "field.content"}), Title: title, Content: content}
 }
 
 // Validate checks the title (1–100 characters) and that there is content.
@@ -330,7 +357,7 @@ type PasswordResetForm struct {
 
 // NewPasswordResetForm returns an empty password reset form.
 func NewPasswordResetForm() PasswordResetForm {
-	return PasswordResetForm{Form: newForm(field{"email", "Email address"})}
+	return PasswordResetForm{Form: newForm(field{"email", "field.email"})}
 }
 
 // Validate checks the address is there and is an address.
@@ -350,7 +377,7 @@ type SetPasswordForm struct {
 
 // NewSetPasswordForm returns an empty set-password form.
 func NewSetPasswordForm() SetPasswordForm {
-	return SetPasswordForm{Form: newForm(field{"new_password1", "New password"}, field{"new_password2", "New password confirmation"})}
+	return SetPasswordForm{Form: newForm(field{"new_password1", "field.new_password"}, field{"new_password2", "field.new_password_confirmation"})}
 }
 
 // Validate checks the new password is acceptable for user and typed twice.

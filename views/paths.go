@@ -15,6 +15,7 @@ const (
 	PathProfile       = "/accounts/update/"
 	PathPassword      = "/accounts/password/"
 	PathAccountDelete = "/accounts/delete/"
+	PathSetLanguage   = "/i18n/setlang/"
 )
 
 // ArticlePath is an article's detail page.

@@ -8,7 +8,7 @@ import (
 const codeMaxLength = 32
 
 // WrongSecondFactor is the one message for a wrong, old or used code.
-const WrongSecondFactor = "That code is not right, or was used already. Enter the code your app shows now, or an unused recovery code."
+func WrongSecondFactor() Text { return Msg("two_factor.code_wrong") }
 
 // RecoveryCodesLeft says how many recovery codes are left after one was used.
 func RecoveryCodesLeft(n int) string {
@@ -31,7 +31,7 @@ type SecondStepForm struct {
 
 // NewSecondStepForm returns an empty second-step form.
 func NewSecondStepForm() SecondStepForm {
-	return SecondStepForm{Form: newForm(field{"code", "Authentication code"})}
+	return SecondStepForm{Form: newForm(field{"code", "field.authentication_code"})}
 }
 
 // Validate checks a code was entered, of a length a code can have.
@@ -53,7 +53,7 @@ type ConfirmForm struct {
 
 // NewConfirmForm returns an empty confirmation form.
 func NewConfirmForm() ConfirmForm {
-	return ConfirmForm{Form: newForm(field{"password", "Your password"})}
+	return ConfirmForm{Form: newForm(field{"password", "field.your_password"})}
 }
 
 // Validate checks the password is there.
@@ -77,7 +77,7 @@ type TOTPSetupForm struct {
 
 // NewTOTPSetupForm returns an empty setup form for setup.
 func NewTOTPSetupForm(setup TOTPSetup) TOTPSetupForm {
-	return TOTPSetupForm{Form: newForm(field{"code", "Code from the app"}), Setup: setup}
+	return TOTPSetupForm{Form: newForm(field{"code", "field.code_from_app"}), Setup: setup}
 }
 
 // Validate checks a code was entered.
@@ -97,13 +97,13 @@ type TwoFactorDisableForm struct {
 
 // NewTwoFactorDisableForm returns an empty form.
 func NewTwoFactorDisableForm() TwoFactorDisableForm {
-	return TwoFactorDisableForm{Form: newForm(field{"code", "Authentication code"}, field{"password", "Or your password"})}
+	return TwoFactorDisableForm{Form: newForm(field{"code", "field.authentication_code"}, field{"password", "field.or_your_password"})}
 }
 
 // Validate checks one of the two was entered.
 func (f *TwoFactorDisableForm) Validate() bool {
 	if f.Code == "" && f.Password == "" {
-		f.AddError("code", "Enter a code from your app, a recovery code, or your password.")
+		f.AddError("code", Msg("two_factor.code_or_password"))
 	}
 	f.checkMaxLength("code", f.Code, codeMaxLength)
 	return f.Valid()

@@ -56,6 +56,7 @@ type settings struct {
 	mailDir      string
 	baseURL      string
 	resetTimeout time.Duration
+	language     string
 	cpuProfile   string
 	memProfile   string
 }
@@ -75,6 +76,7 @@ func run(args []string) error {
 		mailFrom:     envOr("GATEHOUSE_MAIL_FROM", "Gatehouse <gatehouse@localhost>"),
 		mailDir:      os.Getenv("GATEHOUSE_MAIL_DIR"),
 		baseURL:      os.Getenv("GATEHOUSE_BASE_URL"),
+		language:     envOr("GATEHOUSE_LANGUAGE", "en"),
 	}
 	if value := os.Getenv("GATEHOUSE_PASSWORD_RESET_TIMEOUT"); value != "" {
 		timeout, err := parseTimeout(value)
@@ -101,6 +103,7 @@ func run(args []string) error {
 		flags.StringVar(&s.mailDir, "mail-dir", s.mailDir, "folder of .eml files when there is no SMTP server (env GATEHOUSE_MAIL_DIR; default: outbox/ beside the database)")
 		flags.StringVar(&s.baseURL, "base-url", s.baseURL, "the site's address as users reach it, for links in mail (env GATEHOUSE_BASE_URL; default: http:// and -addr)")
 		flags.DurationVar(&s.resetTimeout, "password-reset-timeout", s.resetTimeout, "how long a password reset link works (env GATEHOUSE_PASSWORD_RESET_TIMEOUT, a duration or seconds; default 1h)")
+		flags.StringVar(&s.language, "language", s.language, "language for visitors whose browser asks for none the site speaks, and for the mail of accounts that chose none: en or ko (env GATEHOUSE_LANGUAGE)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		flags.StringVar(&s.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at shutdown")
@@ -184,6 +187,7 @@ func serve(s settings) error {
 		MailFrom:             s.mailFrom,
 		BaseURL:              s.baseURL,
 		PasswordResetTimeout: s.resetTimeout,
+		Language:             s.language,
 		Logger:               logger,
 		AccessLog:            s.accessLog,
 	})

@@ -257,7 +257,7 @@ func TestCreateSuperuserErrors(t *testing.T) {
 			"A user with that username already exists."},
 		{"piped username taken", "Alice\n", nil, nil, "A user with that username already exists."},
 		{"username characters", "", nil, []string{"-username", "bob smith!", "-password", goodPassword},
-			models.InvalidUsername},
+			"Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."},
 		{"username 151 characters", "", nil, []string{"-username", strings.Repeat("b", 151), "-password", goodPassword},
 			"Ensure this value has at most 150 characters (it has 151)."},
 		{"username empty on stdin", "", nil, nil, "This field cannot be blank."},

@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/password"
+	"gatehouse/views"
 )
 
 var errAborted = errors.New("aborted")
@@ -69,19 +70,20 @@ func createSuperuser(flags *flag.FlagSet, args []string, s *settings) error {
 	return nil
 }
 
-// newUsernameProblem is what the signup form would say of username, or "".
+// newUsernameProblem is what the signup form would say of username (in
+// English, as Django's commands speak), or "".
 func newUsernameProblem(ctx context.Context, db bun.IDB, username string) (string, error) {
 	if username == "" {
 		return "This field cannot be blank.", nil
 	}
 	if problem := models.UsernameProblem(username); problem != "" {
-		return problem, nil
+		return views.UsernameProblem(problem, username).In(ctx), nil
 	}
 	taken, err := models.UsernameTaken(ctx, db, username)
 	if err != nil || !taken {
 		return "", err
 	}
-	return models.DuplicateUsername, nil
+	return views.UsernameDuplicate().In(ctx), nil
 }
 
 // changePassword sets a user's password and so ends all their sessions.
@@ -134,7 +136,7 @@ func choosePasswordHash(in *bufio.Reader, given string, user password.User) (str
 func choosePassword(in *bufio.Reader, given string, user password.User) (string, error) {
 	if given != "" {
 		if problems := password.Validate(given, user); len(problems) > 0 {
-			return "", fmt.Errorf("password: %s", strings.Join(problems, " "))
+			return "", fmt.Errorf("password: %s", passwordProblems(problems))
 		}
 		return given, nil
 	}
@@ -151,12 +153,21 @@ func choosePassword(in *bufio.Reader, given string, user password.User) (string,
 			if len(problems) == 0 {
 				return first, nil
 			}
-			fmt.Fprintln(os.Stderr, "Error:", strings.Join(problems, " "))
+			fmt.Fprintln(os.Stderr, "Error:", passwordProblems(problems))
 		}
 		if !interactive() {
 			return "", errAborted
 		}
 	}
+}
+
+// passwordProblems says what the validators found, in English.
+func passwordProblems(problems []password.Problem) string {
+	words := make([]string, len(problems))
+	for i, problem := range problems {
+		words[i] = views.PasswordProblem(problem).In(context.Background())
+	}
+	return strings.Join(words, " ")
 }
 
 func interactive() bool { return term.IsTerminal(int(os.Stdin.Fd())) }

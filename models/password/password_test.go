@@ -12,22 +12,29 @@ func TestValidate(t *testing.T) {
 		want     []string
 	}{
 		{"correct horse battery", User{Username: "alice"}, nil},
-		{"short1!", User{}, []string{"This password is too short. It must contain at least 8 characters."}},
-		{"password", User{}, []string{"This password is too common."}},
-		{"PASSWORD", User{}, []string{"This password is too common."}},
-		{"12345678", User{}, []string{"This password is too common.", "This password is entirely numeric."}},
-		{"83749261057", User{}, []string{"This password is entirely numeric."}},
+		{"short1!", User{}, []string{TooShort}},
+		{"password", User{}, []string{TooCommon}},
+		{"PASSWORD", User{}, []string{TooCommon}},
+		{"12345678", User{}, []string{TooCommon, EntirelyNumeric}},
+		{"83749261057", User{}, []string{EntirelyNumeric}},
 		{"alice2024!", User{Username: "alice"}, nil},
 		{"alicealice", User{Username: "alice"}, nil}, // quick_ratio 0.67, under Django's 0.7
-		{"alice-w9x", User{Username: "alice"}, []string{"The password is too similar to the username."}},
-		{"liddell99", User{LastName: "Liddell"}, []string{"The password is too similar to the last name."}},
-		{"alice.liddell", User{Email: "alice.liddell@example.com"}, []string{"The password is too similar to the email address."}},
-		{"", User{}, []string{"This password is too short. It must contain at least 8 characters."}},
+		{"alice-w9x", User{Username: "alice"}, []string{TooSimilarUsername}},
+		{"liddell99", User{LastName: "Liddell"}, []string{TooSimilarLastName}},
+		{"alice-w9x", User{FirstName: "Alice"}, []string{TooSimilarFirstName}},
+		{"alice.liddell", User{Email: "alice.liddell@example.com"}, []string{TooSimilarEmail}},
+		{"", User{}, []string{TooShort}},
 		{"ünïcødé!", User{}, nil}, // 8 characters, though more bytes
 	}
 	for _, tt := range tests {
 		t.Run(tt.password, func(t *testing.T) {
-			got := Validate(tt.password, tt.user)
+			var got []string
+			for _, problem := range Validate(tt.password, tt.user) {
+				got = append(got, problem.Code)
+				if (problem.Code == TooShort) != (problem.Min == MinLength) {
+					t.Errorf("%s carries min %d", problem.Code, problem.Min)
+				}
+			}
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("Validate(%q, %+v) = %q, want %q", tt.password, tt.user, got, tt.want)
 			}

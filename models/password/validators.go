@@ -2,7 +2,6 @@ package password
 
 import (
 	_ "embed"
-	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -56,36 +55,56 @@ func isCommon(password string) bool {
 	return i < len(commonPasswordLines) && commonPassword(i) == password
 }
 
-// Validate runs Django's four default validators and returns their messages:
-// similarity to the user, minimum length, common passwords, all digits.
-func Validate(password string, user User) []string {
-	var problems []string
-	if attribute := similarAttribute(password, user); attribute != "" {
-		problems = append(problems, fmt.Sprintf("The password is too similar to the %s.", attribute))
+// Problem is what one of the validators finds wrong with a password: a
+// code for the views to put into words (Django's messages), and for
+// TooShort the least length.
+type Problem struct {
+	Code string
+	Min  int // MinLength, for TooShort
+}
+
+// Codes of the validators' problems. A password too similar to a user
+// attribute has one code for each, so that each language words it whole.
+const (
+	TooSimilarUsername  = "password.too_similar.username"
+	TooSimilarFirstName = "password.too_similar.first_name"
+	TooSimilarLastName  = "password.too_similar.last_name"
+	TooSimilarEmail     = "password.too_similar.email"
+	TooShort            = "password.too_short"
+	TooCommon           = "password.too_common"
+	EntirelyNumeric     = "password.entirely_numeric"
+)
+
+// Validate runs Django's four default validators and returns what they
+// find: similarity to the user, minimum length, common passwords, all digits.
+func Validate(password string, user User) []Problem {
+	var problems []Problem
+	if code := similarAttribute(password, user); code != "" {
+		problems = append(problems, Problem{Code: code})
 	}
 	if utf8.RuneCountInString(password) < MinLength {
-		problems = append(problems, fmt.Sprintf("This password is too short. It must contain at least %d characters.", MinLength))
+		problems = append(problems, Problem{Code: TooShort, Min: MinLength})
 	}
 	if isCommon(password) {
-		problems = append(problems, "This password is too common.")
+		problems = append(problems, Problem{Code: TooCommon})
 	}
 	if password != "" && strings.IndexFunc(password, func(r rune) bool { return !unicode.IsDigit(r) }) < 0 {
-		problems = append(problems, "This password is entirely numeric.")
+		problems = append(problems, Problem{Code: EntirelyNumeric})
 	}
 	return problems
 }
 
 var nonWord = regexp.MustCompile(`[^\p{L}\p{N}_]+`)
 
-// similarAttribute names the first user attribute the password resembles, as
-// Django's UserAttributeSimilarityValidator judges it, or returns "".
+// similarAttribute is the code of the first user attribute the password
+// resembles, as Django's UserAttributeSimilarityValidator judges it, or "".
 func similarAttribute(password string, user User) string {
 	password = strings.ToLower(password)
-	attributes := []struct{ name, value string }{
-		{"username", user.Username},
-		{"first name", user.FirstName},
-		{"last name", user.LastName},
-		{"email address", user.Email},
+	attributes := []struct{ code, value string }{
+		{TooSimilarUsername, user.Username},
+		{TooSimilarFirstName, user.FirstName},
+		{TooSimilarLastName, user.LastName},
+		{TooSimilarEmail, user.Email},
 	}
 	for _, attribute := range attributes {
 		if attribute.value == "" {
@@ -97,7 +116,7 @@ func similarAttribute(password string, user User) string {
 				continue
 			}
 			if quickRatio(password, part) >= maxSimilarity {
-				return attribute.name
+				return attribute.code
 			}
 		}
 	}

@@ -31,22 +31,21 @@ var systems = []struct{ token, name string }{
 	{"Linux", "Linux"},
 }
 
-// Describe names the browser and system of a User-Agent header in words, as
-// "Firefox on Linux". It returns only names of its own, never the header's text.
-func Describe(ua string) string {
+// Agent is what a User-Agent header names: a browser and a system, each
+// "" when unknown. They are product names, the same in every language; the
+// views put them into words ("Firefox on Linux").
+type Agent struct {
+	Browser string
+	System  string
+}
+
+// Parse names the browser and system of a User-Agent header. It returns
+// only names of its own, never the header's text.
+func Parse(ua string) Agent {
 	if strings.HasPrefix(ua, "curl/") {
-		return "curl"
+		return Agent{Browser: "curl"}
 	}
-	browser, system := browserName(ua), systemName(ua)
-	switch {
-	case browser != "" && system != "":
-		return browser + " on " + system
-	case browser != "":
-		return browser
-	case system != "":
-		return "Unknown browser on " + system
-	}
-	return "Unknown device"
+	return Agent{Browser: browserName(ua), System: systemName(ua)}
 }
 
 func browserName(ua string) string {

@@ -1,0 +1,307 @@
+package views
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+
+	"gatehouse/models/useragent"
+)
+
+// The words of every page and mail, one message file per language under
+// locales/, named by its language tag (ko.toml). A file found there is a
+// language the site speaks: adding a language is adding its file. English
+// is the source language: every key is in en.toml, and a message missing
+// from another file falls back to it (a test keeps the files in step).
+//
+//go:embed locales/*.toml
+var localeFiles embed.FS
+
+// sourceLanguage is the language of en.toml, the one every key starts in.
+var sourceLanguage = language.English
+
+// nameKey is each file's own name for its language, as the switcher shows it.
+const nameKey = "language.name"
+
+// Args are the values a message's {{.Name}} placeholders take.
+type Args map[string]any
+
+// Language is one language the site speaks: its tag and its name for itself.
+type Language struct {
+	Tag  language.Tag
+	Name string // in the language itself: "한국어", "English"
+
+	localizer *i18n.Localizer
+	// plain holds the messages that need no arguments and have no plural
+	// forms, already as text: most of a page, looked up without a template.
+	plain map[string]string
+	keys  map[string]bool
+}
+
+// Code is the language's tag as text ("ko"), as forms, cookies and the
+// account store it.
+func (l *Language) Code() string { return l.Tag.String() }
+
+// catalog is every language the message files hold, read once.
+type catalog struct {
+	languages []*Language // by tag, the source language first
+	matcher   language.Matcher
+}
+
+// messages is the catalog of the embedded files. It is built once when the
+// program starts and never changed.
+var messages = mustLoadCatalog(localeFiles)
+
+func mustLoadCatalog(files fs.FS) *catalog {
+	c, err := loadCatalog(files)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// loadCatalog reads every locales/*.toml file of files into one catalog.
+func loadCatalog(files fs.FS) (*catalog, error) {
+	bundle := i18n.NewBundle(sourceLanguage)
+	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	names, err := fs.Glob(files, "locales/*.toml")
+	if err != nil {
+		return nil, err
+	}
+	c := &catalog{}
+	for _, name := range names {
+		file, err := bundle.LoadMessageFileFS(files, name)
+		if err != nil {
+			return nil, fmt.Errorf("views: message file %s: %w", name, err)
+		}
+		if want := strings.TrimSuffix(path.Base(name), ".toml"); file.Tag.String() != want {
+			return nil, fmt.Errorf("views: message file %s: %q is not a language tag in its canonical form", name, want)
+		}
+		l := &Language{Tag: file.Tag, localizer: i18n.NewLocalizer(bundle, file.Tag.String()),
+			plain: map[string]string{}, keys: map[string]bool{}}
+		for _, m := range file.Messages {
+			l.keys[m.ID] = true
+			if m.Zero == "" && m.One == "" && m.Two == "" && m.Few == "" && m.Many == "" && !strings.Contains(m.Other, "{{") {
+				l.plain[m.ID] = m.Other
+			}
+		}
+		if l.Name = l.plain[nameKey]; l.Name == "" {
+			return nil, fmt.Errorf("views: message file %s has no %s", name, nameKey)
+		}
+		c.languages = append(c.languages, l)
+	}
+	sort.Slice(c.languages, func(i, j int) bool {
+		a, b := c.languages[i], c.languages[j]
+		if (a.Tag == sourceLanguage) != (b.Tag == sourceLanguage) {
+			return a.Tag == sourceLanguage
+		}
+		return a.Code() < b.Code()
+	})
+	if len(c.languages) == 0 || c.languages[0].Tag != sourceLanguage {
+		return nil, fmt.Errorf("views: no message file for the source language %s", sourceLanguage)
+	}
+	tags := make([]language.Tag, len(c.languages))
+	for i, l := range c.languages {
+		tags[i] = l.Tag
+	}
+	c.matcher = language.NewMatcher(tags)
+	return c, nil
+}
+
+// Languages lists the languages the site speaks, English first.
+func Languages() []*Language { return messages.languages }
+
+// LanguageByCode is the language with this code ("ko"), or nil for one the
+// site does not speak.
+func LanguageByCode(code string) *Language {
+	for _, l := range messages.languages {
+		if l.Code() == code {
+			return l
+		}
+	}
+	return nil
+}
+
+// SourceLanguage is English, the language every message is written in first.
+func SourceLanguage() *Language { return messages.languages[0] }
+
+// MatchLanguage is the language an Accept-Language header asks for most,
+// weighing its q-values, or nil when it asks for none the site speaks or
+// cannot be read.
+func MatchLanguage(acceptLanguage string) *Language {
+	if acceptLanguage == "" || len(acceptLanguage) > 1024 {
+		return nil
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return nil
+	}
+	_, index, confidence := messages.matcher.Match(tags...)
+	if confidence < language.High {
+		return nil
+	}
+	return messages.languages[index]
+}
+
+type languageKey struct{}
+
+// WithLanguage returns ctx in which components and T speak l.
+func WithLanguage(ctx context.Context, l *Language) context.Context {
+	return context.WithValue(ctx, languageKey{}, l)
+}
+
+// LanguageOf is the language ctx speaks: the one WithLanguage gave it, or
+// English.
+func LanguageOf(ctx context.Context) *Language {
+	if l, ok := ctx.Value(languageKey{}).(*Language); ok && l != nil {
+		return l
+	}
+	return SourceLanguage()
+}
+
+// missing is what a message key that no file holds shows: loud, so that a
+// test reading the page finds it (the test client fails on it), and still
+// telling the reader something rather than nothing.
+func missing(key string) string { return MissingMark + key + "⟧" }
+
+// MissingMark starts the text shown for a message key that no file holds.
+const MissingMark = "⟦"
+
+// T is the message key in the language of ctx, its placeholders filled from
+// args (at most one Args).
+func T(ctx context.Context, key string, args ...Args) string {
+	return LanguageOf(ctx).translate(key, nil, args)
+}
+
+// TN is T for a message with plural forms, chosen by count as the
+// language's CLDR rules say (English: one, other; Korean: other only);
+// {{.Count}} in the message is count.
+func TN(ctx context.Context, key string, count int, args ...Args) string {
+	return LanguageOf(ctx).translate(key, &count, args)
+}
+
+// t is T, for templ components: { t(ctx, "login.title") }.
+func t(ctx context.Context, key string, args ...Args) string { return T(ctx, key, args...) }
+
+// tn is TN, for templ components.
+func tn(ctx context.Context, key string, count int, args ...Args) string {
+	return TN(ctx, key, count, args...)
+}
+
+func (l *Language) translate(key string, count *int, args []Args) string {
+	if count == nil && len(args) == 0 {
+		if text, ok := l.plain[key]; ok {
+			return text
+		}
+	}
+	data := map[string]any{"Site": SiteName}
+	for _, a := range args {
+		for name, value := range a {
+			if w, ok := value.(worded); ok {
+				value = w.in(l)
+			}
+			data[name] = value
+		}
+	}
+	config := &i18n.LocalizeConfig{MessageID: key, TemplateData: data}
+	if count != nil {
+		data["Count"] = *count
+		config.PluralCount = *count
+	}
+	text, err := l.localizer.Localize(config)
+	if text == "" && err != nil {
+		return missing(key)
+	}
+	return text
+}
+
+// HasMessage reports whether l's file holds key.
+func (l *Language) HasMessage(key string) bool { return l.keys[key] }
+
+// EventDescription says in words what a security log entry of this kind
+// records; an unknown kind (from a later version, say) is shown as it is.
+func EventDescription(ctx context.Context, kind string) string {
+	key := "event." + kind
+	if !SourceLanguage().HasMessage(key) {
+		return kind
+	}
+	return T(ctx, key)
+}
+
+// Device names the browser and system of a User-Agent header in words, in
+// the language of ctx: "Firefox on Linux", "Firefox (Linux)".
+func Device(ctx context.Context, ua string) string { return UserAgent(ua).in(LanguageOf(ctx)) }
+
+// UserAgent is a User-Agent header as a message's argument: it is worded
+// as Device words it, in the language the message is put into (for a
+// mail, the recipient's).
+type UserAgent string
+
+func (ua UserAgent) in(l *Language) string {
+	a := useragent.Parse(string(ua))
+	switch {
+	case a.Browser != "" && a.System != "":
+		return l.translate("device.browser_on_system", nil, []Args{{"Browser": a.Browser, "System": a.System}})
+	case a.Browser != "":
+		return a.Browser
+	case a.System != "":
+		return l.translate("device.unknown_browser_on", nil, []Args{{"System": a.System}})
+	}
+	return l.translate("device.unknown", nil, nil)
+}
+
+// worded is an argument put into words in the message's language: a
+// UserAgent, a Text.
+type worded interface{ in(*Language) string }
+
+// Text is words for the user kept as a message key and its arguments, put
+// into a language only when shown, as Django's lazy translations are: a
+// form's errors are found before anyone knows who reads them.
+type Text struct {
+	Key   string
+	Args  Args
+	Count *int // for a message with plural forms
+}
+
+// Msg is the Text of key with args.
+func Msg(key string, args ...Args) Text {
+	var merged Args
+	for _, a := range args {
+		if merged == nil {
+			merged = Args{}
+		}
+		for name, value := range a {
+			merged[name] = value
+		}
+	}
+	return Text{Key: key, Args: merged}
+}
+
+// MsgN is the Text of a message with plural forms, chosen by count.
+func MsgN(key string, count int, args ...Args) Text {
+	m := Msg(key, args...)
+	m.Count = &count
+	return m
+}
+
+// Empty reports whether m holds no message.
+func (m Text) Empty() bool { return m.Key == "" }
+
+// In is the text in the language of ctx.
+func (m Text) In(ctx context.Context) string { return m.in(LanguageOf(ctx)) }
+
+func (m Text) in(l *Language) string {
+	var args []Args
+	if m.Args != nil {
+		args = []Args{m.Args}
+	}
+	return l.translate(m.Key, m.Count, args)
+}
