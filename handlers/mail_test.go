@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"io/fs"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -1060,4 +1061,34 @@ func TestEmailVerificationMailsPerRecipientLimited(t *testing.T) {
 			t.Errorf("%d confirmation mails to %s within the hour, want at most 3", n, victim)
 		}
 	})
+}
+
+// No log line carries the token of a live reset or confirmation link:
+// whoever reads the logs could use it (issue 18.6).
+func TestLogRedactsLinkTokens(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	app := newTestAppWith(t, handlers.Config{Logger: slog.New(slog.NewTextHandler(&log, nil)), AccessLog: true})
+	box := mtFolder(t, app.mailDir)
+	c := mtSignup(t, app, "alice", "alice@example.com")
+	verify := mtLink(t, app, box.next("alice@example.com", mtSubjectVerify), "/accounts/email/verify/")
+	wantStatus(t, mtGetPlain(c, verify), http.StatusOK)
+	wantStatus(t, c.post(verify, nil), http.StatusForbidden) // no CSRF token: the error handler's line
+	wantRedirect(t, c.postForm(verify, verify, nil), false, "/accounts/update/")
+	mtLogout(t, c)
+	wantRedirect(t, mtAskReset(c, "alice@example.com"), false, "/accounts/password_reset/done/")
+	reset, uid, token := mtResetLink(t, app, box.next("alice@example.com", mtSubjectReset))
+	wantStatus(t, mtGetPlain(c, reset), http.StatusFound)
+	wantStatus(t, mtGetPlain(c, reset+"more/"), http.StatusNotFound) // Fiber's 404 names the path
+	verifyToken := strings.Split(verify, "/")[5]
+	for _, secret := range []string{verifyToken, token} {
+		if strings.Contains(log.String(), secret) {
+			t.Errorf("the log holds the token %q:\n%s", secret, log.String())
+		}
+	}
+	for _, want := range []string{"path=/accounts/reset/" + uid + "/[redacted]/ status=302", "path=/accounts/reset/" + uid + "/[redacted]/more/ status=404"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log has no %q:\n%s", want, log.String())
+		}
+	}
 }
