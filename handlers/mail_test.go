@@ -23,11 +23,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"gatehouse/handlers"
 	"gatehouse/models"
+	"gatehouse/models/dbtest"
 	"gatehouse/models/mail"
 	"gatehouse/models/mailtest"
 )
@@ -1090,5 +1092,58 @@ func TestLogRedactsLinkTokens(t *testing.T) {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("the log has no %q:\n%s", want, log.String())
 		}
+	}
+}
+
+// A reset link posted from several browsers at once sets one password: the
+// link is used up by the update itself, so the others find it spent
+// (issue 18.5).
+func TestPasswordResetLinkRacing(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			app := newTestAppOn(t, handlers.Config{}, engine.URL(t))
+			box := mtFolder(t, app.mailDir)
+			alice := mtVerifiedUser(t, app, "alice", "alice@example.com")
+			wantRedirect(t, mtAskReset(app.client(), alice.Email), false, "/accounts/password_reset/done/")
+			link, uid, _ := mtResetLink(t, app, box.next(alice.Email, mtSubjectReset))
+			setPath := "/accounts/reset/" + uid + "/set-password/"
+			const browsers = 8
+			var clients []*client
+			var requests []*http.Request
+			for i := range browsers {
+				c := app.client()
+				wantStatus(t, mtGetPlain(c, link), http.StatusFound)
+				password := fmt.Sprintf("%s-%d", mtNewPassword, i)
+				req, _ := c.formRequest(setPath, setPath, url.Values{"new_password1": {password}, "new_password2": {password}})
+				clients, requests = append(clients, c), append(requests, req)
+			}
+			statuses := make([]int, browsers)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range browsers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					res, err := clients[i].http.Do(requests[i])
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					res.Body.Close()
+					statuses[i] = res.StatusCode
+				}()
+			}
+			close(start)
+			wg.Wait()
+			if n := slices.Index(statuses, http.StatusSeeOther); n < 0 || slices.Contains(statuses[n+1:], http.StatusSeeOther) {
+				t.Errorf("statuses %v: want exactly one reset (303), the others shown the spent link", statuses)
+			}
+			if n := app.count("SELECT COUNT(*) FROM security_events WHERE kind = ? AND user_id = ?", models.EventPasswordChanged, alice.ID); n != 1 {
+				t.Errorf("%d password resets logged, want 1", n)
+			}
+		})
 	}
 }

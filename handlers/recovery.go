@@ -129,11 +129,14 @@ func (h *handler) resetSubmit(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := models.ChangePassword(ctx, tx, h.sessionStorage, u.ID, hash, "", nil); err != nil {
+		if err := models.ResetPassword(ctx, tx, h.sessionStorage, u.ID, u.Password, hash); err != nil {
 			return err
 		}
 		return h.notice(ctx, tx, u, views.Msg("mail.notice.password_reset.subject"), views.Msg("mail.notice.password_reset.body"))
 	})
+	if errors.Is(err, models.ErrLinkUsed) {
+		return h.resetInvalid(c)
+	}
 	if err != nil {
 		return err
 	}

@@ -307,3 +307,22 @@ func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, us
 	})
 	return ended, err
 }
+
+// ResetPassword stores the hash set through a reset link, which was signed
+// with the user's hash oldHash, and ends every session of the user,
+// together. The link is used up by this very update: of two uses racing,
+// the second finds the hash changed, gets ErrLinkUsed and changes nothing.
+func ResetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, userID int64, oldHash, hash string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model((*User)(nil)).Set("password = ?", hash).
+			Where("id = ?", userID).Where("password = ?", oldHash).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("models: unable to reset the password of user #%d: %w", userID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrLinkUsed
+		}
+		_, err = endOtherSessions(ctx, tx, sessions, userID, "")
+		return err
+	})
+}
