@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -120,7 +119,9 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ProfileFormView(f), views.Profile(f))
 	}
 	u := currentUser(c)
-	changed := !strings.EqualFold(f.Email, u.Email)
+	// Any change of the stored string is one, letter case too: folding
+	// would let the Kelvin sign K pass for k (EqualFold) unasked.
+	changed := f.Email != u.Email
 	if changed {
 		// The address receives password resets: changing it takes the
 		// password, so a borrowed session cannot take the account (ASVS 7.5.1).

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
@@ -25,7 +23,7 @@ func (h *handler) recordEvent(c *fiber.Ctx, kind string, userID int64, username,
 // recordProfileChange logs a profile save: an email change apart, since a
 // hijacked account's address is what an attacker changes first.
 func (h *handler) recordProfileChange(c *fiber.Ctx, before *models.User, after views.ProfileForm) error {
-	if !strings.EqualFold(after.Email, before.Email) {
+	if after.Email != before.Email {
 		if err := h.recordEvent(c, models.EventEmailChanged, before.ID, before.Username, ""); err != nil {
 			return err
 		}

@@ -97,7 +97,7 @@ func parseUIDB64(s string) int64 {
 // a login or a new address since the mail make the link useless, so it
 // works once (Django's _make_hash_value).
 func resetState(u *models.User) string {
-	return fmt.Sprintf("%d|%s|%d|%s", u.ID, u.Password, u.LastLogin.Unix(), strings.ToLower(u.Email))
+	return fmt.Sprintf("%d|%s|%d|%s", u.ID, u.Password, u.LastLogin.Unix(), u.Email)
 }
 
 // verifyState is what an email confirmation token is signed with: once the

@@ -1147,3 +1147,57 @@ func TestPasswordResetLinkRacing(t *testing.T) {
 		})
 	}
 }
+
+// An address that differs only by a look-alike that Unicode case folding
+// takes for an ASCII letter (the Kelvin sign K, the long s ſ, the angstrom
+// sign Å) is a new address: it takes the password, stays unconfirmed until
+// its link is followed, and the old address hears of it, on both engines
+// (issue 18.4). Lookups fold ASCII letters only, in Go and SQL alike.
+func TestEmailChangeUnicodeFolding(t *testing.T) {
+	t.Parallel()
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			app := newTestAppOn(t, handlers.Config{}, engine.URL(t))
+			box := mtFolder(t, app.mailDir)
+			for i, tt := range []struct{ stored, changed string }{
+				{"Kim@example.com", "\u212aim@example.com"},
+				{"sam@example.com", "\u017fam@example.com"},
+				{"\u00c5sa@example.com", "\u212bsa@example.com"},
+			} {
+				name := fmt.Sprintf("user%d", i)
+				mtVerifiedUser(t, app, name, tt.stored)
+				c := app.client()
+				c.loginAs(name, mtPassword)
+				values := url.Values{"email": {tt.changed}, "first_name": {""}, "last_name": {""}, "notify_new_device": {"on"}}
+				res := c.postForm("/accounts/update/", "/accounts/update/", values)
+				wantStatus(t, res, http.StatusUnprocessableEntity)
+				if res.text(t, "#id_current_password_error") == "" {
+					t.Errorf("%q → %q: no password asked", tt.stored, tt.changed)
+				}
+				if u := app.user(name); u.Email != tt.stored || !u.EmailVerified {
+					t.Fatalf("%q → %q without the password: email %q, verified %v", tt.stored, tt.changed, u.Email, u.EmailVerified)
+				}
+				values.Set("current_password", mtPassword)
+				wantRedirect(t, c.postForm("/accounts/update/", "/accounts/update/", values), false, "/accounts/update/")
+				if u := app.user(name); u.Email != tt.changed || u.EmailVerified {
+					t.Errorf("%q → %q: email %q, verified %v; want the new one, unconfirmed", tt.stored, tt.changed, u.Email, u.EmailVerified)
+				}
+				if n := mtOutboxCount(t, app, tt.stored, mtSubjectEmailChanged); n != 1 {
+					t.Errorf("%q → %q: %d notices to the old address, want 1", tt.stored, tt.changed, n)
+				}
+				if n := app.count("SELECT COUNT(*) FROM mail_outbox WHERE recipient = ? AND subject = ?", tt.changed, mtSubjectVerify); n != 1 {
+					t.Errorf("%q → %q: %d confirmation links to the new address, want 1", tt.stored, tt.changed, n)
+				}
+			}
+			// A reset asked for with the look-alike finds no confirmed address.
+			mtVerifiedUser(t, app, "kate", "kate@example.com")
+			wantRedirect(t, mtAskReset(app.client(), "\u212aATE@example.com"), false, "/accounts/password_reset/done/")
+			wantRedirect(t, mtAskReset(app.client(), "KATE@example.com"), false, "/accounts/password_reset/done/")
+			box.next("kate@example.com", mtSubjectReset)
+			if n := mtOutboxCount(t, app, "kate@example.com", mtSubjectReset); n != 1 {
+				t.Errorf("%d reset mails to kate, want 1 (the ASCII spelling's)", n)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -131,11 +132,38 @@ func UserByUsername(ctx context.Context, db bun.IDB, username string) (*User, er
 	return u, notFound(err, "user by username")
 }
 
+// EmailKey is the form in which an address is looked up (password resets)
+// and kept unique among confirmed ones: ASCII letters lower-cased, nothing
+// else folded, as SQLite's lower() does and PostgreSQL's under the "C"
+// collation (emailKeyColumn). Folding more would make the Kelvin sign K one
+// with k. Whether an address changed is never asked of its key: any change
+// of the stored string is a change, to be confirmed.
+func EmailKey(email string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, email)
+}
+
+// emailKeyColumn is EmailKey of the email column in db's SQL.
+func emailKeyColumn(db bun.IDB) string {
+	if db.Dialect().Name() == dialect.PG {
+		return `lower(email COLLATE "C")`
+	}
+	return "lower(email)"
+}
+
+// keepVerified is the SET clause that keeps an address confirmed only if
+// the new one is the same string, to the letter.
+const keepVerified = "email_verified = email_verified AND email = ?"
+
 // UpdateProfile sets the fields a user may edit on their own account. A new
 // email address is unverified until its link is followed.
 func UpdateProfile(ctx context.Context, db bun.IDB, id int64, email, firstName, lastName string, notifyNewDevice bool) error {
 	_, err := db.NewUpdate().Model((*User)(nil)).
-		Set("email_verified = email_verified AND lower(email) = lower(?)", email).
+		Set(keepVerified, email).
 		Set("email = ?", email).Set("first_name = ?", firstName).Set("last_name = ?", lastName).
 		Set("notify_new_device = ?", notifyNewDevice).
 		Where("id = ?", id).Exec(ctx)
@@ -180,11 +208,11 @@ func UserByID(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 }
 
 // UsersWithVerifiedEmail finds the active accounts whose verified address
-// is email, compared case-insensitively: where password resets go.
+// is email, compared by EmailKey: where password resets go.
 func UsersWithVerifiedEmail(ctx context.Context, db bun.IDB, email string) ([]User, error) {
 	var users []User
 	err := db.NewSelect().Model(&users).
-		Where("lower(email) = lower(?)", email).Where("email_verified").Where("is_active").Scan(ctx)
+		Where(emailKeyColumn(db)+" = ?", EmailKey(email)).Where("email_verified").Where("is_active").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to find users by email: %w", err)
 	}
