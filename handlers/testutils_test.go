@@ -251,6 +251,30 @@ func (c *client) postForm(page, action string, values url.Values) *response {
 	return c.do(req)
 }
 
+// submit posts values to action with the CSRF token of page, a page
+// loaded already: its form submitted as shown, without loading it again
+// (the two-factor setup page shows a new secret at each load).
+func (c *client) submit(page *response, action string, values url.Values) *response {
+	c.t.Helper()
+	token, ok := page.doc(c.t).Find(`input[name="csrfmiddlewaretoken"]`).First().Attr("value")
+	if !ok || token == "" {
+		c.t.Fatalf("no CSRF token in the page")
+	}
+	form := url.Values{"csrfmiddlewaretoken": {token}}
+	for key, vals := range values {
+		form[key] = vals
+	}
+	req, err := http.NewRequest(http.MethodPost, c.app.url+action, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c.htmx {
+		req.Header.Set("X-CSRF-Token", token)
+	}
+	return c.do(req)
+}
+
 // formRequest is a POST of values to action with the CSRF token of page in
 // the form field, as a browser sends it; the token is returned for htmx's
 // header.

@@ -3,8 +3,10 @@ package handlers
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/session"
 
 	"gatehouse/models"
 	"gatehouse/models/throttle"
@@ -17,6 +19,10 @@ import (
 const (
 	keyFreshCodes  = "_2fa_fresh_codes" // sealed (twofactor.SealCodes)
 	keyJustEnabled = "_2fa_just_enabled"
+	// The secret the setup page showed this session (sealed, as
+	// twofactor.NewSetup made it) and when (unix seconds).
+	keyTOTPSetup   = "_2fa_setup"
+	keyTOTPSetupAt = "_2fa_setup_at"
 )
 
 // twoFactorPage shows whether two-factor is on and how many recovery codes are left.
@@ -28,25 +34,66 @@ func (h *handler) twoFactorPage(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, views.TwoFactor(views.TwoFactorStatus{Enabled: status.Enabled, RecoveryCodes: status.RecoveryCodes}))
 }
 
-// twoFactorSetupPage shows a new secret, as a QR code and as text.
+// twoFactorSetupPage shows a new secret, as a QR code and as text: a new
+// one at each visit, kept in this session only until a code confirms it.
 func (h *handler) twoFactorSetupPage(c *fiber.Ctx) error {
-	setup, err := h.totpSetup(c)
-	if errors.Is(err, twofactor.ErrEnabled) {
-		return h.redirect(c, views.PathTwoFactor)
-	}
+	u := currentUser(c)
+	enabled, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.TwoFactorSetup(views.NewTOTPSetupForm(setup)))
+	if enabled {
+		return h.redirect(c, views.PathTwoFactor)
+	}
+	setup, err := h.twoFactor.NewSetup(u.ID, u.Username)
+	if err != nil {
+		return err
+	}
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	sess.Set(keyTOTPSetup, setup.Sealed)
+	sess.Set(keyTOTPSetupAt, h.now().Unix())
+	if err := h.saveSession(c, sess); err != nil {
+		return err
+	}
+	view, err := totpSetupView(setup)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.TwoFactorSetup(views.NewTOTPSetupForm(view)))
 }
 
-// totpSetup is the user's pending secret as the setup page shows it.
-func (h *handler) totpSetup(c *fiber.Ctx) (views.TOTPSetup, error) {
-	u := currentUser(c)
-	setup, err := h.twoFactor.StartSetup(c.UserContext(), h.db, u.ID, u.Username, h.now())
+// pendingTOTPSetup is the secret this session's setup page showed, if it
+// is younger than twofactor.SetupTimeout.
+func (h *handler) pendingTOTPSetup(c *fiber.Ctx) (twofactor.Setup, bool, error) {
+	sess, err := h.session(c)
 	if err != nil {
-		return views.TOTPSetup{}, err
+		return twofactor.Setup{}, false, err
 	}
+	sealed, _ := sess.Get(keyTOTPSetup).([]byte)
+	shownAt, _ := sess.Get(keyTOTPSetupAt).(int64)
+	if len(sealed) == 0 || h.now().Sub(time.Unix(shownAt, 0)) > twofactor.SetupTimeout {
+		return twofactor.Setup{}, false, nil
+	}
+	u := currentUser(c)
+	setup, err := h.twoFactor.OpenSetup(u.ID, u.Username, sealed)
+	if err != nil {
+		return twofactor.Setup{}, false, nil // sealed for another user, or under an older site secret
+	}
+	return setup, true, nil
+}
+
+// dropTOTPSetup forgets the session's pending setup secret: a changed
+// password or ended sessions mean someone else may have seen it.
+func dropTOTPSetup(sess *session.Session) {
+	sess.Delete(keyTOTPSetup)
+	sess.Delete(keyTOTPSetupAt)
+}
+
+// totpSetupView is a setup as its page shows it.
+func totpSetupView(setup twofactor.Setup) (views.TOTPSetup, error) {
 	qr, err := qrDataURL(setup.URL)
 	if err != nil {
 		return views.TOTPSetup{}, err
@@ -55,23 +102,32 @@ func (h *handler) totpSetup(c *fiber.Ctx) (views.TOTPSetup, error) {
 }
 
 // twoFactorSetupSubmit turns two-factor on once the app's first code is
-// right, then shows the recovery codes.
+// right, then shows the recovery codes. Without a secret shown to this
+// session lately, the setup page shows a new one.
 func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
 	if err := requireFields(c, "code"); err != nil {
 		return err
 	}
 	u := currentUser(c)
-	setup, err := h.totpSetup(c)
-	if errors.Is(err, twofactor.ErrEnabled) {
-		return h.redirect(c, views.PathTwoFactor)
-	}
+	setup, ok, err := h.pendingTOTPSetup(c)
 	if err != nil {
 		return err
 	}
-	f := views.NewTOTPSetupForm(setup)
+	if !ok {
+		h.flash(c, views.LevelInfo, views.T(h.withLanguage(c), "two_factor.setup_expired"))
+		return h.redirect(c, views.PathTwoFactorSetup)
+	}
+	view, err := totpSetupView(setup)
+	if err != nil {
+		return err
+	}
+	f := views.NewTOTPSetupForm(view)
 	f.Code = trimmedValue(c, "code")
 	if f.Validate() {
-		codes, ok, err := h.twoFactor.Enable(c.UserContext(), h.db, u.ID, f.Code, h.now())
+		codes, ok, err := h.twoFactor.Enable(c.UserContext(), h.db, u.ID, setup.Sealed, f.Code, h.now())
+		if errors.Is(err, twofactor.ErrEnabled) {
+			return h.redirect(c, views.PathTwoFactor)
+		}
 		if err != nil {
 			return err
 		}
@@ -99,6 +155,7 @@ func (h *handler) keepFreshCodes(c *fiber.Ctx, codes []string, justEnabled bool)
 	}
 	sess.Set(keyFreshCodes, h.twoFactor.SealCodes(currentUser(c).ID, codes))
 	sess.Set(keyJustEnabled, justEnabled)
+	dropTOTPSetup(sess) // used
 	return h.saveSession(c, sess)
 }
 
