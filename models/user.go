@@ -70,6 +70,11 @@ func MisleadingRune(r rune) bool {
 	return false
 }
 
+// Isolated is s between a first-strong isolate and its pop (U+2068,
+// U+2069), Unicode's <bdi> for plain text: put into a sentence, a
+// right-to-left name or title cannot reorder the words around it.
+func Isolated(s string) string { return "\u2068" + s + "\u2069" }
+
 // NormalizeUsername applies NFKC, as Django does, so that look-alike forms of
 // one name are stored and compared as one: composed and decomposed Hangul
 // (정우 typed as syllables or as jamo), full-width and plain letters.

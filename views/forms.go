@@ -122,12 +122,18 @@ func tooLong(limit, n int) Text {
 	return MsgN("form.max_length", limit, Args{"Length": n})
 }
 
-// checkName records an error for a name too long, or holding a character
-// that changes how the text around it shows (a control character, a
-// direction override): a name is shown to others, in the admin too.
+// checkName records an error for a name too long or misleading (checkShown).
 func (f *Form) checkName(field, value string) {
-	if f.checkMaxLength(field, value, NameMaxLength) && strings.IndexFunc(value, models.MisleadingRune) >= 0 {
-		f.AddError(field, Msg("form.name_misleading"))
+	f.checkShown(field, value, NameMaxLength, "form.name_misleading")
+}
+
+// checkShown records an error for text longer than limit, or holding a
+// character that changes how the text around it shows (a control
+// character, a direction override), saying so in the words of key: names
+// and titles are shown to others, in lists and the admin's log too.
+func (f *Form) checkShown(field, value string, limit int, key string) {
+	if f.checkMaxLength(field, value, limit) && strings.IndexFunc(value, models.MisleadingRune) >= 0 {
+		f.AddError(field, Msg(key))
 	}
 }
 
@@ -340,10 +346,11 @@ func NewArticleForm(title, content string) ArticleForm {
 	return ArticleForm{Form: newForm(field{"title", "field.title"}, field{"content", "field.content"}), Title: title, Content: content}
 }
 
-// Validate checks the title (1–100 characters) and that there is content.
+// Validate checks the title (1–100 characters, none misleading) and that
+// there is content.
 func (f *ArticleForm) Validate() bool {
 	if f.checkRequired("title", f.Title) {
-		f.checkMaxLength("title", f.Title, TitleMaxLength)
+		f.checkShown("title", f.Title, TitleMaxLength, "form.title_misleading")
 	}
 	f.checkRequired("content", f.Content)
 	return f.Valid()
