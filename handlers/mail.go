@@ -31,15 +31,21 @@ func (h *handler) enqueueMail(ctx context.Context, db bun.IDB, u *models.User, c
 }
 
 // mayMail counts a mail that anyone may have set off (a reset link, a
-// confirmation link) to an address, and reports whether it may go: a few an
-// hour at most, so no one can bomb an address through the site. An empty
-// address gets nothing.
-func (h *handler) mayMail(ctx context.Context, to string) (bool, error) {
+// confirmation link) to an address, and under the keys also, and reports
+// whether it may go: a few an hour at most, so no one can bomb an address
+// through the site. An empty address gets nothing.
+func (h *handler) mayMail(ctx context.Context, to string, also ...throttle.Key) (bool, error) {
 	if to == "" {
 		return false, nil
 	}
-	retryAt, err := h.throttle.Count(ctx, throttle.MailPerRecipient.Key(strings.ToLower(to)))
+	retryAt, err := h.throttle.Count(ctx, append(also, throttle.MailPerRecipient.Key(strings.ToLower(to)))...)
 	return err == nil && retryAt.IsZero(), err
+}
+
+// mayMailFrom is mayMail for a confirmation link the request sets off:
+// counted against its client address too.
+func (h *handler) mayMailFrom(c *fiber.Ctx, to string) (bool, error) {
+	return h.mayMail(c.UserContext(), to, throttle.MailPerAddress.Key(addressSubject(h.clientAddress(c))))
 }
 
 // mailRefused answers a request for a mail that mayMail did not allow:

@@ -1050,9 +1050,13 @@ func TestEmailVerificationMailsPerRecipientLimited(t *testing.T) {
 	t.Run("address changes", func(t *testing.T) {
 		t.Parallel()
 		app := newTestApp(t)
-		c := mtSignup(t, app, "mallory", "mallory@example.com")
-		for range 5 {
-			for _, email := range []string{victim, "mallory@example.com"} {
+		// Two accounts, as one changes its address a few times a day only.
+		for _, changes := range [][]string{
+			{victim, "mallory@example.com", victim, "mallory@example.com", victim},
+			{victim},
+		} {
+			c := mtSignup(t, app, fmt.Sprintf("mallory%d", len(changes)), "mallory@example.com")
+			for _, email := range changes {
 				res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{
 					"email": {email}, "first_name": {""}, "last_name": {""}, "notify_new_device": {"on"}, "current_password": {mtPassword},
 				})
@@ -1199,5 +1203,87 @@ func TestEmailChangeUnicodeFolding(t *testing.T) {
 				t.Errorf("%d reset mails to kate, want 1 (the ASCII spelling's)", n)
 			}
 		})
+	}
+}
+
+// One client address makes a few accounts an hour, and sets off a few
+// confirmation links an hour, whatever their recipients: each mails a
+// chosen address with chosen text (issue 18.8).
+func TestSignupsAndConfirmationsPerClientAddress(t *testing.T) {
+	t.Parallel()
+	app := newTestAppWith(t, atkBehindProxy())
+	box := mtFolder(t, app.mailDir)
+	alice := mtVerifiedUser(t, app, "alice", "alice@example.com")
+	signup := func(xff string, i int) *response {
+		return atkClientFrom(app, xff, false).postForm("/accounts/signup/", "/accounts/signup/", url.Values{
+			"username": {fmt.Sprintf("user%d", i)}, "email": {fmt.Sprintf("user%d@example.com", i)},
+			"password1": {mtPassword}, "password2": {mtPassword},
+		})
+	}
+	for i := range 10 {
+		wantRedirect(t, signup("192.0.2.1", i), false, "/articles/")
+	}
+	mtWantLimited(t, signup("192.0.2.1", 10), time.Hour)
+	if app.user("user10") != nil {
+		t.Error("a refused signup made its account")
+	}
+	wantRedirect(t, signup("192.0.2.2", 11), false, "/articles/")
+	if n := app.count("SELECT COUNT(*) FROM mail_outbox WHERE subject = ?", mtSubjectVerify); n != 11 {
+		t.Errorf("%d confirmation links, want 11 (ten from one address, one from another)", n)
+	}
+	// Ten links went out from 192.0.2.1: an address change there sends none.
+	c := atkClientFrom(app, "192.0.2.1", false)
+	c.loginAs("alice", mtPassword)
+	wantRedirect(t, c.postForm("/accounts/update/", "/accounts/update/", url.Values{
+		"email": {"alice@example.net"}, "first_name": {""}, "last_name": {""}, "current_password": {mtPassword},
+	}), false, "/accounts/update/")
+	if flash := mtGetPlain(c, "/accounts/update/").text(t, `[data-testid="messages"]`); !strings.Contains(flash, "Too many mails") {
+		t.Errorf("flash %q, want the link refused", flash)
+	}
+	box.next(alice.Email, mtSubjectEmailChanged) // the notice to the old address still goes
+	if n := mtOutboxCount(t, app, "alice@example.net", mtSubjectVerify); n != 0 {
+		t.Errorf("%d confirmation links to alice's new address, want none", n)
+	}
+}
+
+// An account changes its own address a few times a day: each change mails
+// a notice and a confirmation link (issue 18.8).
+func TestEmailChangesPerAccountLimited(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	mtVerifiedUser(t, app, "alice", "alice@example.com")
+	c := app.client()
+	c.loginAs("alice", mtPassword)
+	change := func(email string) *response {
+		return c.postForm("/accounts/update/", "/accounts/update/", url.Values{
+			"email": {email}, "first_name": {""}, "last_name": {""}, "current_password": {mtPassword},
+		})
+	}
+	for i := range 5 {
+		wantRedirect(t, change(fmt.Sprintf("alice%d@example.com", i)), false, "/accounts/update/")
+	}
+	res := change("alice5@example.com")
+	mtWantLimited(t, res, 24*time.Hour)
+	if got := res.text(t, "#id_email_error"); !strings.HasPrefix(got, "That was done too often lately.") {
+		t.Errorf("error beside the address %q", got)
+	}
+	if got := app.user("alice").Email; got != "alice4@example.com" {
+		t.Errorf("address %q after a refused change, want alice4@example.com", got)
+	}
+	// Saving the same address again is no change.
+	wantRedirect(t, change("alice4@example.com"), false, "/accounts/update/")
+}
+
+// mtWantLimited fails unless res refuses an action done too often, saying
+// so, with a Retry-After within window.
+func mtWantLimited(t *testing.T, res *response, window time.Duration) {
+	t.Helper()
+	wantStatus(t, res, http.StatusTooManyRequests)
+	retry, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	if err != nil || retry < 1 || retry > int(window.Seconds()) {
+		t.Errorf("Retry-After %q, want 1 to %d seconds", res.Header.Get("Retry-After"), int(window.Seconds()))
+	}
+	if !strings.Contains(res.body, "That was done too often lately. Please try again in ") {
+		t.Errorf("the 429 does not say why:\n%s", res.body)
 	}
 }

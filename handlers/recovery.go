@@ -211,7 +211,7 @@ func (h *handler) emailResend(c *fiber.Ctx) error {
 		return h.redirect(c, views.PathProfile)
 	}
 	ctx := c.UserContext()
-	if mailed, err := h.mayMail(ctx, u.Email); !mailed {
+	if mailed, err := h.mayMailFrom(c, u.Email); !mailed {
 		return h.mailRefused(c, err, views.PathProfile)
 	}
 	if err := h.sendVerification(ctx, h.db, u); err != nil {
