@@ -72,6 +72,26 @@ func (h *handler) notice(ctx context.Context, db bun.IDB, u *models.User, subjec
 	})
 }
 
+// changeWithNotice runs change in a transaction, with the notice it returns
+// (none if its subject is empty) enqueued in the same one: the owner hears
+// of every change of their login factors (ASVS 6.3.7) that happened, and
+// of none that did not.
+func (h *handler) changeWithNotice(c *fiber.Ctx, change func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error)) error {
+	u := currentUser(c)
+	err := h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		subject, body, err := change(ctx, tx)
+		if err != nil || subject.Empty() {
+			return err
+		}
+		return h.notice(ctx, tx, u, subject, body)
+	})
+	if err != nil {
+		return err
+	}
+	h.mail.Notify()
+	return nil
+}
+
 // sendVerification enqueues a link confirming the user's address.
 func (h *handler) sendVerification(ctx context.Context, db bun.IDB, u *models.User) error {
 	link := h.link(views.EmailVerifyPath(uidb64(u.ID), h.verifyTokens.Make(verifyState(u), h.now())))

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -223,4 +224,38 @@ func TestPasskeysOffOnAnIPAddress(t *testing.T) {
 	if !strings.Contains(c.get("/accounts/passkeys/").body, "Passkeys are off on this site") {
 		t.Fatal("the passkeys page does not say they are off")
 	}
+}
+
+// Every change of the login factors is mailed to the owner: a passkey
+// added or removed, two-factor turned on or off, new recovery codes
+// (ASVS 6.3.7, issue 18.2).
+func TestLoginFactorChangesMailed(t *testing.T) {
+	t.Parallel()
+	app, clock := newPasskeyApp(t)
+	const email = "alice@example.com"
+	mtVerifiedUser(t, app, "alice", email)
+	auth := newSoftAuthenticator(t, app)
+	c := app.client()
+	c.loginAs("alice", mtPassword)
+	wantNotice := func(subject, want string) {
+		t.Helper()
+		var found []string
+		if err := app.db.NewRaw("SELECT text_body FROM mail_outbox WHERE recipient = ? AND subject = ?", email, subject).Scan(context.Background(), &found); err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != 1 || !strings.Contains(found[0], want) {
+			t.Errorf("notices %q: %q, want one saying %q", subject, found, want)
+		}
+	}
+	addPasskey(t, c, auth, "Phone")
+	wantNotice("A passkey was added to your Gatehouse account", "A passkey named “Phone” was added")
+	enableTwoFactor(t, c, clock)
+	wantNotice("Two-factor authentication was turned on on your Gatehouse account", "logging in now takes a code")
+	wantRedirect(t, c.postForm("/accounts/2fa/", "/accounts/2fa/recovery-codes/", nil), false, "/accounts/2fa/recovery-codes/")
+	wantNotice("New recovery codes for your Gatehouse account", "the old ones no longer work")
+	wantRedirect(t, c.postForm("/accounts/2fa/disable/", "/accounts/2fa/disable/", url.Values{"code": {""}, "password": {mtPassword}}), false, "/accounts/2fa/")
+	wantNotice("Two-factor authentication was turned off on your Gatehouse account", "a password alone logs in now")
+	id, _ := c.get("/accounts/passkeys/").doc(t).Find(`[data-testid="passkey"] input[name="id"]`).Attr("value")
+	wantRedirect(t, c.postForm("/accounts/passkeys/", "/accounts/passkeys/remove/", url.Values{"id": {id}}), false, "/accounts/passkeys/")
+	wantNotice("A passkey was removed from your Gatehouse account", "The passkey named “Phone” was removed")
 }

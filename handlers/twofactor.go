@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
+	"github.com/uptrace/bun"
 
 	"gatehouse/models"
 	"gatehouse/models/throttle"
@@ -124,7 +126,15 @@ func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
 	f := views.NewTOTPSetupForm(view)
 	f.Code = trimmedValue(c, "code")
 	if f.Validate() {
-		codes, ok, err := h.twoFactor.Enable(c.UserContext(), h.db, u.ID, setup.Sealed, f.Code, h.now())
+		var codes []string
+		var ok bool
+		err := h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+			if codes, ok, err = h.twoFactor.Enable(ctx, tx, u.ID, setup.Sealed, f.Code, h.now()); !ok || err != nil {
+				return subject, body, err
+			}
+			subject, body = views.Msg("mail.notice.two_factor_enabled.subject"), views.Msg("mail.notice.two_factor_enabled.body")
+			return subject, body, nil
+		})
 		if errors.Is(err, twofactor.ErrEnabled) {
 			return h.redirect(c, views.PathTwoFactor)
 		}
@@ -184,7 +194,14 @@ func (h *handler) recoveryCodesPage(c *fiber.Ctx) error {
 // recoveryCodesSubmit replaces the user's recovery codes with a new set.
 func (h *handler) recoveryCodesSubmit(c *fiber.Ctx) error {
 	u := currentUser(c)
-	codes, err := h.twoFactor.RegenerateRecoveryCodes(c.UserContext(), h.db, u.ID, h.now())
+	var codes []string
+	err := h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+		if codes, err = h.twoFactor.RegenerateRecoveryCodes(ctx, tx, u.ID, h.now()); err != nil {
+			return subject, body, err
+		}
+		subject, body = views.Msg("mail.notice.recovery_codes.subject"), views.Msg("mail.notice.recovery_codes.body")
+		return subject, body, nil
+	})
 	if errors.Is(err, twofactor.ErrNotEnabled) {
 		return h.redirect(c, views.PathTwoFactor)
 	}
@@ -245,7 +262,14 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 			return h.renderForm(c, status, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
 		}
 	}
-	was, err := twofactor.Disable(c.UserContext(), h.db, u.ID)
+	var was bool
+	err := h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+		if was, err = twofactor.Disable(ctx, tx, u.ID); !was || err != nil {
+			return subject, body, err
+		}
+		subject, body = views.Msg("mail.notice.two_factor_disabled.subject"), views.Msg("mail.notice.two_factor_disabled.body")
+		return subject, body, nil
+	})
 	if err != nil {
 		return err
 	}
