@@ -375,16 +375,25 @@ func (f *PasswordResetForm) Validate() bool {
 	return f.Valid()
 }
 
-// SetPasswordForm is Django's SetPasswordForm: a new password, twice.
+// SetPasswordForm is Django's SetPasswordForm: a new password, twice; and,
+// if the account has passkeys, whether to remove them.
 type SetPasswordForm struct {
 	Form
 	NewPassword1 string
 	NewPassword2 string
+	// Passkeys are the names of the account's passkeys: a reset may follow
+	// an intruder's visit, and their passkey would outlive the password.
+	Passkeys []string
+	// RemovePasskeys is ticked until the user unticks it: the safe choice,
+	// since the owner can add theirs again once logged in.
+	RemovePasskeys bool
 }
 
-// NewSetPasswordForm returns an empty set-password form.
-func NewSetPasswordForm() SetPasswordForm {
-	return SetPasswordForm{Form: newForm(field{"new_password1", "field.new_password"}, field{"new_password2", "field.new_password_confirmation"})}
+// NewSetPasswordForm returns an empty set-password form for an account
+// with these passkeys.
+func NewSetPasswordForm(passkeys []string) SetPasswordForm {
+	return SetPasswordForm{Form: newForm(field{"new_password1", "field.new_password"}, field{"new_password2", "field.new_password_confirmation"}),
+		Passkeys: passkeys, RemovePasskeys: true}
 }
 
 // Validate checks the new password is acceptable for user and typed twice.
