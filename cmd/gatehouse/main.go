@@ -5,6 +5,7 @@
 //	gatehouse createsuperuser [-db …] [-username u -email e -password p]
 //	gatehouse changepassword [-db …] [-password p] username
 //	gatehouse copydb -from sqlite:./data/gatehouse.db -to postgres://… [-force]
+//	gatehouse importdjango -from sqlite:/path/to/db.sqlite3 [-db …] [-dry-run] [-update] [-user-table auth_user]
 //
 // -db (GATEHOUSE_DB) is a SQLite file, or a postgres:// URL;
 // GATEHOUSE_SESSION_STORE=redis://… keeps session payloads in Redis.
@@ -127,8 +128,10 @@ func run(args []string) error {
 		return changePassword(flags, args, &s)
 	case "copydb":
 		return copyDB(flags, args)
+	case "importdjango":
+		return importDjango(flags, args, &s, os.Stdout, os.Stderr)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword, copydb)", command)
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword, copydb, importdjango)", command)
 	}
 }
 
