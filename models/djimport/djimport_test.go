@@ -29,7 +29,9 @@ var sites = []struct {
 	{"postgres", djangotest.Postgres, dbtest.Postgres},
 }
 
-func open(t *testing.T, url string) *bun.DB {
+func open(t *testing.T, url string) *bun.DB { return openB(t, url) }
+
+func openB(t testing.TB, url string) *bun.DB {
 	t.Helper()
 	store, err := models.Open(context.Background(), url)
 	if err != nil {
