@@ -57,6 +57,9 @@ type Config struct {
 	// browser asks for none the site speaks, and for the mail of an account
 	// that chose none; English if empty.
 	Language string
+	// BreachedPasswords looks new passwords up in a breached-password range
+	// API (k-anonymity); nil, or one without a URL, checks none.
+	BreachedPasswords *password.BreachChecker
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -69,6 +72,7 @@ type handler struct {
 	sessionStorage models.SessionStorage // where sessions keeps payloads, for models to end them
 	hasher         *password.Hasher
 	hashQueue      *hashpool.Pool
+	breached       *password.BreachChecker
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -214,6 +218,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	h := &handler{
 		db:              db,
 		hashQueue:       hashQueue,
+		breached:        cfg.BreachedPasswords,
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,

@@ -32,6 +32,7 @@ import (
 	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/models/mail"
+	"gatehouse/models/password"
 )
 
 func main() {
@@ -58,6 +59,8 @@ type settings struct {
 	baseURL      string
 	resetTimeout time.Duration
 	language     string
+	pwnedURL     string
+	pwnedMin     int
 	cpuProfile   string
 	memProfile   string
 }
@@ -86,6 +89,18 @@ func run(args []string) error {
 		}
 		s.resetTimeout = timeout
 	}
+	s.pwnedURL = password.DefaultBreachURL
+	if value, ok := os.LookupEnv("GATEHOUSE_PWNED_URL"); ok {
+		s.pwnedURL = value // empty turns the look-up off
+	}
+	s.pwnedMin = 1
+	if value := os.Getenv("GATEHOUSE_PWNED_MIN"); value != "" {
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 {
+			return fmt.Errorf("GATEHOUSE_PWNED_MIN %q: give a count of 1 or more", value)
+		}
+		s.pwnedMin = n
+	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
 	s.accessLog = true
 	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_ACCESS_LOG")); err == nil {
@@ -105,6 +120,8 @@ func run(args []string) error {
 		flags.StringVar(&s.baseURL, "base-url", s.baseURL, "the site's address as users reach it, for links in mail (env GATEHOUSE_BASE_URL; default: http:// and -addr)")
 		flags.DurationVar(&s.resetTimeout, "password-reset-timeout", s.resetTimeout, "how long a password reset link works (env GATEHOUSE_PASSWORD_RESET_TIMEOUT, a duration or seconds; default 1h)")
 		flags.StringVar(&s.language, "language", s.language, "language for visitors whose browser asks for none the site speaks, and for the mail of accounts that chose none: en or ko (env GATEHOUSE_LANGUAGE)")
+		flags.StringVar(&s.pwnedURL, "pwned-url", s.pwnedURL, "breached-password range API that new passwords are looked up in by the first 5 hex digits of their SHA-1; empty: off (env GATEHOUSE_PWNED_URL)")
+		flags.IntVar(&s.pwnedMin, "pwned-min", s.pwnedMin, "refuse a new password seen this many times in breaches or more (env GATEHOUSE_PWNED_MIN)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		flags.StringVar(&s.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at shutdown")
@@ -191,6 +208,7 @@ func serve(s settings) error {
 		BaseURL:              s.baseURL,
 		PasswordResetTimeout: s.resetTimeout,
 		Language:             s.language,
+		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
 		Logger:               logger,
 		AccessLog:            s.accessLog,
 	})
