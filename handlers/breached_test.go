@@ -1,12 +1,10 @@
 package handlers_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,26 +17,8 @@ import (
 // breachedPassword passes Django's four validators; the range server knows it.
 const breachedPassword = "P@ssw0rd1234"
 
-// lockedBuffer is a log that the app writes and the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // breachApp is an app that looks new passwords up in rs, logging to log.
-func breachApp(t *testing.T, rs *rangetest.Server, log *lockedBuffer) *testApp {
+func breachApp(t *testing.T, rs *rangetest.Server, log *syncBuffer) *testApp {
 	return newTestAppWith(t, handlers.Config{
 		BreachedPasswords: &password.BreachChecker{URL: rs.RangeURL(), Timeout: 100 * time.Millisecond},
 		Logger:            slog.New(slog.NewTextHandler(log, nil)),
@@ -60,7 +40,7 @@ func wantBreachedRefused(t *testing.T, res *response, field string) {
 func TestBreachedPasswordRefused(t *testing.T) {
 	t.Parallel()
 	rs := rangetest.New(t, map[string]int{breachedPassword: 2841})
-	app := breachApp(t, rs, &lockedBuffer{})
+	app := breachApp(t, rs, &syncBuffer{})
 
 	// Signup.
 	c := app.client()
@@ -114,7 +94,7 @@ func TestBreachedPasswordRefused(t *testing.T) {
 func TestBreachedPasswordLookupFailsOpen(t *testing.T) {
 	t.Parallel()
 	rs := rangetest.New(t, map[string]int{breachedPassword: 2841})
-	log := &lockedBuffer{}
+	log := &syncBuffer{}
 	app := breachApp(t, rs, log)
 	rs.Fail(http.StatusInternalServerError)
 	res := app.client().postForm(views.PathSignup, views.PathSignup, url.Values{"username": {"erin"}, "email": {"erin@example.com"},
@@ -139,7 +119,7 @@ func TestBreachedPasswordLookupFailsOpen(t *testing.T) {
 func TestBreachedPasswordInKorean(t *testing.T) {
 	t.Parallel()
 	rs := rangetest.New(t, map[string]int{breachedPassword: 1})
-	app := breachApp(t, rs, &lockedBuffer{})
+	app := breachApp(t, rs, &syncBuffer{})
 	c := app.client()
 	c.setCookie("django_language", "ko")
 	res := c.postForm(views.PathSignup, views.PathSignup, url.Values{"username": {"정우"}, "email": {"jw@example.com"},
