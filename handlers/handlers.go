@@ -60,6 +60,8 @@ type Config struct {
 	// BreachedPasswords looks new passwords up in a breached-password range
 	// API (k-anonymity); nil, or one without a URL, checks none.
 	BreachedPasswords *password.BreachChecker
+	// LoginCodesOff turns off sign-in codes by mail.
+	LoginCodesOff bool
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -73,6 +75,7 @@ type handler struct {
 	hasher         *password.Hasher
 	hashQueue      *hashpool.Pool
 	breached       *password.BreachChecker
+	loginCodes     bool // sign-in codes by mail are offered
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -219,6 +222,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		db:              db,
 		hashQueue:       hashQueue,
 		breached:        cfg.BreachedPasswords,
+		loginCodes:      !cfg.LoginCodesOff,
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,
@@ -355,7 +359,7 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // A full page shows, and so uses up, the pending flash messages; an htmx
 // fragment leaves them.
 func (h *handler) page(c *fiber.Ctx, status int) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil, LoginCodes: h.loginCodes}
 	// The page the language switcher comes back to: this one, or the page
 	// of a form that was posted; none after an error, which may have no page.
 	switch get := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead; {

@@ -40,6 +40,7 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 	mails := map[string]Mail{
 		"reset":  PasswordResetMail(ko, "정우", link, time.Hour),
 		"verify": VerifyEmailMail(ko, "정우", link),
+		"login code": LoginCodeMail(ko, "정우", "K7QPX2MH", 5*time.Minute),
 	}
 	var notices []string
 	for key := range LanguageByCode("ko").keys {

@@ -126,3 +126,46 @@ func GroupSecret(secret string) string {
 	}
 	return string(out)
 }
+
+// LoginCodeRequestForm asks for the address of an account to mail a
+// sign-in code to.
+type LoginCodeRequestForm struct {
+	Form
+	Email string
+	Next  string
+}
+
+// NewLoginCodeRequestForm returns the request form, on the way to next.
+func NewLoginCodeRequestForm(next string) LoginCodeRequestForm {
+	return LoginCodeRequestForm{Form: newForm(field{"email", "field.email"}), Next: next}
+}
+
+// Validate checks the address is there and is an address.
+func (f *LoginCodeRequestForm) Validate() bool {
+	if f.checkRequired("email", f.Email) {
+		f.checkEmail("email", f.Email)
+	}
+	return f.Valid()
+}
+
+// LoginCodeForm takes the sign-in code that was mailed.
+type LoginCodeForm struct {
+	Form
+	Code string
+}
+
+// NewLoginCodeForm returns an empty code form.
+func NewLoginCodeForm() LoginCodeForm {
+	return LoginCodeForm{Form: newForm(field{"code", "field.sign_in_code"})}
+}
+
+// Validate checks a code was entered, of a length a code can have.
+func (f *LoginCodeForm) Validate() bool {
+	if f.checkRequired("code", f.Code) {
+		f.checkMaxLength("code", f.Code, codeMaxLength)
+	}
+	return f.Valid()
+}
+
+// LoginCodeWrong is the one answer to a code that logs no one in.
+func LoginCodeWrong() Text { return Msg("login_code.wrong") }

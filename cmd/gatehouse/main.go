@@ -61,6 +61,7 @@ type settings struct {
 	language     string
 	pwnedURL     string
 	pwnedMin     int
+	loginByCode  bool
 	cpuProfile   string
 	memProfile   string
 }
@@ -101,6 +102,10 @@ func run(args []string) error {
 		}
 		s.pwnedMin = n
 	}
+	s.loginByCode = os.Getenv("GATEHOUSE_LOGIN_BY_CODE") != "off"
+	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_LOGIN_BY_CODE")); err == nil {
+		s.loginByCode = value
+	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
 	s.accessLog = true
 	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_ACCESS_LOG")); err == nil {
@@ -122,6 +127,7 @@ func run(args []string) error {
 		flags.StringVar(&s.language, "language", s.language, "language for visitors whose browser asks for none the site speaks, and for the mail of accounts that chose none: en or ko (env GATEHOUSE_LANGUAGE)")
 		flags.StringVar(&s.pwnedURL, "pwned-url", s.pwnedURL, "breached-password range API that new passwords are looked up in by the first 5 hex digits of their SHA-1; empty: off (env GATEHOUSE_PWNED_URL)")
 		flags.IntVar(&s.pwnedMin, "pwned-min", s.pwnedMin, "refuse a new password seen this many times in breaches or more (env GATEHOUSE_PWNED_MIN)")
+		flags.BoolVar(&s.loginByCode, "login-by-code", s.loginByCode, "offer sign-in codes by mail on the login page (env GATEHOUSE_LOGIN_BY_CODE=off turns them off)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		flags.StringVar(&s.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at shutdown")
@@ -209,6 +215,7 @@ func serve(s settings) error {
 		PasswordResetTimeout: s.resetTimeout,
 		Language:             s.language,
 		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
+		LoginCodesOff:        !s.loginByCode,
 		Logger:               logger,
 		AccessLog:            s.accessLog,
 	})
