@@ -36,10 +36,15 @@ func NewSecondStepForm() SecondStepForm {
 
 // Validate checks a code was entered, of a length a code can have.
 func (f *SecondStepForm) Validate() bool {
-	if f.checkRequired("code", f.Code) {
-		f.checkMaxLength("code", f.Code, codeMaxLength)
-	}
+	f.checkCode("code", f.Code)
 	return f.Valid()
+}
+
+// checkCode checks a code was entered, of a length a code can have.
+func (f *Form) checkCode(field, code string) {
+	if f.checkRequired(field, code) {
+		f.checkMaxLength(field, code, codeMaxLength)
+	}
 }
 
 // ConfirmForm asks for the password again before a sensitive change.
@@ -128,24 +133,15 @@ func GroupSecret(secret string) string {
 }
 
 // LoginCodeRequestForm asks for the address of an account to mail a
-// sign-in code to.
+// sign-in code to, as the password reset form does.
 type LoginCodeRequestForm struct {
-	Form
-	Email string
-	Next  string
+	PasswordResetForm
+	Next string
 }
 
 // NewLoginCodeRequestForm returns the request form, on the way to next.
 func NewLoginCodeRequestForm(next string) LoginCodeRequestForm {
-	return LoginCodeRequestForm{Form: newForm(field{"email", "field.email"}), Next: next}
-}
-
-// Validate checks the address is there and is an address.
-func (f *LoginCodeRequestForm) Validate() bool {
-	if f.checkRequired("email", f.Email) {
-		f.checkEmail("email", f.Email)
-	}
-	return f.Valid()
+	return LoginCodeRequestForm{PasswordResetForm: NewPasswordResetForm(), Next: next}
 }
 
 // LoginCodeForm takes the sign-in code that was mailed.
@@ -161,9 +157,7 @@ func NewLoginCodeForm() LoginCodeForm {
 
 // Validate checks a code was entered, of a length a code can have.
 func (f *LoginCodeForm) Validate() bool {
-	if f.checkRequired("code", f.Code) {
-		f.checkMaxLength("code", f.Code, codeMaxLength)
-	}
+	f.checkCode("code", f.Code)
 	return f.Valid()
 }
 
