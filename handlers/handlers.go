@@ -60,6 +60,9 @@ type Config struct {
 	// BreachedPasswords looks new passwords up in a breached-password range
 	// API (k-anonymity); nil, or one without a URL, checks none.
 	BreachedPasswords *password.BreachChecker
+	// RequireTwoFactor says who must have a second factor (models'
+	// TwoFactorStaff when empty: staff, for the admin).
+	RequireTwoFactor models.TwoFactorPolicy
 	// LoginCodesOff turns off sign-in codes by mail.
 	LoginCodesOff bool
 	// Logger receives errors and, with AccessLog, one line a request.
@@ -76,6 +79,7 @@ type handler struct {
 	hashQueue      *hashpool.Pool
 	breached       *password.BreachChecker
 	loginCodes     bool // sign-in codes by mail are offered
+	twoFactorRule  models.TwoFactorPolicy
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -223,6 +227,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		hashQueue:       hashQueue,
 		breached:        cfg.BreachedPasswords,
 		loginCodes:      !cfg.LoginCodesOff,
+		twoFactorRule:   cfg.RequireTwoFactor,
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,

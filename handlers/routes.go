@@ -20,7 +20,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get("/healthz", h.healthz)
 	app.Get("/assets/:name", h.asset)
 
-	app.Use(h.loadUser, h.chooseLanguage, h.csrfProtect)
+	app.Use(h.loadUser, h.chooseLanguage, h.csrfProtect, h.enrolmentRequired)
 
 	app.Get("/", h.home)
 	app.Get(views.PathArticles, h.articleIndex)

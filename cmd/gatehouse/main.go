@@ -62,6 +62,7 @@ type settings struct {
 	pwnedURL     string
 	pwnedMin     int
 	loginByCode  bool
+	require2FA   string
 	cpuProfile   string
 	memProfile   string
 }
@@ -82,6 +83,7 @@ func run(args []string) error {
 		mailDir:      os.Getenv("GATEHOUSE_MAIL_DIR"),
 		baseURL:      os.Getenv("GATEHOUSE_BASE_URL"),
 		language:     envOr("GATEHOUSE_LANGUAGE", "en"),
+		require2FA:   envOr("GATEHOUSE_REQUIRE_2FA", string(models.TwoFactorStaff)),
 	}
 	if value := os.Getenv("GATEHOUSE_PASSWORD_RESET_TIMEOUT"); value != "" {
 		timeout, err := parseTimeout(value)
@@ -127,6 +129,7 @@ func run(args []string) error {
 		flags.StringVar(&s.language, "language", s.language, "language for visitors whose browser asks for none the site speaks, and for the mail of accounts that chose none: en or ko (env GATEHOUSE_LANGUAGE)")
 		flags.StringVar(&s.pwnedURL, "pwned-url", s.pwnedURL, "breached-password range API that new passwords are looked up in by the first 5 hex digits of their SHA-1; empty: off (env GATEHOUSE_PWNED_URL)")
 		flags.IntVar(&s.pwnedMin, "pwned-min", s.pwnedMin, "refuse a new password seen this many times in breaches or more (env GATEHOUSE_PWNED_MIN)")
+		flags.StringVar(&s.require2FA, "require-2fa", s.require2FA, "who must set up a second factor (TOTP or a passkey): off, staff (for the admin) or all (for every page) (env GATEHOUSE_REQUIRE_2FA)")
 		flags.BoolVar(&s.loginByCode, "login-by-code", s.loginByCode, "offer sign-in codes by mail on the login page (env GATEHOUSE_LOGIN_BY_CODE=off turns them off)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
@@ -161,6 +164,10 @@ func run(args []string) error {
 // serve runs the app until SIGINT or SIGTERM, then lets in-flight requests finish.
 func serve(s settings) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	policy, err := models.ParseTwoFactorPolicy(s.require2FA)
+	if err != nil {
+		return err
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Each password hash takes 19 MiB for a moment; a soft limit has the
 		// garbage collector hand it back promptly instead of letting the heap
@@ -216,6 +223,7 @@ func serve(s settings) error {
 		Language:             s.language,
 		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
 		LoginCodesOff:        !s.loginByCode,
+		RequireTwoFactor:     policy,
 		Logger:               logger,
 		AccessLog:            s.accessLog,
 	})
