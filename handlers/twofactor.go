@@ -243,6 +243,14 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
 	}
 	u := currentUser(c)
+	passkeys, err := twofactor.Passkeys(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if h.mustKeepFactor(c, len(passkeys) > 0) {
+		f.AddError("", lastFactorRequired())
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
+	}
 	if f.Code != "" {
 		problem, status, err := h.checkSecondFactor(c, f.Code)
 		if err != nil {
@@ -263,7 +271,7 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 		}
 	}
 	var was bool
-	err := h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+	err = h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
 		if was, err = twofactor.Disable(ctx, tx, u.ID); !was || err != nil {
 			return subject, body, err
 		}

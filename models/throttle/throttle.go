@@ -44,6 +44,8 @@ var (
 	// signup may mail a chosen address with chosen text (the username in
 	// the greeting), and fills the database.
 	SignupsPerAddress = Rule{"signups-address", 10, time.Hour}
+	// LoginCodePerAddress counts sign-in codes asked for from one client address.
+	LoginCodePerAddress = Rule{"login-code-address", 10, time.Hour}
 	// MailPerRecipient counts mails that anyone may trigger (password
 	// resets, verification links) to one address: no mail-bombing.
 	MailPerRecipient = Rule{"mail-recipient", 3, time.Hour}
