@@ -1104,52 +1104,47 @@ func TestLogRedactsLinkTokens(t *testing.T) {
 // (issue 18.5).
 func TestPasswordResetLinkRacing(t *testing.T) {
 	t.Parallel()
-	for _, engine := range dbtest.Engines {
-		t.Run(engine.Name, func(t *testing.T) {
-			t.Parallel()
-			app := newTestAppOn(t, handlers.Config{}, engine.URL(t))
-			box := mtFolder(t, app.mailDir)
-			alice := mtVerifiedUser(t, app, "alice", "alice@example.com")
-			wantRedirect(t, mtAskReset(app.client(), alice.Email), false, "/accounts/password_reset/done/")
-			link, uid, _ := mtResetLink(t, app, box.next(alice.Email, mtSubjectReset))
-			setPath := "/accounts/reset/" + uid + "/set-password/"
-			const browsers = 8
-			var clients []*client
-			var requests []*http.Request
-			for i := range browsers {
-				c := app.client()
-				wantStatus(t, mtGetPlain(c, link), http.StatusFound)
-				password := fmt.Sprintf("%s-%d", mtNewPassword, i)
-				req, _ := c.formRequest(setPath, setPath, url.Values{"new_password1": {password}, "new_password2": {password}})
-				clients, requests = append(clients, c), append(requests, req)
-			}
-			statuses := make([]int, browsers)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range browsers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					res, err := clients[i].http.Do(requests[i])
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					res.Body.Close()
-					statuses[i] = res.StatusCode
-				}()
-			}
-			close(start)
-			wg.Wait()
-			if n := slices.Index(statuses, http.StatusSeeOther); n < 0 || slices.Contains(statuses[n+1:], http.StatusSeeOther) {
-				t.Errorf("statuses %v: want exactly one reset (303), the others shown the spent link", statuses)
-			}
-			if n := app.count("SELECT COUNT(*) FROM security_events WHERE kind = ? AND user_id = ?", models.EventPasswordChanged, alice.ID); n != 1 {
-				t.Errorf("%d password resets logged, want 1", n)
-			}
-		})
-	}
+	mtOnEngines(t, func(t *testing.T, app *testApp, box *mtMailbox) {
+		alice := mtVerifiedUser(t, app, "alice", "alice@example.com")
+		wantRedirect(t, mtAskReset(app.client(), alice.Email), false, "/accounts/password_reset/done/")
+		link, uid, _ := mtResetLink(t, app, box.next(alice.Email, mtSubjectReset))
+		setPath := "/accounts/reset/" + uid + "/set-password/"
+		const browsers = 8
+		var clients []*client
+		var requests []*http.Request
+		for i := range browsers {
+			c := app.client()
+			wantStatus(t, mtGetPlain(c, link), http.StatusFound)
+			password := fmt.Sprintf("%s-%d", mtNewPassword, i)
+			req, _ := c.formRequest(setPath, setPath, url.Values{"new_password1": {password}, "new_password2": {password}})
+			clients, requests = append(clients, c), append(requests, req)
+		}
+		statuses := make([]int, browsers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range browsers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res, err := clients[i].http.Do(requests[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				statuses[i] = res.StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := slices.Index(statuses, http.StatusSeeOther); n < 0 || slices.Contains(statuses[n+1:], http.StatusSeeOther) {
+			t.Errorf("statuses %v: want exactly one reset (303), the others shown the spent link", statuses)
+		}
+		if n := app.count("SELECT COUNT(*) FROM security_events WHERE kind = ? AND user_id = ?", models.EventPasswordChanged, alice.ID); n != 1 {
+			t.Errorf("%d password resets logged, want 1", n)
+		}
+	})
 }
 
 // An address that differs only by a look-alike that Unicode case folding
@@ -1159,51 +1154,46 @@ func TestPasswordResetLinkRacing(t *testing.T) {
 // (issue 18.4). Lookups fold ASCII letters only, in Go and SQL alike.
 func TestEmailChangeUnicodeFolding(t *testing.T) {
 	t.Parallel()
-	for _, engine := range dbtest.Engines {
-		t.Run(engine.Name, func(t *testing.T) {
-			t.Parallel()
-			app := newTestAppOn(t, handlers.Config{}, engine.URL(t))
-			box := mtFolder(t, app.mailDir)
-			for i, tt := range []struct{ stored, changed string }{
-				{"Kim@example.com", "\u212aim@example.com"},
-				{"sam@example.com", "\u017fam@example.com"},
-				{"\u00c5sa@example.com", "\u212bsa@example.com"},
-			} {
-				name := fmt.Sprintf("user%d", i)
-				mtVerifiedUser(t, app, name, tt.stored)
-				c := app.client()
-				c.loginAs(name, mtPassword)
-				values := url.Values{"email": {tt.changed}, "first_name": {""}, "last_name": {""}, "notify_new_device": {"on"}}
-				res := c.postForm("/accounts/update/", "/accounts/update/", values)
-				wantStatus(t, res, http.StatusUnprocessableEntity)
-				if res.text(t, "#id_current_password_error") == "" {
-					t.Errorf("%q → %q: no password asked", tt.stored, tt.changed)
-				}
-				if u := app.user(name); u.Email != tt.stored || !u.EmailVerified {
-					t.Fatalf("%q → %q without the password: email %q, verified %v", tt.stored, tt.changed, u.Email, u.EmailVerified)
-				}
-				values.Set("current_password", mtPassword)
-				wantRedirect(t, c.postForm("/accounts/update/", "/accounts/update/", values), false, "/accounts/update/")
-				if u := app.user(name); u.Email != tt.changed || u.EmailVerified {
-					t.Errorf("%q → %q: email %q, verified %v; want the new one, unconfirmed", tt.stored, tt.changed, u.Email, u.EmailVerified)
-				}
-				if n := mtOutboxCount(t, app, tt.stored, mtSubjectEmailChanged); n != 1 {
-					t.Errorf("%q → %q: %d notices to the old address, want 1", tt.stored, tt.changed, n)
-				}
-				if n := app.count("SELECT COUNT(*) FROM mail_outbox WHERE recipient = ? AND subject = ?", tt.changed, mtSubjectVerify); n != 1 {
-					t.Errorf("%q → %q: %d confirmation links to the new address, want 1", tt.stored, tt.changed, n)
-				}
+	mtOnEngines(t, func(t *testing.T, app *testApp, box *mtMailbox) {
+		for i, tt := range []struct{ stored, changed string }{
+			{"Kim@example.com", "\u212aim@example.com"},
+			{"sam@example.com", "\u017fam@example.com"},
+			{"\u00c5sa@example.com", "\u212bsa@example.com"},
+		} {
+			name := fmt.Sprintf("user%d", i)
+			mtVerifiedUser(t, app, name, tt.stored)
+			c := app.client()
+			c.loginAs(name, mtPassword)
+			values := url.Values{"email": {tt.changed}, "first_name": {""}, "last_name": {""}, "notify_new_device": {"on"}}
+			res := c.postForm("/accounts/update/", "/accounts/update/", values)
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			if res.text(t, "#id_current_password_error") == "" {
+				t.Errorf("%q → %q: no password asked", tt.stored, tt.changed)
 			}
-			// A reset asked for with the look-alike finds no confirmed address.
-			mtVerifiedUser(t, app, "kate", "kate@example.com")
-			wantRedirect(t, mtAskReset(app.client(), "\u212aATE@example.com"), false, "/accounts/password_reset/done/")
-			wantRedirect(t, mtAskReset(app.client(), "KATE@example.com"), false, "/accounts/password_reset/done/")
-			box.next("kate@example.com", mtSubjectReset)
-			if n := mtOutboxCount(t, app, "kate@example.com", mtSubjectReset); n != 1 {
-				t.Errorf("%d reset mails to kate, want 1 (the ASCII spelling's)", n)
+			if u := app.user(name); u.Email != tt.stored || !u.EmailVerified {
+				t.Fatalf("%q → %q without the password: email %q, verified %v", tt.stored, tt.changed, u.Email, u.EmailVerified)
 			}
-		})
-	}
+			values.Set("current_password", mtPassword)
+			wantRedirect(t, c.postForm("/accounts/update/", "/accounts/update/", values), false, "/accounts/update/")
+			if u := app.user(name); u.Email != tt.changed || u.EmailVerified {
+				t.Errorf("%q → %q: email %q, verified %v; want the new one, unconfirmed", tt.stored, tt.changed, u.Email, u.EmailVerified)
+			}
+			if n := mtOutboxCount(t, app, tt.stored, mtSubjectEmailChanged); n != 1 {
+				t.Errorf("%q → %q: %d notices to the old address, want 1", tt.stored, tt.changed, n)
+			}
+			if n := app.count("SELECT COUNT(*) FROM mail_outbox WHERE recipient = ? AND subject = ?", tt.changed, mtSubjectVerify); n != 1 {
+				t.Errorf("%q → %q: %d confirmation links to the new address, want 1", tt.stored, tt.changed, n)
+			}
+		}
+		// A reset asked for with the look-alike finds no confirmed address.
+		mtVerifiedUser(t, app, "kate", "kate@example.com")
+		wantRedirect(t, mtAskReset(app.client(), "\u212aATE@example.com"), false, "/accounts/password_reset/done/")
+		wantRedirect(t, mtAskReset(app.client(), "KATE@example.com"), false, "/accounts/password_reset/done/")
+		box.next("kate@example.com", mtSubjectReset)
+		if n := mtOutboxCount(t, app, "kate@example.com", mtSubjectReset); n != 1 {
+			t.Errorf("%d reset mails to kate, want 1 (the ASCII spelling's)", n)
+		}
+	})
 }
 
 // One client address makes a few accounts an hour, and sets off a few
@@ -1278,12 +1268,16 @@ func TestEmailChangesPerAccountLimited(t *testing.T) {
 // so, with a Retry-After within window.
 func mtWantLimited(t *testing.T, res *response, window time.Duration) {
 	t.Helper()
-	wantStatus(t, res, http.StatusTooManyRequests)
-	retry, err := strconv.Atoi(res.Header.Get("Retry-After"))
-	if err != nil || retry < 1 || retry > int(window.Seconds()) {
-		t.Errorf("Retry-After %q, want 1 to %d seconds", res.Header.Get("Retry-After"), int(window.Seconds()))
-	}
-	if !strings.Contains(res.body, "That was done too often lately. Please try again in ") {
-		t.Errorf("the 429 does not say why:\n%s", res.body)
+	wantTooMany(t, res, window, "That was done too often lately. Please try again in ")
+}
+
+// mtOnEngines runs test on a new app over each engine, with its mailbox.
+func mtOnEngines(t *testing.T, test func(t *testing.T, app *testApp, box *mtMailbox)) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			app := newTestAppOn(t, handlers.Config{}, engine.URL(t))
+			test(t, app, mtFolder(t, app.mailDir))
+		})
 	}
 }

@@ -104,12 +104,19 @@ func atkPost(c *client, path, token string, values url.Values, headers ...string
 // window and the form's message saying so.
 func atkWantThrottled(t *testing.T, res *response, window time.Duration) {
 	t.Helper()
+	wantTooMany(t, res, window, "Too many failed attempts. Please try again in ")
+}
+
+// wantTooMany fails unless res is a 429 whose Retry-After is within window
+// and whose page says why in words starting with saying.
+func wantTooMany(t *testing.T, res *response, window time.Duration, saying string) {
+	t.Helper()
 	wantStatus(t, res, http.StatusTooManyRequests)
 	retry, err := strconv.Atoi(res.Header.Get("Retry-After"))
 	if err != nil || retry < 1 || retry > int(window.Seconds()) {
 		t.Errorf("Retry-After %q, want 1 to %d seconds", res.Header.Get("Retry-After"), int(window.Seconds()))
 	}
-	if !strings.Contains(res.body, "Too many failed attempts. Please try again in ") {
+	if !strings.Contains(res.body, saying) {
 		t.Errorf("the 429 does not say why:\n%s", res.body)
 	}
 }

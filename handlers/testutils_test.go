@@ -265,15 +265,7 @@ func (c *client) submit(page *response, action string, values url.Values) *respo
 	if !ok || token == "" {
 		c.t.Fatalf("no CSRF token in the page")
 	}
-	form := url.Values{"csrfmiddlewaretoken": {token}}
-	for key, vals := range values {
-		form[key] = vals
-	}
-	req, err := http.NewRequest(http.MethodPost, c.app.url+action, strings.NewReader(form.Encode()))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := c.tokenRequest(action, token, values)
 	if c.htmx {
 		req.Header.Set("X-CSRF-Token", token)
 	}
@@ -286,6 +278,12 @@ func (c *client) submit(page *response, action string, values url.Values) *respo
 func (c *client) formRequest(page, action string, values url.Values) (*http.Request, string) {
 	c.t.Helper()
 	token := c.csrfToken(page)
+	return c.tokenRequest(action, token, values), token
+}
+
+// tokenRequest is a POST of values to action with token in the form field.
+func (c *client) tokenRequest(action, token string, values url.Values) *http.Request {
+	c.t.Helper()
 	form := url.Values{"csrfmiddlewaretoken": {token}}
 	for key, vals := range values {
 		form[key] = vals
@@ -295,7 +293,7 @@ func (c *client) formRequest(page, action string, values url.Values) (*http.Requ
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req, token
+	return req
 }
 
 // loginAs logs the client in through the login form.
