@@ -309,3 +309,13 @@ func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, us
 	})
 	return ended, err
 }
+
+// EmailInUse reports whether any account, confirmed or not, has this
+// address in any letter case.
+func EmailInUse(ctx context.Context, db bun.IDB, email string) (bool, error) {
+	exists, err := db.NewSelect().Model((*User)(nil)).Where("lower(email) = lower(?)", email).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("models: unable to look up an address: %w", err)
+	}
+	return exists, nil
+}
