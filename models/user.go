@@ -361,3 +361,13 @@ func ResetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, use
 		return err
 	})
 }
+
+// EmailInUse reports whether any account, confirmed or not, has this
+// address, compared by EmailKey.
+func EmailInUse(ctx context.Context, db bun.IDB, email string) (bool, error) {
+	exists, err := db.NewSelect().Model((*User)(nil)).Where(emailKeyColumn(db)+" = ?", EmailKey(email)).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("models: unable to look up an address: %w", err)
+	}
+	return exists, nil
+}

@@ -17,6 +17,8 @@ const (
 	PathPassword      = "/accounts/password/"
 	PathAccountDelete = "/accounts/delete/"
 	PathSetLanguage   = "/i18n/setlang/"
+	// A person a provider vouched for chooses a username.
+	PathSocialSignup = "/accounts/social/signup/"
 	// Sign-in codes by mail: ask for one, then type it.
 	PathLoginCode      = "/accounts/login/code/"
 	PathLoginCodeEnter = "/accounts/login/code/enter/"
@@ -124,3 +126,9 @@ func RedactTokens(path string) string {
 	}
 	return path
 }
+
+// SocialLoginPath starts a login with the provider of this name.
+func SocialLoginPath(provider string) string { return "/accounts/social/" + provider + "/login/" }
+
+// SocialCallbackPath is where the provider of this name sends the browser back.
+func SocialCallbackPath(provider string) string { return "/accounts/social/" + provider + "/callback/" }

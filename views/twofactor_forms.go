@@ -163,3 +163,21 @@ func (f *LoginCodeForm) Validate() bool {
 
 // LoginCodeWrong is the one answer to a code that logs no one in.
 func LoginCodeWrong() Text { return Msg("login_code.wrong") }
+
+// SocialSignupForm asks a person a provider vouched for to choose a username.
+type SocialSignupForm struct {
+	Form
+	Username string
+	Provider string // the provider's label
+}
+
+// NewSocialSignupForm returns an empty username form for a person from provider.
+func NewSocialSignupForm(provider string) SocialSignupForm {
+	return SocialSignupForm{Form: newForm(field{"username", "field.username"}), Provider: provider}
+}
+
+// Validate checks the username as signup does (Django's rules).
+func (f *SocialSignupForm) Validate() bool {
+	f.checkUsername("username", f.Username)
+	return f.Valid()
+}

@@ -223,6 +223,7 @@ func serve(s settings) error {
 		Language:             s.language,
 		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
 		LoginCodesOff:        !s.loginByCode,
+		SocialProviders:      socialProviders(os.Environ()),
 		RequireTwoFactor:     policy,
 		Logger:               logger,
 		AccessLog:            s.accessLog,
