@@ -99,7 +99,10 @@ func TestSocialLoginOAuth2Sites(t *testing.T) {
 				site("github", github, "/user"), site("naver", naver, "/v1/nid/me"),
 			}}, engine.URL(t))
 
-			for _, tt := range []struct{ provider, username, email string; verified bool }{
+			for _, tt := range []struct {
+				provider, username, email string
+				verified                  bool
+			}{
 				{"github", "octocat", "octo@example.com", true},
 				{"naver", "민지", "minji@naver.com", false},
 			} {

@@ -48,7 +48,7 @@ const (
 	PathSessions = "/accounts/sessions/"
 	// PathTrustedBrowsers stops trusting browsers that skip the second step.
 	PathTrustedBrowsers = "/accounts/sessions/trusted/"
-	PathActivity = "/accounts/activity/"
+	PathActivity        = "/accounts/activity/"
 	// PathConfirm asks for the password again before a sensitive change.
 	PathConfirm = "/accounts/confirm/"
 )
