@@ -16,6 +16,9 @@ const (
 	PathPassword      = "/accounts/password/"
 	PathAccountDelete = "/accounts/delete/"
 	PathSetLanguage   = "/i18n/setlang/"
+	// The accounts at other sites that log the user in.
+	PathSocial           = "/accounts/social/"
+	PathSocialDisconnect = "/accounts/social/disconnect/"
 	// A person a provider vouched for chooses a username.
 	PathSocialSignup = "/accounts/social/signup/"
 	// Sign-in codes by mail: ask for one, then type it.
@@ -105,3 +108,6 @@ func SocialLoginPath(provider string) string { return "/accounts/social/" + prov
 
 // SocialCallbackPath is where the provider of this name sends the browser back.
 func SocialCallbackPath(provider string) string { return "/accounts/social/" + provider + "/callback/" }
+
+// SocialConnectPath connects the provider of this name to the logged-in account.
+func SocialConnectPath(provider string) string { return "/accounts/social/" + provider + "/connect/" }
