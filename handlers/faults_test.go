@@ -105,13 +105,14 @@ func TestSignupWhenTheSessionStoreFails(t *testing.T) {
 const faultTimeout = time.Second
 
 // newFaultApp is an app on PostgreSQL and Redis, each behind a proxy the
-// test can freeze or stop; it skips without the servers.
-func newFaultApp(t *testing.T) (app *testApp, db, redis *faultproxy.Proxy) {
+// test can freeze or stop, whose requests have faultTimeout and whose
+// connections and session calls storeTimeout; it skips without the servers.
+func newFaultApp(t *testing.T, storeTimeout time.Duration) (app *testApp, db, redis *faultproxy.Proxy) {
 	t.Helper()
 	pgURL, redisURL := dbtest.Postgres(t), dbtest.Redis(t)
 	db, redis = faultproxy.New(t, ""), faultproxy.New(t, "")
 	app = newTestAppOn(t, handlers.Config{RequestTimeout: faultTimeout}, db.Front(t, pgURL),
-		models.WithSessionStore(redis.Front(t, redisURL)), models.WithTimeout(faultTimeout))
+		models.WithSessionStore(redis.Front(t, redisURL)), models.WithTimeout(storeTimeout))
 	return app, db, redis
 }
 
@@ -119,9 +120,12 @@ func newFaultApp(t *testing.T) (app *testApp, db, redis *faultproxy.Proxy) {
 // fails a write with 503 within the deadline and commits nothing; a
 // stopped one answers 503 at once; the health check says so both times.
 func TestDatabaseOutageAnswers503(t *testing.T) {
-	app, db, _ := newFaultApp(t)
+	// Connections may take longer than requests: the request's deadline,
+	// not a connection's, is what ends a request on a frozen server.
+	app, db, _ := newFaultApp(t, time.Minute)
 	app.createUser("alice", "correct horse battery")
 	c := app.client()
+	c.http.Timeout = 10 * faultTimeout // a request without a deadline fails the test, not hangs it
 	c.loginAs("alice", "correct horse battery")
 	article := url.Values{"title": {"Frozen"}, "content": {"Written while the database was silent."}}
 	for _, fault := range []struct {
@@ -147,13 +151,14 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 // A frozen or stopped Redis fails a signup with 503 and leaves no account;
 // once it is back, the same signup works.
 func TestSessionStoreOutageAnswers503(t *testing.T) {
-	app, _, redis := newFaultApp(t)
+	app, _, redis := newFaultApp(t, faultTimeout)
 	for i, fault := range []struct {
 		name  string
 		start func()
 	}{{"frozen", redis.Freeze}, {"stopped", redis.Stop}} {
 		t.Run(fault.name, func(t *testing.T) {
 			c := app.htmxClient()
+			c.http.Timeout = 10 * faultTimeout
 			username := fmt.Sprintf("bob%d", i)
 			form := url.Values{"username": {username}, "password1": {"correct horse battery"}, "password2": {"correct horse battery"}}
 			req, token := c.formRequest("/accounts/signup/", "/accounts/signup/", form)

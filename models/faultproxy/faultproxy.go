@@ -23,15 +23,15 @@ const (
 // Proxy forwards connections on Addr to the target address.
 type Proxy struct {
 	// Addr is the host:port the proxy listens on.
-	Addr     string
-	target   string
-	listener net.Listener
+	Addr   string
+	target string
 
-	mu      sync.Mutex
-	changed *sync.Cond // broadcast when state changes
-	state   state
-	conns   map[net.Conn]struct{}
-	done    sync.WaitGroup
+	mu       sync.Mutex
+	listener net.Listener
+	changed  *sync.Cond // broadcast when state changes
+	state    state
+	conns    map[net.Conn]struct{}
+	done     sync.WaitGroup
 }
 
 // New starts a proxy on a loopback port in front of target (host:port),
@@ -44,7 +44,7 @@ func New(t testing.TB, target string) *Proxy {
 	}
 	p := &Proxy{Addr: listener.Addr().String(), target: target, listener: listener, conns: map[net.Conn]struct{}{}}
 	p.changed = sync.NewCond(&p.mu)
-	p.done.Go(p.accept)
+	p.done.Go(func() { p.accept(listener) })
 	t.Cleanup(p.close)
 	return p
 }
@@ -64,27 +64,45 @@ func (p *Proxy) Front(t testing.TB, rawURL string) string {
 	return u.String()
 }
 
-// Freeze holds every byte in either direction, and new connections, until Resume.
-func (p *Proxy) Freeze() { p.set(frozen) }
-
-// Stop cuts every connection and refuses (resets) new ones until Resume.
+// Stop cuts every connection and refuses new ones until Resume.
 func (p *Proxy) Stop() {
-	p.set(stopped)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.state == stopped {
+		return
+	}
+	p.state = stopped
+	p.changed.Broadcast()
+	p.listener.Close()
 	for conn := range p.conns {
 		conn.Close()
 	}
 }
 
-// Resume forwards again.
-func (p *Proxy) Resume() { p.set(running) }
-
-func (p *Proxy) set(s state) {
+// Resume forwards again, listening again on Addr if stopped.
+func (p *Proxy) Resume() {
 	p.mu.Lock()
-	p.state = s
+	defer p.mu.Unlock()
+	if p.state == stopped && p.conns != nil {
+		listener, err := net.Listen("tcp", p.Addr)
+		if err != nil {
+			panic("faultproxy: listen again on " + p.Addr + ": " + err.Error())
+		}
+		p.listener = listener
+		p.done.Go(func() { p.accept(listener) })
+	}
+	p.state = running
 	p.changed.Broadcast()
-	p.mu.Unlock()
+}
+
+// Freeze holds every byte in either direction, and new connections, until Resume.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == running {
+		p.state = frozen
+		p.changed.Broadcast()
+	}
 }
 
 // wait blocks while the proxy is frozen and reports whether it forwards.
@@ -97,9 +115,9 @@ func (p *Proxy) wait() bool {
 	return p.state == running
 }
 
-func (p *Proxy) accept() {
+func (p *Proxy) accept(listener net.Listener) {
 	for {
-		client, err := p.listener.Accept()
+		client, err := listener.Accept()
 		if err != nil {
 			return
 		}
@@ -179,8 +197,8 @@ func (p *Proxy) untrack(conn net.Conn) {
 
 // close stops the proxy for good and waits for its goroutines.
 func (p *Proxy) close() {
-	p.listener.Close()
 	p.mu.Lock()
+	p.listener.Close()
 	p.state = stopped
 	for conn := range p.conns {
 		conn.Close()
