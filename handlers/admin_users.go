@@ -366,7 +366,7 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 	}
 	f := views.NewSetPasswordForm()
 	f.NewPassword1, f.NewPassword2 = formValue(c, "new_password1"), formValue(c, "new_password2")
-	if !f.Validate(views.PasswordUser(u)) {
+	if f.Validate(views.PasswordUser(u)); !h.unbreached(c, &f.Form, "new_password1", f.NewPassword1) {
 		page, err := h.adminUserView(c, u)
 		if err != nil {
 			return err

@@ -60,6 +60,9 @@ type Config struct {
 	// RequestTimeout bounds each request's work with the stores; past it
 	// the request answers 503 and commits nothing (models.StoreTimeout if zero).
 	RequestTimeout time.Duration
+	// BreachedPasswords looks new passwords up in a breached-password range
+	// API (k-anonymity); nil, or one without a URL, checks none.
+	BreachedPasswords *password.BreachChecker
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -72,6 +75,7 @@ type handler struct {
 	sessionStorage models.SessionStorage // where sessions keeps payloads, for models to end them
 	hasher         *password.Hasher
 	hashQueue      *hashpool.Pool
+	breached       *password.BreachChecker
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -226,6 +230,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	h := &handler{
 		db:              db,
 		hashQueue:       hashQueue,
+		breached:        cfg.BreachedPasswords,
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,

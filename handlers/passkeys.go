@@ -53,10 +53,7 @@ func (h *handler) passkeyRegisterBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.keepCeremony(c, ceremonyRegister, data); err != nil {
-		return err
-	}
-	return sendCeremony(c, options)
+	return h.startCeremony(c, ceremonyRegister, options, data)
 }
 
 // passkeyRegisterSubmit checks the new credential against the challenge

@@ -5,6 +5,7 @@
 //	gatehouse createsuperuser [-db …] [-username u -email e -password p]
 //	gatehouse changepassword [-db …] [-password p] username
 //	gatehouse copydb -from sqlite:./data/gatehouse.db -to postgres://… [-force]
+//	gatehouse importdjango -from sqlite:/path/to/db.sqlite3 [-db …] [-dry-run] [-update] [-user-table auth_user]
 //
 // -db (GATEHOUSE_DB) is a SQLite file, or a postgres:// URL;
 // GATEHOUSE_SESSION_STORE=redis://… keeps session payloads in Redis.
@@ -31,6 +32,7 @@ import (
 	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/models/mail"
+	"gatehouse/models/password"
 )
 
 func main() {
@@ -59,6 +61,8 @@ type settings struct {
 	// requestTimeout bounds each request's work with the stores (0: models.StoreTimeout).
 	requestTimeout time.Duration
 	language       string
+	pwnedURL       string
+	pwnedMin       int
 	cpuProfile     string
 	memProfile     string
 	// logger receives what the stores' clients report (serve's log).
@@ -96,6 +100,18 @@ func run(args []string) error {
 		}
 		s.requestTimeout = timeout
 	}
+	s.pwnedURL = password.DefaultBreachURL
+	if value, ok := os.LookupEnv("GATEHOUSE_PWNED_URL"); ok {
+		s.pwnedURL = value // empty turns the look-up off
+	}
+	s.pwnedMin = 1
+	if value := os.Getenv("GATEHOUSE_PWNED_MIN"); value != "" {
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 {
+			return fmt.Errorf("GATEHOUSE_PWNED_MIN %q: give a count of 1 or more", value)
+		}
+		s.pwnedMin = n
+	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
 	s.accessLog = true
 	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_ACCESS_LOG")); err == nil {
@@ -116,6 +132,8 @@ func run(args []string) error {
 		flags.StringVar(&s.baseURL, "base-url", s.baseURL, "the site's address as users reach it, for links in mail (env GATEHOUSE_BASE_URL; default: http:// and -addr)")
 		flags.DurationVar(&s.resetTimeout, "password-reset-timeout", s.resetTimeout, "how long a password reset link works (env GATEHOUSE_PASSWORD_RESET_TIMEOUT, a duration or seconds; default 1h)")
 		flags.StringVar(&s.language, "language", s.language, "language for visitors whose browser asks for none the site speaks, and for the mail of accounts that chose none: en or ko (env GATEHOUSE_LANGUAGE)")
+		flags.StringVar(&s.pwnedURL, "pwned-url", s.pwnedURL, "breached-password range API that new passwords are looked up in by the first 5 hex digits of their SHA-1; empty: off (env GATEHOUSE_PWNED_URL)")
+		flags.IntVar(&s.pwnedMin, "pwned-min", s.pwnedMin, "refuse a new password seen this many times in breaches or more (env GATEHOUSE_PWNED_MIN)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		flags.StringVar(&s.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at shutdown")
@@ -139,8 +157,10 @@ func run(args []string) error {
 		return changePassword(flags, args, &s)
 	case "copydb":
 		return copyDB(flags, args)
+	case "importdjango":
+		return importDjango(flags, args, &s, os.Stdout, os.Stderr)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword, copydb)", command)
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword, copydb, importdjango)", command)
 	}
 }
 
@@ -202,6 +222,7 @@ func serve(s settings) error {
 		PasswordResetTimeout: s.resetTimeout,
 		Language:             s.language,
 		RequestTimeout:       s.requestTimeout,
+		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
 		Logger:               logger,
 		AccessLog:            s.accessLog,
 	})
