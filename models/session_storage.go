@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -49,14 +50,17 @@ func (s timedSessions) Delete(key string) error {
 	return sessionError("delete", s.DeleteWithContext(ctx, key))
 }
 
-// sessionError marks a failure of the session storage as ErrUnavailable:
-// it stores bytes under a key, and fails only when it cannot be reached
-// (a cut connection is io.EOF, which says no more).
+// sessionError marks a failure of the session storage to answer as
+// ErrUnavailable: besides what Unavailable knows, a connection the Redis
+// client finds cut says only io.EOF.
 func sessionError(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("models: unable to %s a session: %w: %w", what, ErrUnavailable, err)
+	if Unavailable(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("models: unable to %s a session: %w: %w", what, ErrUnavailable, err)
+	}
+	return fmt.Errorf("models: unable to %s a session: %w", what, err)
 }
 
 // pgSessions is Fiber's PostgreSQL session storage with the context its
