@@ -297,6 +297,7 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 	f.IsActive = formValue(c, "is_active") != ""
 	if f.WithFlags {
 		f.IsStaff, f.IsSuperuser = formValue(c, "is_staff") != "", formValue(c, "is_superuser") != ""
+		f.TwoFactorExempt = formValue(c, "two_factor_exempt") != ""
 	}
 	var changes []models.FieldChange
 	if f.Validate() {

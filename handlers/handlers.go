@@ -26,6 +26,7 @@ import (
 	"gatehouse/models/hashpool"
 	"gatehouse/models/mail"
 	"gatehouse/models/password"
+	"gatehouse/models/social"
 	"gatehouse/models/throttle"
 	"gatehouse/models/token"
 	"gatehouse/models/twofactor"
@@ -63,6 +64,14 @@ type Config struct {
 	// BreachedPasswords looks new passwords up in a breached-password range
 	// API (k-anonymity); nil, or one without a URL, checks none.
 	BreachedPasswords *password.BreachChecker
+	// RequireTwoFactor says who must have a second factor (models'
+	// TwoFactorStaff when empty: staff, for the admin).
+	RequireTwoFactor models.TwoFactorPolicy
+	// SocialProviders are the sites people may log in with (none by
+	// default), in the order the login page offers them.
+	SocialProviders []social.Provider
+	// LoginCodesOff turns off sign-in codes by mail.
+	LoginCodesOff bool
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -76,6 +85,10 @@ type handler struct {
 	hasher         *password.Hasher
 	hashQueue      *hashpool.Pool
 	breached       *password.BreachChecker
+	loginCodes     bool // sign-in codes by mail are offered
+	twoFactorRule  models.TwoFactorPolicy
+	social         map[string]*social.Client // by name
+	socialButtons  []views.SocialProvider    // in the login page's order
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -220,6 +233,13 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	if err != nil {
 		return nil, err
 	}
+	var providers []social.Provider
+	for _, p := range cfg.SocialProviders {
+		if p, err = p.Check(); err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
 	cache, err := models.NewCache(ctx, store, cacheLimit)
 	if err != nil {
 		return nil, err
@@ -231,6 +251,9 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		db:              db,
 		hashQueue:       hashQueue,
 		breached:        cfg.BreachedPasswords,
+		loginCodes:      !cfg.LoginCodesOff,
+		twoFactorRule:   cfg.RequireTwoFactor,
+		social:          map[string]*social.Client{},
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,
@@ -252,6 +275,13 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		requestTimeout:  cfg.RequestTimeout,
 		now:             cfg.Now,
 		defaultLanguage: defaultLanguage,
+	}
+	for _, p := range providers {
+		if _, dup := h.social[p.Name]; dup {
+			return nil, fmt.Errorf("handlers: social provider %q twice", p.Name)
+		}
+		h.social[p.Name] = social.NewClient(p, h.baseURL+views.SocialCallbackPath(p.Name), h.now)
+		h.socialButtons = append(h.socialButtons, views.SocialProvider{Name: p.Name, Label: p.Label})
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,
@@ -391,7 +421,8 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // A full page shows, and so uses up, the pending flash messages; an htmx
 // fragment leaves them.
 func (h *handler) page(c *fiber.Ctx, status int) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil, LoginCodes: h.loginCodes,
+		SocialProviders: h.socialButtons}
 	// The page the language switcher comes back to: this one, or the page
 	// of a form that was posted; none after an error, which may have no page.
 	switch get := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead; {

@@ -118,6 +118,17 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	if err != nil {
 		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.unknown")}
 	}
+	passkeys, err := twofactor.Passkeys(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	totp, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if h.mustKeepFactor(c, totp || len(passkeys) > 1) {
+		return &clientError{fiber.StatusConflict, lastFactorRequired()}
+	}
 	name, err := twofactor.RemovePasskey(c.UserContext(), h.db, u.ID, id)
 	text := "That passkey had already been removed."
 	switch {

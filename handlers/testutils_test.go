@@ -84,6 +84,11 @@ func newTestAppOver(t testing.TB, cfg handlers.Config, store *models.Store) *tes
 	}
 	cfg.PasswordParams = testParams
 	cfg.BaseURL = baseURL
+	if cfg.RequireTwoFactor == "" {
+		// Staff use the admin without enrolling a second factor in most
+		// tests; the policy's default (staff) has tests of its own.
+		cfg.RequireTwoFactor = models.TwoFactorOff
+	}
 	mailDir := filepath.Join(t.TempDir(), "outbox")
 	if cfg.MailTransport == nil {
 		if cfg.MailTransport, err = mail.NewTransport("", mailDir); err != nil {

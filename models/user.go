@@ -38,6 +38,8 @@ type User struct {
 	IsSuperuser     bool      `bun:"is_superuser,notnull"`
 	LastLogin       time.Time `bun:"last_login,nullzero"`
 	DateJoined      time.Time `bun:"date_joined,notnull"`
+	// TwoFactorExempt: a superuser excused the user from the two-factor policy.
+	TwoFactorExempt bool `bun:"two_factor_exempt,notnull"`
 	// Language is the code of the language the user reads the site and
 	// their mail in ("ko"), or "" for none chosen yet.
 	Language string `bun:"language,notnull"`
@@ -316,4 +318,14 @@ func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, us
 		return createSession(ctx, tx, current)
 	})
 	return ended, err
+}
+
+// EmailInUse reports whether any account, confirmed or not, has this
+// address in any letter case.
+func EmailInUse(ctx context.Context, db bun.IDB, email string) (bool, error) {
+	exists, err := db.NewSelect().Model((*User)(nil)).Where("lower(email) = lower(?)", email).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("models: unable to look up an address: %w", err)
+	}
+	return exists, nil
 }

@@ -16,6 +16,11 @@ const (
 	PathPassword      = "/accounts/password/"
 	PathAccountDelete = "/accounts/delete/"
 	PathSetLanguage   = "/i18n/setlang/"
+	// A person a provider vouched for chooses a username.
+	PathSocialSignup = "/accounts/social/signup/"
+	// Sign-in codes by mail: ask for one, then type it.
+	PathLoginCode      = "/accounts/login/code/"
+	PathLoginCodeEnter = "/accounts/login/code/enter/"
 )
 
 // ArticlePath is an article's detail page.
@@ -92,3 +97,9 @@ func ResetPath(uidb64, token string) string {
 func EmailVerifyPath(uidb64, token string) string {
 	return "/accounts/email/verify/" + uidb64 + "/" + token + "/"
 }
+
+// SocialLoginPath starts a login with the provider of this name.
+func SocialLoginPath(provider string) string { return "/accounts/social/" + provider + "/login/" }
+
+// SocialCallbackPath is where the provider of this name sends the browser back.
+func SocialCallbackPath(provider string) string { return "/accounts/social/" + provider + "/callback/" }

@@ -63,6 +63,8 @@ type settings struct {
 	language       string
 	pwnedURL       string
 	pwnedMin       int
+	loginByCode    bool
+	require2FA     string
 	cpuProfile     string
 	memProfile     string
 	// logger receives what the stores' clients report (serve's log).
@@ -85,6 +87,7 @@ func run(args []string) error {
 		mailDir:      os.Getenv("GATEHOUSE_MAIL_DIR"),
 		baseURL:      os.Getenv("GATEHOUSE_BASE_URL"),
 		language:     envOr("GATEHOUSE_LANGUAGE", "en"),
+		require2FA:   envOr("GATEHOUSE_REQUIRE_2FA", string(models.TwoFactorStaff)),
 	}
 	if value := os.Getenv("GATEHOUSE_PASSWORD_RESET_TIMEOUT"); value != "" {
 		timeout, err := parseTimeout("password reset timeout", value)
@@ -112,6 +115,10 @@ func run(args []string) error {
 		}
 		s.pwnedMin = n
 	}
+	s.loginByCode = os.Getenv("GATEHOUSE_LOGIN_BY_CODE") != "off"
+	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_LOGIN_BY_CODE")); err == nil {
+		s.loginByCode = value
+	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
 	s.accessLog = true
 	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_ACCESS_LOG")); err == nil {
@@ -134,6 +141,8 @@ func run(args []string) error {
 		flags.StringVar(&s.language, "language", s.language, "language for visitors whose browser asks for none the site speaks, and for the mail of accounts that chose none: en or ko (env GATEHOUSE_LANGUAGE)")
 		flags.StringVar(&s.pwnedURL, "pwned-url", s.pwnedURL, "breached-password range API that new passwords are looked up in by the first 5 hex digits of their SHA-1; empty: off (env GATEHOUSE_PWNED_URL)")
 		flags.IntVar(&s.pwnedMin, "pwned-min", s.pwnedMin, "refuse a new password seen this many times in breaches or more (env GATEHOUSE_PWNED_MIN)")
+		flags.StringVar(&s.require2FA, "require-2fa", s.require2FA, "who must set up a second factor (TOTP or a passkey): off, staff (for the admin) or all (for every page) (env GATEHOUSE_REQUIRE_2FA)")
+		flags.BoolVar(&s.loginByCode, "login-by-code", s.loginByCode, "offer sign-in codes by mail on the login page (env GATEHOUSE_LOGIN_BY_CODE=off turns them off)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		flags.StringVar(&s.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at shutdown")
@@ -167,6 +176,10 @@ func run(args []string) error {
 // serve runs the app until SIGINT or SIGTERM, then lets in-flight requests finish.
 func serve(s settings) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	policy, err := models.ParseTwoFactorPolicy(s.require2FA)
+	if err != nil {
+		return err
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Each password hash takes 19 MiB for a moment; a soft limit has the
 		// garbage collector hand it back promptly instead of letting the heap
@@ -223,6 +236,9 @@ func serve(s settings) error {
 		Language:             s.language,
 		RequestTimeout:       s.requestTimeout,
 		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
+		LoginCodesOff:        !s.loginByCode,
+		SocialProviders:      socialProviders(os.Environ()),
+		RequireTwoFactor:     policy,
 		Logger:               logger,
 		AccessLog:            s.accessLog,
 	})

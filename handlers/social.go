@@ -1,0 +1,326 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"gatehouse/models"
+	"gatehouse/models/social"
+	"gatehouse/models/twofactor"
+	"gatehouse/views"
+)
+
+// socialTimeout is how long a login at a provider may take, from the
+// button to the callback.
+const socialTimeout = 10 * time.Minute
+
+// Session keys of a login at a provider under way: which one, its state,
+// nonce and PKCE verifier, where to go after, until when; and, once the
+// provider answered for a new person whose username must be chosen, who
+// they are.
+const (
+	keySocialProvider = "_social_provider"
+	keySocialState    = "_social_state"
+	keySocialNonce    = "_social_nonce"
+	keySocialVerifier = "_social_verifier"
+	keySocialNext     = "_social_next"
+	keySocialUntil    = "_social_until"
+	keySocialSignup   = "_social_signup" // JSON of pendingSocialSignup
+)
+
+// pendingSocialSignup is a person the provider vouched for, waiting for a
+// username of their own.
+type pendingSocialSignup struct {
+	Provider string        `json:"provider"`
+	Person   social.Person `json:"person"`
+	Next     string        `json:"next"`
+	Until    int64         `json:"until"`
+}
+
+// socialClient returns the client of the provider the URL names.
+func (h *handler) socialClient(c *fiber.Ctx) (*social.Client, error) {
+	client, ok := h.social[c.Params("provider")]
+	if !ok {
+		return nil, fiber.ErrNotFound
+	}
+	return client, nil
+}
+
+// socialLogin sends the browser to the provider, with a state, a nonce and
+// a PKCE verifier kept in this browser's session: the callback must come
+// back here, once.
+func (h *handler) socialLogin(c *fiber.Ctx) error {
+	client, err := h.socialClient(c)
+	if err != nil {
+		return err
+	}
+	state, nonce, verifier := rand.Text(), rand.Text(), rand.Text()+rand.Text()
+	target, err := client.Start(c.UserContext(), state, nonce, verifier)
+	if err != nil {
+		h.log.Error("social login: provider unreachable", "provider", client.Name, "err", err)
+		return &clientError{fiber.StatusServiceUnavailable, views.Msg("social.unreachable", views.Args{"Provider": client.Label})}
+	}
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	until := h.now().Add(socialTimeout).Unix()
+	if _, ok := sess.Get(keyExpires).(int64); !ok {
+		sess.Set(keyExpires, until)
+	}
+	sess.Set(keySocialProvider, client.Name)
+	sess.Set(keySocialState, state)
+	sess.Set(keySocialNonce, nonce)
+	sess.Set(keySocialVerifier, verifier)
+	sess.Set(keySocialNext, safeNext(formValue(c, "next")))
+	sess.Set(keySocialUntil, until)
+	if err := h.saveSession(c, sess); err != nil {
+		return err
+	}
+	return h.redirect(c, target)
+}
+
+// socialCallback is where the provider sends the browser back: the state
+// must be this browser's login under way (and is used up), the code is
+// exchanged with the PKCE verifier, the ID token checked with the nonce.
+// Then the person logs in to the account tied to them, or gets a new one.
+func (h *handler) socialCallback(c *fiber.Ctx) error {
+	client, err := h.socialClient(c)
+	if err != nil {
+		return err
+	}
+	sess, err := h.existingSession(c)
+	if err != nil {
+		return err
+	}
+	var provider, state, nonce, verifier, next string
+	var until int64
+	if sess != nil {
+		provider, _ = sess.Get(keySocialProvider).(string)
+		state, _ = sess.Get(keySocialState).(string)
+		nonce, _ = sess.Get(keySocialNonce).(string)
+		verifier, _ = sess.Get(keySocialVerifier).(string)
+		next, _ = sess.Get(keySocialNext).(string)
+		until, _ = sess.Get(keySocialUntil).(int64)
+		for _, key := range []string{keySocialProvider, keySocialState, keySocialNonce, keySocialVerifier, keySocialNext, keySocialUntil} {
+			sess.Delete(key) // once: a replayed callback finds nothing
+		}
+	}
+	given := c.Query("state")
+	if state == "" || provider != client.Name || subtle.ConstantTimeCompare([]byte(given), []byte(state)) != 1 || !h.now().Before(time.Unix(until, 0)) {
+		return h.socialFailed(c, client, "social.failed_state")
+	}
+	if c.Query("error") != "" || c.Query("code") == "" {
+		return h.socialFailed(c, client, "social.failed_denied")
+	}
+	person, err := client.Finish(c.UserContext(), c.Query("code"), verifier, nonce)
+	if errors.Is(err, social.ErrRefused) {
+		h.log.Warn("social login refused", "provider", client.Name, "err", err)
+		return h.socialFailed(c, client, "social.failed_token")
+	}
+	if err != nil {
+		h.log.Error("social login: provider unreachable", "provider", client.Name, "err", err)
+		return h.socialFailed(c, client, "social.unreachable")
+	}
+	return h.socialPerson(c, client, person, next)
+}
+
+// socialFailed ends a login at a provider that proves no one: the session
+// forgets it, and the page says so plainly, with the way back to login.
+func (h *handler) socialFailed(c *fiber.Ctx, client *social.Client, key string) error {
+	if sess, err := h.existingSession(c); err == nil && sess != nil {
+		if err := h.saveSession(c, sess); err != nil {
+			return err
+		}
+	}
+	return h.render(c, fiber.StatusBadRequest, views.SocialFailed(views.Msg(key, views.Args{"Provider": client.Label})))
+}
+
+// socialPerson logs the person in to the account tied to their provider
+// account; a new person gets a new account, unless an account has their
+// address: that one is never entered by the address alone.
+func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *social.Person, next string) error {
+	ctx := c.UserContext()
+	account, err := social.AccountOf(ctx, h.db, client.Name, person.Subject)
+	switch {
+	case err == nil:
+		u, err := models.UserByID(ctx, h.db, account.UserID)
+		if err != nil {
+			return err
+		}
+		if !u.IsActive {
+			return h.socialFailed(c, client, "social.failed_inactive")
+		}
+		if err := social.Used(ctx, h.db, account.ID, person.Email, h.now()); err != nil {
+			return err
+		}
+		return h.socialLoggedIn(c, client, u, next)
+	case !errors.Is(err, social.ErrNoAccount):
+		return err
+	}
+	if person.Email != "" {
+		taken, err := models.EmailInUse(ctx, h.db, person.Email)
+		if err != nil {
+			return err
+		}
+		if taken {
+			if sess, err := h.existingSession(c); err == nil && sess != nil {
+				if err := h.saveSession(c, sess); err != nil {
+					return err
+				}
+			}
+			return h.render(c, fiber.StatusConflict, views.SocialAddressTaken(client.Label, person.Email))
+		}
+	}
+	pending := pendingSocialSignup{Provider: client.Name, Person: *person, Next: next, Until: h.now().Add(socialTimeout).Unix()}
+	username := suggestedUsername(person)
+	if models.UsernameProblem(username) == "" && username != "" {
+		taken, err := models.UsernameTaken(ctx, h.db, username)
+		if err != nil {
+			return err
+		}
+		if !taken {
+			return h.socialSignup(c, client, pending, username)
+		}
+	}
+	// The username is taken or refused: the person chooses one.
+	if err := h.keepSocialSignup(c, pending); err != nil {
+		return err
+	}
+	f := views.NewSocialSignupForm(client.Label)
+	f.Username = username
+	if username != "" {
+		f.Validate()
+		if f.Valid() {
+			f.AddError("username", views.UsernameDuplicate())
+		}
+	}
+	return h.render(c, fiber.StatusOK, views.SocialSignup(f))
+}
+
+// suggestedUsername is the provider's preferred username, or the local
+// part of the address, under Django's rules (NFKC).
+func suggestedUsername(p *social.Person) string {
+	name := p.PreferredUsername
+	if name == "" {
+		name, _, _ = strings.Cut(p.Email, "@")
+	}
+	return models.NormalizeUsername(strings.TrimSpace(name))
+}
+
+// keepSocialSignup keeps the person the provider vouched for in the
+// session until they choose a username.
+func (h *handler) keepSocialSignup(c *fiber.Ctx, pending pendingSocialSignup) error {
+	encoded, err := json.Marshal(pending)
+	if err != nil {
+		return err
+	}
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	sess.Set(keySocialSignup, string(encoded))
+	return h.saveSession(c, sess)
+}
+
+// pendingSocial returns the person waiting for a username in this browser.
+func (h *handler) pendingSocial(c *fiber.Ctx) (*pendingSocialSignup, *social.Client, error) {
+	sess, err := h.existingSession(c)
+	if sess == nil || err != nil {
+		return nil, nil, err
+	}
+	encoded, _ := sess.Get(keySocialSignup).(string)
+	var pending pendingSocialSignup
+	if encoded == "" || json.Unmarshal([]byte(encoded), &pending) != nil || !h.now().Before(time.Unix(pending.Until, 0)) {
+		return nil, nil, nil
+	}
+	client, ok := h.social[pending.Provider]
+	if !ok {
+		return nil, nil, nil
+	}
+	return &pending, client, nil
+}
+
+// socialSignupSubmit takes the username a new person chose.
+func (h *handler) socialSignupSubmit(c *fiber.Ctx) error {
+	if err := requireFields(c, "username"); err != nil {
+		return err
+	}
+	pending, client, err := h.pendingSocial(c)
+	if err != nil {
+		return err
+	}
+	if pending == nil {
+		return h.redirect(c, views.PathLogin)
+	}
+	f := views.NewSocialSignupForm(client.Label)
+	f.Username = models.NormalizeUsername(trimmedValue(c, "username"))
+	if f.Validate() {
+		taken, err := models.UsernameTaken(c.UserContext(), h.db, f.Username)
+		if err != nil {
+			return err
+		}
+		if taken {
+			f.AddError("username", views.UsernameDuplicate())
+		}
+	}
+	if !f.Valid() {
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SocialSignupFormView(f), views.SocialSignup(f))
+	}
+	err = h.socialSignup(c, client, *pending, f.Username)
+	if errors.Is(err, models.ErrDuplicateUsername) {
+		f.AddError("username", views.UsernameDuplicate())
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SocialSignupFormView(f), views.SocialSignup(f))
+	}
+	return err
+}
+
+// socialSignup makes the account of a new person the provider vouched for:
+// no usable password until they set one, the address confirmed only if
+// the provider says it verified it; then logs them in.
+func (h *handler) socialSignup(c *fiber.Ctx, client *social.Client, pending pendingSocialSignup, username string) error {
+	p := pending.Person
+	u := &models.User{Username: username, Email: p.Email, EmailVerified: p.EmailVerified && p.Email != "", Password: "!",
+		IsActive: true, NotifyNewDevice: true, Language: h.language(c).Code()}
+	err := h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := models.CreateUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if err := social.Link(ctx, tx, u.ID, client.Name, p.Subject, p.Email, h.now()); err != nil {
+			return err
+		}
+		return models.RecordEvent(ctx, tx, &models.SecurityEvent{UserID: u.ID, Username: u.Username, Kind: models.EventSignup,
+			IP: h.clientAddress(c).String(), UserAgent: c.Get(fiber.HeaderUserAgent), Detail: "with " + client.Label, CreatedAt: h.now()})
+	})
+	if err != nil {
+		return err
+	}
+	if sess, err := h.existingSession(c); err == nil && sess != nil {
+		sess.Delete(keySocialSignup)
+	}
+	return h.completeLogin(c, u, false, pending.Next, "with "+client.Label)
+}
+
+// socialLoggedIn logs in a user the provider vouched for: the second step
+// first when they have one, as after a password.
+func (h *handler) socialLoggedIn(c *fiber.Ctx, client *social.Client, u *models.User, next string) error {
+	secondStep, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if secondStep {
+		if err := h.beginSecondStep(c, u, false, next); err != nil {
+			return err
+		}
+		return h.redirect(c, views.PathLoginSecondStep)
+	}
+	return h.completeLogin(c, u, false, next, "with "+client.Label)
+}
