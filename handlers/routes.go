@@ -48,6 +48,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post("/accounts/social/:provider/login/", noStore, h.anonymousOnly, h.socialLogin)
 	app.Get("/accounts/social/:provider/callback/", noStore, h.anonymousOnly, h.socialCallback)
 	app.Post(views.PathSocialSignup, noStore, h.anonymousOnly, h.socialSignupSubmit)
+	app.Post(views.PathTrustedBrowsers, noStore, h.loginRequired, h.stopTrusting)
 	app.Post(views.PathLogout, h.logout)
 	app.Get(views.PathSignup, noStore, h.anonymousOnly, h.signupPage)
 	app.Post(views.PathSignup, noStore, h.anonymousOnly, h.signupSubmit)

@@ -14,7 +14,6 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/social"
-	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
 
@@ -162,7 +161,7 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 		if err := social.Used(ctx, h.db, account.ID, person.Email, h.now()); err != nil {
 			return err
 		}
-		return h.socialLoggedIn(c, client, u, next)
+		return h.afterFirstFactor(c, u, false, next, "with "+client.Label)
 	case !errors.Is(err, social.ErrNoAccount):
 		return err
 	}
@@ -307,20 +306,4 @@ func (h *handler) socialSignup(c *fiber.Ctx, client *social.Client, pending pend
 		sess.Delete(keySocialSignup)
 	}
 	return h.completeLogin(c, u, false, pending.Next, "with "+client.Label)
-}
-
-// socialLoggedIn logs in a user the provider vouched for: the second step
-// first when they have one, as after a password.
-func (h *handler) socialLoggedIn(c *fiber.Ctx, client *social.Client, u *models.User, next string) error {
-	secondStep, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
-	if err != nil {
-		return err
-	}
-	if secondStep {
-		if err := h.beginSecondStep(c, u, false, next); err != nil {
-			return err
-		}
-		return h.redirect(c, views.PathLoginSecondStep)
-	}
-	return h.completeLogin(c, u, false, next, "with "+client.Label)
 }

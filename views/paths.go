@@ -46,7 +46,9 @@ func withNext(path, next string) string {
 // Paths of the account security pages.
 const (
 	PathSessions = "/accounts/sessions/"
-	PathActivity = "/accounts/activity/"
+	// PathTrustedBrowsers stops trusting browsers that skip the second step.
+	PathTrustedBrowsers = "/accounts/sessions/trusted/"
+	PathActivity        = "/accounts/activity/"
 	// PathConfirm asks for the password again before a sensitive change.
 	PathConfirm = "/accounts/confirm/"
 )
