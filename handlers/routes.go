@@ -14,6 +14,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	if accessLog {
 		app.Use(h.accessLog)
 	}
+	app.Use(h.deadline)
 	app.Use(h.securityHeaders, h.appendSlash, checkForm)
 
 	// Served before the session and CSRF middleware: they need neither.
