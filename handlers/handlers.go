@@ -58,6 +58,9 @@ type Config struct {
 	// browser asks for none the site speaks, and for the mail of an account
 	// that chose none; English if empty.
 	Language string
+	// RequestTimeout bounds each request's work with the stores; past it
+	// the request answers 503 and commits nothing (models.StoreTimeout if zero).
+	RequestTimeout time.Duration
 	// BreachedPasswords looks new passwords up in a breached-password range
 	// API (k-anonymity); nil, or one without a URL, checks none.
 	BreachedPasswords *password.BreachChecker
@@ -106,6 +109,7 @@ type handler struct {
 	cookieSecure    bool
 	trustedProxies  []netip.Prefix
 	log             *slog.Logger
+	requestTimeout  time.Duration
 	now             func() time.Time
 	// defaultLanguage is Config.Language: the last choice of chooseLanguage.
 	defaultLanguage *views.Language
@@ -132,6 +136,11 @@ const (
 	maxHashWait = time.Second
 	// cleanInterval is how often expired rows are deleted.
 	cleanInterval = time.Hour
+	// healthTimeout bounds a health check: a proxy's checker waits no longer.
+	healthTimeout = 2 * time.Second
+	// retryUnavailable is the Retry-After of a 503: a store that is down
+	// is most often back within that.
+	retryUnavailable = 30 * time.Second
 	// headerLimit is the most request-line and header bytes accepted: a
 	// browser carrying other sites' cookies of a parent domain still fits.
 	headerLimit = 20 << 10
@@ -189,6 +198,9 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = models.StoreTimeout
 	}
 	if cfg.MailTransport == nil {
 		return nil, errors.New("handlers: no mail transport configured")
@@ -260,6 +272,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		cookieSecure:    cfg.CookieSecure,
 		trustedProxies:  cfg.TrustedProxies,
 		log:             cfg.Logger,
+		requestTimeout:  cfg.RequestTimeout,
 		now:             cfg.Now,
 		defaultLanguage: defaultLanguage,
 	}
@@ -318,15 +331,38 @@ func (h *handler) home(c *fiber.Ctx) error {
 	return c.Redirect(views.PathArticles, fiber.StatusFound)
 }
 
-// healthz answers 200 while the database answers.
+// healthz answers 200 while every store answers: the database and the
+// session storage (Redis when sessions live there); else 503, naming it.
 func (h *handler) healthz(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.UserContext(), healthTimeout)
 	defer cancel()
-	if err := models.Ping(ctx, h.db); err != nil {
-		h.log.Error("health check failed", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable\n")
+	for _, store := range []struct {
+		name string
+		ping func(context.Context) error
+	}{
+		{"database", func(ctx context.Context) error { return models.Ping(ctx, h.db) }},
+		{"session store", func(ctx context.Context) error { return models.PingSessions(ctx, h.sessionStorage) }},
+	} {
+		if err := store.ping(ctx); err != nil {
+			h.log.Error("health check failed", "store", store.name, "err", err)
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(retryUnavailable.Seconds())))
+			return c.Status(fiber.StatusServiceUnavailable).SendString(store.name + " unavailable\n")
+		}
 	}
 	return c.SendString("ok\n")
+}
+
+// deadline gives the request's work a deadline: a store that stays silent
+// fails it (503) instead of holding it, and its transaction rolls back.
+// The error page, rendered after it, gets the request's context back.
+func (h *handler) deadline(c *fiber.Ctx) error {
+	parent := c.UserContext()
+	ctx, cancel := context.WithTimeout(parent, h.requestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	err := c.Next()
+	c.SetUserContext(parent)
+	return err
 }
 
 // snapshot is the request's view of the cache, taken at its first use: all
@@ -410,6 +446,10 @@ func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
 		message = generic
 	}
 	ctx := h.withLanguage(c)
+	if status == fiber.StatusServiceUnavailable {
+		// A proxy may try another instance, a browser later.
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(retryUnavailable.Seconds())))
+	}
 	path, logged := loggedPath(c), err.Error()
 	if path != c.Path() {
 		logged = strings.ReplaceAll(logged, c.Path(), path) // Fiber's 404 names the path
@@ -419,7 +459,11 @@ func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
 	} else {
 		h.log.Warn("request refused", "method", c.Method(), "path", path, "status", status, "err", logged)
 	}
-	if renderErr := h.render(c, status, views.Error(status, title.In(ctx), message.In(ctx))); renderErr != nil {
+	page := views.Error(status, title.In(ctx), message.In(ctx))
+	if isHTMX(c) && status == fiber.StatusServiceUnavailable {
+		page = views.ErrorBody(status, title.In(ctx), message.In(ctx))
+	}
+	if renderErr := h.render(c, status, page); renderErr != nil {
 		h.log.Error("error page failed", "err", renderErr)
 		return c.Status(status).SendString(title.In(ctx))
 	}
@@ -439,6 +483,8 @@ func errorStatus(err error) (status int, message views.Text) {
 		return fiberErr.Code, views.Text{}
 	case errors.Is(err, hashpool.ErrBusy): // the forms answer it themselves; this is the fallback
 		return fiber.StatusTooManyRequests, views.Msg("error.busy")
+	case models.Unavailable(err):
+		return fiber.StatusServiceUnavailable, views.Text{}
 	}
 	return fiber.StatusInternalServerError, views.Text{}
 }
@@ -457,7 +503,7 @@ func (e *clientError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.
 func statusText(status int) (title, message views.Text) {
 	switch status {
 	case fiber.StatusBadRequest, fiber.StatusForbidden, fiber.StatusNotFound, fiber.StatusMethodNotAllowed,
-		fiber.StatusRequestEntityTooLarge, fiber.StatusTooManyRequests:
+		fiber.StatusRequestEntityTooLarge, fiber.StatusTooManyRequests, fiber.StatusServiceUnavailable:
 		key := "error." + strconv.Itoa(status)
 		return views.Msg(key + ".title"), views.Msg(key + ".message")
 	}

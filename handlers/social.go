@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"gatehouse/models"
+	"gatehouse/models/password"
 	"gatehouse/models/social"
 	"gatehouse/models/twofactor"
 	"gatehouse/views"
@@ -33,7 +35,8 @@ const (
 	keySocialVerifier = "_social_verifier"
 	keySocialNext     = "_social_next"
 	keySocialUntil    = "_social_until"
-	keySocialSignup   = "_social_signup" // JSON of pendingSocialSignup
+	keySocialConnect  = "_social_connect" // the user id connecting the provider, 0 for a login
+	keySocialSignup   = "_social_signup"  // JSON of pendingSocialSignup
 )
 
 // pendingSocialSignup is a person the provider vouched for, waiting for a
@@ -54,14 +57,30 @@ func (h *handler) socialClient(c *fiber.Ctx) (*social.Client, error) {
 	return client, nil
 }
 
-// socialLogin sends the browser to the provider, with a state, a nonce and
-// a PKCE verifier kept in this browser's session: the callback must come
-// back here, once.
+// socialLogin sends a visitor to the provider to log in.
 func (h *handler) socialLogin(c *fiber.Ctx) error {
 	client, err := h.socialClient(c)
 	if err != nil {
 		return err
 	}
+	return h.startSocial(c, client, 0, safeNext(formValue(c, "next")))
+}
+
+// socialConnect sends a logged-in user, who just confirmed it is them, to
+// the provider to connect their account there.
+func (h *handler) socialConnect(c *fiber.Ctx) error {
+	client, err := h.socialClient(c)
+	if err != nil {
+		return err
+	}
+	return h.startSocial(c, client, currentUser(c).ID, views.PathSocial)
+}
+
+// startSocial sends the browser to the provider, with a state, a nonce and
+// a PKCE verifier kept in this browser's session: the callback must come
+// back here, once. connecting is the user connecting the provider, or 0
+// for a login.
+func (h *handler) startSocial(c *fiber.Ctx, client *social.Client, connecting int64, next string) error {
 	state, nonce, verifier := rand.Text(), rand.Text(), rand.Text()+rand.Text()
 	target, err := client.Start(c.UserContext(), state, nonce, verifier)
 	if err != nil {
@@ -80,8 +99,9 @@ func (h *handler) socialLogin(c *fiber.Ctx) error {
 	sess.Set(keySocialState, state)
 	sess.Set(keySocialNonce, nonce)
 	sess.Set(keySocialVerifier, verifier)
-	sess.Set(keySocialNext, safeNext(formValue(c, "next")))
+	sess.Set(keySocialNext, next)
 	sess.Set(keySocialUntil, until)
+	sess.Set(keySocialConnect, connecting)
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}
@@ -102,7 +122,7 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 		return err
 	}
 	var provider, state, nonce, verifier, next string
-	var until int64
+	var until, connecting int64
 	if sess != nil {
 		provider, _ = sess.Get(keySocialProvider).(string)
 		state, _ = sess.Get(keySocialState).(string)
@@ -110,9 +130,15 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 		verifier, _ = sess.Get(keySocialVerifier).(string)
 		next, _ = sess.Get(keySocialNext).(string)
 		until, _ = sess.Get(keySocialUntil).(int64)
-		for _, key := range []string{keySocialProvider, keySocialState, keySocialNonce, keySocialVerifier, keySocialNext, keySocialUntil} {
+		connecting, _ = sess.Get(keySocialConnect).(int64)
+		for _, key := range []string{keySocialProvider, keySocialState, keySocialNonce, keySocialVerifier, keySocialNext, keySocialUntil, keySocialConnect} {
 			sess.Delete(key) // once: a replayed callback finds nothing
 		}
+	}
+	if u := currentUser(c); (u == nil) != (connecting == 0) || (u != nil && u.ID != connecting) {
+		// A login's callback reaching a logged-in browser, or a connection's
+		// another user's (or none): neither goes on.
+		state = ""
 	}
 	given := c.Query("state")
 	if state == "" || provider != client.Name || subtle.ConstantTimeCompare([]byte(given), []byte(state)) != 1 || !h.now().Before(time.Unix(until, 0)) {
@@ -130,7 +156,119 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 		h.log.Error("social login: provider unreachable", "provider", client.Name, "err", err)
 		return h.socialFailed(c, client, "social.unreachable")
 	}
+	if connecting != 0 {
+		return h.socialConnected(c, client, person)
+	}
 	return h.socialPerson(c, client, person, next)
+}
+
+// socialConnected ties the provider account to the logged-in user, unless
+// it logs in to another account already; the log and a notice say so.
+func (h *handler) socialConnected(c *fiber.Ctx, client *social.Client, person *social.Person) error {
+	ctx, u := c.UserContext(), currentUser(c)
+	account, err := social.AccountOf(ctx, h.db, client.Name, person.Subject)
+	switch {
+	case err == nil && account.UserID != u.ID:
+		return h.socialFailed(c, client, "social.settings.taken")
+	case err == nil:
+		return h.redirect(c, views.PathSocial) // connected already
+	case !errors.Is(err, social.ErrNoAccount):
+		return err
+	}
+	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := social.Link(ctx, tx, u.ID, client.Name, person.Subject, person.Email, h.now()); err != nil {
+			return err
+		}
+		what := views.Msg("mail.notice.social_connected.body", views.Args{"Provider": client.Label, "Email": person.Email})
+		return h.notice(ctx, tx, u, views.Msg("mail.notice.social_connected.subject", views.Args{"Provider": client.Label}), what)
+	})
+	if err != nil {
+		return err
+	}
+	h.mail.Notify()
+	if err := h.recordEvent(c, models.EventSocialConnected, u.ID, u.Username, client.Label); err != nil {
+		return err
+	}
+	h.flash(c, views.LevelSuccess, views.T(ctx, "social.settings.connected_flash", views.Args{"Provider": client.Label}))
+	return h.redirect(c, views.PathSocial)
+}
+
+// socialSettingsPage lists the user's accounts at other sites.
+func (h *handler) socialSettingsPage(c *fiber.Ctx) error {
+	p, err := h.socialSettingsView(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.SocialSettings(p))
+}
+
+// socialSettingsView is what the settings page of other sites shows.
+func (h *handler) socialSettingsView(c *fiber.Ctx) (views.SocialSettingsPage, error) {
+	var p views.SocialSettingsPage
+	accounts, err := social.Accounts(c.UserContext(), h.db, currentUser(c).ID)
+	if err != nil {
+		return p, err
+	}
+	connected := map[string]bool{}
+	for _, a := range accounts {
+		label := a.Provider
+		if client, ok := h.social[a.Provider]; ok {
+			label = client.Label
+		}
+		connected[a.Provider] = true
+		p.Connected = append(p.Connected, views.SocialConnection{ID: a.ID, Label: label, Email: a.Email, Since: a.CreatedAt})
+	}
+	for _, b := range h.socialButtons {
+		if !connected[b.Name] {
+			p.Available = append(p.Available, b)
+		}
+	}
+	return p, nil
+}
+
+// socialDisconnect removes one of the user's accounts at other sites,
+// unless it is their last way in: no usable password, no passkey, no other.
+func (h *handler) socialDisconnect(c *fiber.Ctx) error {
+	if err := requireFields(c, "id"); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(formValue(c, "id"), 10, 64)
+	if err != nil {
+		return &clientError{fiber.StatusBadRequest, views.Msg("error.form_unreadable")}
+	}
+	ctx, u := c.UserContext(), currentUser(c)
+	accounts, err := social.Accounts(ctx, h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	passkeys, err := twofactor.Passkeys(ctx, h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if len(accounts) <= 1 && len(passkeys) == 0 && !password.Usable(u.Password) {
+		p, err := h.socialSettingsView(c)
+		if err != nil {
+			return err
+		}
+		p.Problem = views.Msg("social.settings.last_way_in")
+		return h.render(c, fiber.StatusConflict, views.SocialSettings(p))
+	}
+	name, err := social.Unlink(ctx, h.db, u.ID, id)
+	if errors.Is(err, social.ErrNoAccount) {
+		return h.redirect(c, views.PathSocial)
+	}
+	if err != nil {
+		return err
+	}
+	label := name
+	if client, ok := h.social[name]; ok {
+		label = client.Label
+	}
+	if err := h.recordEvent(c, models.EventSocialDisconnected, u.ID, u.Username, label); err != nil {
+		return err
+	}
+	h.flash(c, views.LevelSuccess, views.T(ctx, "social.settings.disconnected_flash", views.Args{"Provider": label}))
+	return h.redirect(c, views.PathSocial)
 }
 
 // socialFailed ends a login at a provider that proves no one: the session
@@ -162,7 +300,7 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 		if err := social.Used(ctx, h.db, account.ID, person.Email, h.now()); err != nil {
 			return err
 		}
-		return h.socialLoggedIn(c, client, u, next)
+		return h.afterFirstFactor(c, u, false, next, "with "+client.Label)
 	case !errors.Is(err, social.ErrNoAccount):
 		return err
 	}
@@ -307,20 +445,4 @@ func (h *handler) socialSignup(c *fiber.Ctx, client *social.Client, pending pend
 		sess.Delete(keySocialSignup)
 	}
 	return h.completeLogin(c, u, false, pending.Next, "with "+client.Label)
-}
-
-// socialLoggedIn logs in a user the provider vouched for: the second step
-// first when they have one, as after a password.
-func (h *handler) socialLoggedIn(c *fiber.Ctx, client *social.Client, u *models.User, next string) error {
-	secondStep, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
-	if err != nil {
-		return err
-	}
-	if secondStep {
-		if err := h.beginSecondStep(c, u, false, next); err != nil {
-			return err
-		}
-		return h.redirect(c, views.PathLoginSecondStep)
-	}
-	return h.completeLogin(c, u, false, next, "with "+client.Label)
 }

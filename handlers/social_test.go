@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -203,5 +204,80 @@ func TestSocialLoginSecondStep(t *testing.T) {
 	var n int
 	if err := app.db.NewRaw("SELECT count(*) FROM social_accounts").Scan(context.Background(), &n); err != nil || n != 1 {
 		t.Errorf("%d provider accounts, %v", n, err)
+	}
+}
+
+// connectProvider connects the mock provider to the logged-in client from
+// the settings page, and returns the callback's answer.
+func connectProvider(t *testing.T, c *client) *response {
+	t.Helper()
+	res := c.postForm(views.PathSocial, views.SocialConnectPath("mock"), nil)
+	wantStatus(t, res, http.StatusSeeOther)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	answer, err := noFollow.Get(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer.Body.Close()
+	return callback(c, answer.Header.Get("Location"))
+}
+
+// TestSocialConnectAndDisconnect: a user connects a provider account from
+// the settings (logged, and a notice mailed), then logs in with it; it
+// cannot be connected to a second account; the last way in of an account
+// without a password cannot be disconnected; another can.
+func TestSocialConnectAndDisconnect(t *testing.T) {
+	t.Parallel()
+	m := mockProvider(t)
+	app := socialApp(t, m, dbtest.SQLite(t))
+	box := mtFolder(t, app.mailDir)
+	mtVerifiedUser(t, app, "alice", "alice@example.com")
+	c := app.client()
+	c.loginAs("alice", mtPassword)
+	if n := c.get(views.PathSocial).doc(t).Find(`[data-testid="social-connect-mock"]`).Length(); n != 1 {
+		t.Fatal("the settings page offers no connection")
+	}
+	m.QueueUser(&mockoidc.MockUser{Subject: "alice-at-mock", Email: "alice.mock@example.com", EmailVerified: true})
+	wantRedirect(t, connectProvider(t, c), false, views.PathSocial)
+	page := c.get(views.PathSocial)
+	if got := page.text(t, `[data-testid="social-connection"] strong`); got != "Mock · alice.mock@example.com" {
+		t.Errorf("connection listed as %q", got)
+	}
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = 'Mock'", models.EventSocialConnected); n != 1 {
+		t.Errorf("%d connections logged", n)
+	}
+	box.next("alice@example.com", "A Mock account was connected to your Gatehouse account")
+
+	// Now it logs alice in.
+	other := app.client()
+	m.QueueUser(&mockoidc.MockUser{Subject: "alice-at-mock", Email: "alice.mock@example.com", EmailVerified: true})
+	wantRedirect(t, callback(other, providerSendsBack(t, other, "")), false, views.PathArticles)
+	if got := other.loggedInAs(); got != "alice" {
+		t.Fatalf("the connected provider logged in %q", got)
+	}
+
+	// Not to a second account.
+	app.createUser("bob", goodPassword)
+	b := app.client()
+	b.loginAs("bob", goodPassword)
+	m.QueueUser(&mockoidc.MockUser{Subject: "alice-at-mock", Email: "alice.mock@example.com", EmailVerified: true})
+	wantStatus(t, connectProvider(t, b), http.StatusBadRequest)
+
+	// A provider-made account keeps its last way in.
+	m.QueueUser(&mockoidc.MockUser{Subject: "carol-at-mock", Email: "carol@example.com", EmailVerified: true, PreferredUsername: "carol"})
+	carol := app.client()
+	wantRedirect(t, callback(carol, providerSendsBack(t, carol, "")), false, views.PathArticles)
+	id := app.count("SELECT id FROM social_accounts WHERE subject = 'carol-at-mock'")
+	res := carol.postForm(views.PathSocial, views.PathSocialDisconnect, url.Values{"id": {strconv.Itoa(id)}})
+	wantStatus(t, res, http.StatusConflict)
+	if !strings.Contains(res.text(t, `[data-testid="social-problem"]`), "only way to log in") {
+		t.Errorf("refusal: %s", res.body)
+	}
+
+	// Alice, who has a password, disconnects.
+	id = app.count("SELECT id FROM social_accounts WHERE subject = 'alice-at-mock'")
+	wantRedirect(t, c.postForm(views.PathSocial, views.PathSocialDisconnect, url.Values{"id": {strconv.Itoa(id)}}), false, views.PathSocial)
+	if n := app.count("SELECT count(*) FROM social_accounts WHERE subject = 'alice-at-mock'"); n != 0 {
+		t.Error("the connection is still there")
 	}
 }

@@ -60,6 +60,7 @@ const (
 	TableAdminLog
 	TableLoginCodes
 	TableSocialAccounts
+	TableTrustedBrowsers
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -85,7 +86,7 @@ type knownTable struct {
 // migrations against it: the tables they create, their foreign keys (the
 // order, the cascades), the triggers of both engines.
 var knownTables = []knownTable{
-	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes | TableSocialAccounts},
+	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes | TableSocialAccounts | TableTrustedBrowsers},
 	{name: "settings", bit: TableSettings},
 	{name: "articles", bit: TableArticles},
 	{name: "sessions", bit: TableSessions},
@@ -99,6 +100,7 @@ var knownTables = []knownTable{
 	{name: "admin_log", bit: TableAdminLog},
 	{name: "login_codes", bit: TableLoginCodes},
 	{name: "social_accounts", bit: TableSocialAccounts},
+	{name: "trusted_browsers", bit: TableTrustedBrowsers},
 }
 
 // tableBit is the bit of the table of this name, 0 for a name it does not know.

@@ -263,6 +263,16 @@ func DeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, id int
 	})
 }
 
+// UndoSignup deletes a new account whose signup could not be finished,
+// with what went with it (its log entry, its session row), so that the
+// signup can be tried again. Its session payload was never stored.
+func UndoSignup(ctx context.Context, db bun.IDB, id int64) error {
+	if _, err := db.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("models: unable to undo the signup of user #%d: %w", id, err)
+	}
+	return nil
+}
+
 // notFound turns sql.ErrNoRows into ErrNotFound and wraps other errors.
 func notFound(err error, what string) error {
 	switch {

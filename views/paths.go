@@ -17,6 +17,9 @@ const (
 	PathPassword      = "/accounts/password/"
 	PathAccountDelete = "/accounts/delete/"
 	PathSetLanguage   = "/i18n/setlang/"
+	// The accounts at other sites that log the user in.
+	PathSocial           = "/accounts/social/"
+	PathSocialDisconnect = "/accounts/social/disconnect/"
 	// A person a provider vouched for chooses a username.
 	PathSocialSignup = "/accounts/social/signup/"
 	// Sign-in codes by mail: ask for one, then type it.
@@ -47,7 +50,9 @@ func withNext(path, next string) string {
 // Paths of the account security pages.
 const (
 	PathSessions = "/accounts/sessions/"
-	PathActivity = "/accounts/activity/"
+	// PathTrustedBrowsers stops trusting browsers that skip the second step.
+	PathTrustedBrowsers = "/accounts/sessions/trusted/"
+	PathActivity        = "/accounts/activity/"
 	// PathConfirm asks for the password again before a sensitive change.
 	PathConfirm = "/accounts/confirm/"
 )
@@ -132,3 +137,6 @@ func SocialLoginPath(provider string) string { return "/accounts/social/" + prov
 
 // SocialCallbackPath is where the provider of this name sends the browser back.
 func SocialCallbackPath(provider string) string { return "/accounts/social/" + provider + "/callback/" }
+
+// SocialConnectPath connects the provider of this name to the logged-in account.
+func SocialConnectPath(provider string) string { return "/accounts/social/" + provider + "/connect/" }

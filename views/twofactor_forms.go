@@ -26,6 +26,7 @@ func RecoveryCodesLeft(n int) string {
 type SecondStepForm struct {
 	Form
 	Code     string
+	Trust    bool // skip the second step in this browser for 30 days
 	Passkeys bool // the user has passkeys, and may use one instead
 }
 

@@ -9,7 +9,9 @@ import (
 
 // socialProviders reads the sites people may log in with from the
 // environment: GATEHOUSE_SOCIAL_<NAME>_CLIENT_ID and _CLIENT_SECRET, and
-// _ISSUER and _LABEL where needed (Google and Kakao know their issuer). The
+// _ISSUER and _LABEL where needed (Google and Kakao know their issuer; Naver
+// and GitHub their endpoints, which _AUTH_URL, _TOKEN_URL and
+// _USERINFO_URL override). The
 // built-in ones come first, then the others by name.
 func socialProviders(environ []string) []social.Provider {
 	const prefix, suffix = "GATEHOUSE_SOCIAL_", "_CLIENT_ID"
@@ -40,6 +42,7 @@ func socialProviders(environ []string) []social.Provider {
 		providers = append(providers, social.Provider{
 			Name: strings.ToLower(name), Label: v("LABEL"),
 			ClientID: v("CLIENT_ID"), ClientSecret: v("CLIENT_SECRET"), Issuer: v("ISSUER"),
+			AuthURL: v("AUTH_URL"), TokenURL: v("TOKEN_URL"), UserInfoURL: v("USERINFO_URL"),
 		})
 	}
 	return providers

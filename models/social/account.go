@@ -65,3 +65,17 @@ func Accounts(ctx context.Context, db bun.IDB, userID int64) ([]Account, error) 
 	}
 	return accounts, nil
 }
+
+// Unlink removes the user's provider account with id; it returns the
+// provider's name, or ErrNoAccount.
+func Unlink(ctx context.Context, db bun.IDB, userID, id int64) (string, error) {
+	var removed []Account
+	err := db.NewDelete().Model((*Account)(nil)).Where("user_id = ?", userID).Where("id = ?", id).Returning("provider").Scan(ctx, &removed)
+	if err != nil {
+		return "", fmt.Errorf("social: unable to unlink account #%d of user #%d: %w", id, userID, err)
+	}
+	if len(removed) == 0 {
+		return "", ErrNoAccount
+	}
+	return removed[0].Provider, nil
+}

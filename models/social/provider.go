@@ -1,10 +1,13 @@
 // Package social logs people in with their accounts at other sites:
 // OpenID Connect providers (Google, Kakao, any issuer), with PKCE, a nonce
 // and the ID token's issuer, audience, expiry and signature checked by
-// go-oidc; and the accounts at those sites tied to Gatehouse users.
+// go-oidc; OAuth 2 sites without OpenID Connect (Naver, GitHub), with PKCE
+// and their user-info endpoints; and the accounts at those sites tied to
+// Gatehouse users.
 package social
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +28,9 @@ type Provider struct {
 	ClientID     string
 	ClientSecret string
 	Issuer       string // OpenID Connect issuer: discovery at <Issuer>/.well-known/openid-configuration
+	// The endpoints of an OAuth 2 site without OpenID Connect (Naver,
+	// GitHub): their defaults, which tests point at local fakes.
+	AuthURL, TokenURL, UserInfoURL string
 }
 
 // DefaultIssuers are the OpenID Connect issuers of the providers built in.
@@ -34,13 +40,17 @@ var DefaultIssuers = map[string]string{
 }
 
 // defaultLabels name the providers built in.
-var defaultLabels = map[string]string{"google": "Google", "kakao": "Kakao"}
+var defaultLabels = map[string]string{"google": "Google", "kakao": "Kakao", "naver": "Naver", "github": "GitHub"}
 
 // Check completes p (the issuer and label of a provider built in) and says
 // what is wrong with it: no client, no issuer, or an http:// issuer that is
 // not on this machine (tokens would cross the network in clear).
 func (p Provider) Check() (Provider, error) {
-	if p.Issuer == "" {
+	if site, ok := oauth2Sites[p.Name]; ok && p.Issuer == "" {
+		p.AuthURL = cmp.Or(p.AuthURL, site.auth)
+		p.TokenURL = cmp.Or(p.TokenURL, site.token)
+		p.UserInfoURL = cmp.Or(p.UserInfoURL, site.userInfo)
+	} else if p.Issuer == "" {
 		p.Issuer = DefaultIssuers[p.Name]
 	}
 	if p.Label == "" {
@@ -54,12 +64,17 @@ func (p Provider) Check() (Provider, error) {
 		return p, fmt.Errorf("social: provider name %q: lower-case letters and digits", p.Name)
 	case p.ClientID == "" || p.ClientSecret == "":
 		return p, fmt.Errorf("social: provider %s: a client id and a client secret are needed", p.Name)
-	case p.Issuer == "":
+	case p.Issuer == "" && p.AuthURL == "":
 		return p, fmt.Errorf("social: provider %s: no issuer (GATEHOUSE_SOCIAL_%s_ISSUER)", p.Name, strings.ToUpper(p.Name))
 	}
-	u, err := url.Parse(p.Issuer)
-	if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
-		return p, fmt.Errorf("social: provider %s: issuer %q must be https:// (http:// only on a loopback host)", p.Name, p.Issuer)
+	for _, address := range []string{p.Issuer, p.AuthURL, p.TokenURL, p.UserInfoURL} {
+		if address == "" {
+			continue
+		}
+		u, err := url.Parse(address)
+		if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+			return p, fmt.Errorf("social: provider %s: %q must be https:// (http:// only on a loopback host)", p.Name, address)
+		}
 	}
 	return p, nil
 }
@@ -97,6 +112,13 @@ func (c *Client) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVer
 	if c.oauth != nil {
 		return c.oauth, c.verifier, nil
 	}
+	if c.Issuer == "" { // OAuth 2 without OpenID Connect: no discovery, no ID token
+		c.oauth = &oauth2.Config{
+			ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.redirectURL,
+			Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL}, Scopes: oauth2Sites[c.Name].scopes,
+		}
+		return c.oauth, nil, nil
+	}
 	provider, err := oidc.NewProvider(ctx, c.Issuer)
 	if err != nil {
 		return nil, nil, fmt.Errorf("social: %s: discovery: %w", c.Name, err)
@@ -115,6 +137,9 @@ func (c *Client) Start(ctx context.Context, state, nonce, verifier string) (stri
 	config, _, err := c.discover(ctx)
 	if err != nil {
 		return "", err
+	}
+	if c.Issuer == "" {
+		return config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), nil
 	}
 	return config.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
 }
@@ -142,6 +167,16 @@ func (c *Client) Finish(ctx context.Context, code, verifier, nonce string) (*Per
 	token, err := config.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("%w: exchange: %v", ErrRefused, err)
+	}
+	if c.Issuer == "" {
+		person, err := oauth2Sites[c.Name].read(ctx, config.Client(ctx, token), c.UserInfoURL)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s user info: %v", ErrRefused, c.Name, err)
+		}
+		if person.Subject == "" {
+			return nil, fmt.Errorf("%w: no id in the user info", ErrRefused)
+		}
+		return person, nil
 	}
 	raw, _ := token.Extra("id_token").(string)
 	if raw == "" {

@@ -97,7 +97,12 @@ func TestProviderCheck(t *testing.T) {
 	if p, err := good.Check(); err != nil || p.Issuer != "https://accounts.google.com" || p.Label != "Google" {
 		t.Errorf("google: %+v, %v", p, err)
 	}
+	if p, err := (social.Provider{Name: "github", ClientID: "id", ClientSecret: "secret"}).Check(); err != nil ||
+		p.AuthURL != "https://github.com/login/oauth/authorize" || p.UserInfoURL != "https://api.github.com/user" || p.Issuer != "" {
+		t.Errorf("github: %+v, %v", p, err)
+	}
 	for _, bad := range []social.Provider{
+		{Name: "naver", ClientID: "id", ClientSecret: "secret", TokenURL: "http://nid.example.com/token"},
 		{Name: "corp", ClientID: "id", ClientSecret: "secret"},
 		{Name: "corp", ClientID: "id", ClientSecret: "secret", Issuer: "http://idp.example.com"},
 		{Name: "Corp", ClientID: "id", ClientSecret: "secret", Issuer: "https://idp.example.com"},
