@@ -53,7 +53,7 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 		t.Fatalf("%d notices found", len(notices))
 	}
 	for _, key := range notices {
-		what := Msg(key, Args{"Email": "new@example.com", "Browser": "Firefox", "Address": "203.0.113.7", "Name": "내 휴대폰", "Names": "“내 휴대폰”"})
+		what := Msg(key, Args{"Email": "new@example.com", "Browser": "Firefox", "Address": "203.0.113.7", "Name": "내 휴대폰", "Names": "“내 휴대폰”", "Provider": "카카오"})
 		mails[key] = NoticeMail(ko, "정우", Msg("mail.notice.password_changed.subject"), what, link)
 	}
 	for name, m := range mails {
