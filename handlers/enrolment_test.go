@@ -9,13 +9,29 @@ import (
 
 	"gatehouse/handlers"
 	"gatehouse/models"
+	"gatehouse/models/dbtest"
 	"gatehouse/views"
 )
 
 // policyApp is a test app under the two-factor policy, on a clock the test moves.
 func policyApp(t *testing.T, policy models.TwoFactorPolicy) (*testApp, *testClock) {
+	return policyAppOn(t, policy, dbtest.SQLite(t))
+}
+
+// policyAppOn is policyApp on the database at dbURL.
+func policyAppOn(t *testing.T, policy models.TwoFactorPolicy, dbURL string) (*testApp, *testClock) {
 	clock := &testClock{}
-	return newTestAppWith(t, handlers.Config{RequireTwoFactor: policy, Now: clock.Now, BaseURL: "http://localhost"}), clock
+	return newTestAppOn(t, handlers.Config{RequireTwoFactor: policy, Now: clock.Now, BaseURL: "http://localhost"}, dbURL), clock
+}
+
+// onEngines runs test on SQLite and on PostgreSQL, as parallel subtests.
+func onEngines(t *testing.T, test func(t *testing.T, dbURL string)) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			test(t, engine.URL(t))
+		})
+	}
 }
 
 // wantEnrolment checks an answer sends the user to set up two-factor.
@@ -28,49 +44,50 @@ func wantEnrolment(t *testing.T, res *response, htmx bool) {
 // keep the site's pages but not the admin (pages, htmx and posts) until
 // they set one up; then they cannot turn their last one off.
 func TestTwoFactorPolicyStaff(t *testing.T) {
-	t.Parallel()
-	if p, err := models.ParseTwoFactorPolicy(""); p != models.TwoFactorStaff || err != nil {
-		t.Fatalf("the default policy: %q, %v", p, err)
-	}
-	app, clock := policyApp(t, models.TwoFactorStaff)
-	root := app.createStaff("root", true)
-	c := app.client()
-	c.loginAs("root", goodPassword)
+	onEngines(t, func(t *testing.T, dbURL string) {
+		if p, err := models.ParseTwoFactorPolicy(""); p != models.TwoFactorStaff || err != nil {
+			t.Fatalf("the default policy: %q, %v", p, err)
+		}
+		app, clock := policyAppOn(t, models.TwoFactorStaff, dbURL)
+		root := app.createStaff("root", true)
+		c := app.client()
+		c.loginAs("root", goodPassword)
 
-	wantStatus(t, c.get(views.PathArticles), http.StatusOK)
-	wantEnrolment(t, c.get(views.PathAdmin), false)
-	page := c.get(views.PathTwoFactor)
-	wantStatus(t, page, http.StatusOK)
-	if got := page.text(t, `[data-testid="messages"]`); !strings.Contains(got, "Set up two-factor authentication to use the admin") {
-		t.Errorf("the two-factor page says %q", got)
-	}
-	hx := app.htmxClient()
-	hx.loginAs("root", goodPassword)
-	wantEnrolment(t, hx.get("/admin/users/"), true)
-	res := c.postForm(views.PathTwoFactor, views.AdminUserPath(root.ID), url.Values{"email": {"x@example.com"}, "first_name": {""}, "last_name": {""}})
-	wantEnrolment(t, res, false)
-	if app.user("root").Email == "x@example.com" {
-		t.Fatal("an admin action went through without a second factor")
-	}
+		wantStatus(t, c.get(views.PathArticles), http.StatusOK)
+		wantEnrolment(t, c.get(views.PathAdmin), false)
+		page := c.get(views.PathTwoFactor)
+		wantStatus(t, page, http.StatusOK)
+		if got := page.text(t, `[data-testid="messages"]`); !strings.Contains(got, "Set up two-factor authentication to use the admin") {
+			t.Errorf("the two-factor page says %q", got)
+		}
+		hx := app.htmxClient()
+		hx.loginAs("root", goodPassword)
+		wantEnrolment(t, hx.get("/admin/users/"), true)
+		res := c.postForm(views.PathTwoFactor, views.AdminUserPath(root.ID), url.Values{"email": {"x@example.com"}, "first_name": {""}, "last_name": {""}})
+		wantEnrolment(t, res, false)
+		if app.user("root").Email == "x@example.com" {
+			t.Fatal("an admin action went through without a second factor")
+		}
 
-	enableTwoFactor(t, c, clock)
-	wantStatus(t, c.get(views.PathAdmin), http.StatusOK)
+		enableTwoFactor(t, c, clock)
+		wantStatus(t, c.get(views.PathAdmin), http.StatusOK)
 
-	// The last factor stays while the policy asks for one.
-	res = c.postForm(views.PathTwoFactorDisable, views.PathTwoFactorDisable, url.Values{"code": {""}, "password": {goodPassword}})
-	wantStatus(t, res, http.StatusUnprocessableEntity)
-	if !strings.Contains(string(res.body), "its last second factor cannot go") {
-		t.Errorf("refusal: %s", res.body)
-	}
-	if n := app.count("SELECT count(*) FROM two_factor WHERE user_id = ? AND enabled_at IS NOT NULL", root.ID); n != 1 {
-		t.Fatal("two-factor was turned off")
-	}
+		// The last factor stays while the policy asks for one.
+		res = c.postForm(views.PathTwoFactorDisable, views.PathTwoFactorDisable, url.Values{"code": {""}, "password": {goodPassword}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		if !strings.Contains(string(res.body), "its last second factor cannot go") {
+			t.Errorf("refusal: %s", res.body)
+		}
+		if n := app.count("SELECT count(*) FROM two_factor WHERE user_id = ? AND enabled_at IS NOT NULL", root.ID); n != 1 {
+			t.Fatal("two-factor was turned off")
+		}
 
-	// A user who is not staff is not asked.
-	app.createUser("bob", goodPassword)
-	b := app.client()
-	b.loginAs("bob", goodPassword)
-	wantStatus(t, b.get(views.PathProfile), http.StatusOK)
+		// A user who is not staff is not asked.
+		app.createUser("bob", goodPassword)
+		b := app.client()
+		b.loginAs("bob", goodPassword)
+		wantStatus(t, b.get(views.PathProfile), http.StatusOK)
+	})
 }
 
 // TestTwoFactorPolicyExempt: a superuser excuses a staff member, logged in
@@ -102,26 +119,27 @@ func TestTwoFactorPolicyExempt(t *testing.T) {
 // TestTwoFactorPolicyAll: everyone without a second factor is held to the
 // enrolment pages (and may log out) until they set one up.
 func TestTwoFactorPolicyAll(t *testing.T) {
-	t.Parallel()
-	app, clock := policyApp(t, models.TwoFactorAll)
-	app.createUser("alice", goodPassword)
-	c := app.client()
-	c.loginAs("alice", goodPassword)
-	for _, path := range []string{views.PathArticles, views.PathProfile, views.PathArticleCreate} {
-		wantEnrolment(t, c.get(path), false)
-	}
-	wantEnrolment(t, c.postForm(views.PathTwoFactor, views.PathArticleCreate, url.Values{"title": {"t"}, "content": {"c"}}), false)
-	for _, path := range []string{views.PathTwoFactor, views.PathTwoFactorSetup, views.PathPasskeys} {
-		wantStatus(t, c.get(path), http.StatusOK)
-	}
-	enableTwoFactor(t, c, clock)
-	wantStatus(t, c.get(views.PathArticles), http.StatusOK)
+	onEngines(t, func(t *testing.T, dbURL string) {
+		app, clock := policyAppOn(t, models.TwoFactorAll, dbURL)
+		app.createUser("alice", goodPassword)
+		c := app.client()
+		c.loginAs("alice", goodPassword)
+		for _, path := range []string{views.PathArticles, views.PathProfile, views.PathArticleCreate} {
+			wantEnrolment(t, c.get(path), false)
+		}
+		wantEnrolment(t, c.postForm(views.PathTwoFactor, views.PathArticleCreate, url.Values{"title": {"t"}, "content": {"c"}}), false)
+		for _, path := range []string{views.PathTwoFactor, views.PathTwoFactorSetup, views.PathPasskeys} {
+			wantStatus(t, c.get(path), http.StatusOK)
+		}
+		enableTwoFactor(t, c, clock)
+		wantStatus(t, c.get(views.PathArticles), http.StatusOK)
 
-	// Logging out stays open to someone not yet enrolled.
-	app.createUser("bob", goodPassword)
-	b := app.client()
-	b.loginAs("bob", goodPassword)
-	wantRedirect(t, b.postForm(views.PathTwoFactor, views.PathLogout, nil), false, views.PathArticles)
+		// Logging out stays open to someone not yet enrolled.
+		app.createUser("bob", goodPassword)
+		b := app.client()
+		b.loginAs("bob", goodPassword)
+		wantRedirect(t, b.postForm(views.PathTwoFactor, views.PathLogout, nil), false, views.PathArticles)
+	})
 }
 
 // TestTwoFactorPolicyOff: no one is asked.
