@@ -29,7 +29,6 @@ import (
 
 	"gatehouse/handlers"
 	"gatehouse/models"
-	"gatehouse/models/dbtest"
 	"gatehouse/models/mail"
 	"gatehouse/models/mailtest"
 )
@@ -1273,11 +1272,8 @@ func mtWantLimited(t *testing.T, res *response, window time.Duration) {
 
 // mtOnEngines runs test on a new app over each engine, with its mailbox.
 func mtOnEngines(t *testing.T, test func(t *testing.T, app *testApp, box *mtMailbox)) {
-	for _, engine := range dbtest.Engines {
-		t.Run(engine.Name, func(t *testing.T) {
-			t.Parallel()
-			app := newTestAppOn(t, handlers.Config{}, engine.URL(t))
-			test(t, app, mtFolder(t, app.mailDir))
-		})
-	}
+	onEngines(t, func(t *testing.T, dbURL string) {
+		app := newTestAppOn(t, handlers.Config{}, dbURL)
+		test(t, app, mtFolder(t, app.mailDir))
+	})
 }
