@@ -53,7 +53,8 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 		t.Fatalf("%d notices found", len(notices))
 	}
 	for _, key := range notices {
-		what := Msg(key, Args{"Email": "new@example.com", "Browser": "Firefox", "Address": "203.0.113.7", "Name": "내 휴대폰", "Names": "“내 휴대폰”", "Provider": "카카오"})
+		what := Msg(key, Args{"Email": "new@example.com", "Browser": "Firefox", "Address": "203.0.113.7", "Provider": "Kakao",
+			"Name": "내 휴대폰", "Names": "“내 휴대폰”"})
 		mails[key] = NoticeMail(ko, "정우", Msg("mail.notice.password_changed.subject"), what, link)
 	}
 	for name, m := range mails {
@@ -65,7 +66,7 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 			t.Errorf("%s: HTML not marked Korean", name)
 		}
 		for part, text := range map[string]string{"subject": m.Subject, "text": m.Text, "html": body.String()} {
-			if left := englishLeft(text, SiteName, "Firefox"); len(left) > 0 {
+			if left := englishLeft(text, SiteName, "Firefox", "Kakao"); len(left) > 0 {
 				t.Errorf("%s, %s: English left: %q", name, part, left)
 			}
 		}
