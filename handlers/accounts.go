@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -57,6 +56,15 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if !h.unbreached(c, &f.Form, "password1", f.Password1) {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}
+	// Counted before the account is made, so that a burst cannot pass.
+	retryAt, err = h.throttle.Count(c.UserContext(), throttle.SignupsPerAddress.Key(addressSubject(h.clientAddress(c))))
+	if err != nil {
+		return err
+	}
+	if !retryAt.IsZero() {
+		f.AddError("", h.limited(c, retryAt))
+		return h.renderForm(c, fiber.StatusTooManyRequests, views.SignupFormView(f), views.Signup(f))
+	}
 	hash, err := h.hasher.Hash(f.Password1)
 	if errors.Is(err, hashpool.ErrBusy) {
 		f.AddError("", hasherBusy(c))
@@ -69,7 +77,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	// account's: their pages elsewhere and their mail will use it.
 	u := &models.User{Username: f.Username, Email: f.Email, Password: hash, IsActive: true, NotifyNewDevice: true,
 		Language: h.language(c).Code()}
-	mailed, err := h.mayMail(c.UserContext(), u.Email)
+	mailed, err := h.mayMailFrom(c, u.Email)
 	if err != nil {
 		return err
 	}
@@ -133,7 +141,9 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ProfileFormView(f), views.Profile(f))
 	}
 	u := currentUser(c)
-	changed := !strings.EqualFold(f.Email, u.Email)
+	// Any change of the stored string is one, letter case too: folding
+	// would let the Kelvin sign K pass for k (EqualFold) unasked.
+	changed := f.Email != u.Email
 	if changed {
 		// The address receives password resets: changing it takes the
 		// password, so a borrowed session cannot take the account (ASVS 7.5.1).
@@ -147,10 +157,18 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 			f.AddError("current_password", problem)
 			return h.renderForm(c, status, views.ProfileFormView(f), views.Profile(f))
 		}
+		retryAt, err := h.throttle.Count(c.UserContext(), throttle.EmailChangesPerUser.Key(strconv.FormatInt(u.ID, 10)))
+		if err != nil {
+			return err
+		}
+		if !retryAt.IsZero() {
+			f.AddError("email", h.limited(c, retryAt))
+			return h.renderForm(c, fiber.StatusTooManyRequests, views.ProfileFormView(f), views.Profile(f))
+		}
 	}
 	mailed := false
 	if changed {
-		if mailed, err = h.mayMail(c.UserContext(), f.Email); err != nil {
+		if mailed, err = h.mayMailFrom(c, f.Email); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -32,7 +31,7 @@ func (h *handler) recordEventIn(ctx context.Context, db bun.IDB, c *fiber.Ctx, k
 // recordProfileChange logs a profile save: an email change apart, since a
 // hijacked account's address is what an attacker changes first.
 func (h *handler) recordProfileChange(c *fiber.Ctx, before *models.User, after views.ProfileForm) error {
-	if !strings.EqualFold(after.Email, before.Email) {
+	if after.Email != before.Email {
 		if err := h.recordEvent(c, models.EventEmailChanged, before.ID, before.Username, ""); err != nil {
 			return err
 		}

@@ -78,7 +78,7 @@ func (h *handler) adminArticleDelete(c *fiber.Ctx) error {
 	if err := models.AdminDeleteArticle(c.UserContext(), h.db, currentUser(c), a.ID); err != nil {
 		return adminRefusal(err)
 	}
-	deleted := views.Message{Level: views.LevelSuccess, Text: "Article “" + a.Title + "” by " + a.Author.Username + " was deleted."}
+	deleted := views.Message{Level: views.LevelSuccess, Text: "Article “" + models.Isolated(a.Title) + "” by " + models.Isolated(a.Author.Username) + " was deleted."}
 	if isHTMX(c) && c.Get(hxTarget) == views.AdminArticleRowID(a.ID) {
 		return h.render(c, fiber.StatusOK, templ.Join(views.AdminArticleDeleted(a), views.FlashOOB(false, deleted)))
 	}

@@ -234,7 +234,7 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 	p := views.AdminUserPage{
 		User:     u,
 		Form:     views.NewAdminUserForm(u, models.MayChangeFlags(currentUser(c))),
-		Password: views.NewSetPasswordForm(),
+		Password: views.NewSetPasswordForm(nil),
 	}
 	p.Form.FocusOn("")
 	p.Password.FocusOn("")
@@ -365,7 +365,7 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 	if err := requireFields(c, "new_password1", "new_password2"); err != nil {
 		return err
 	}
-	f := views.NewSetPasswordForm()
+	f := views.NewSetPasswordForm(nil)
 	f.NewPassword1, f.NewPassword2 = formValue(c, "new_password1"), formValue(c, "new_password2")
 	if f.Validate(views.PasswordUser(u)); !h.unbreached(c, &f.Form, "new_password1", f.NewPassword1) {
 		page, err := h.adminUserView(c, u)
@@ -395,7 +395,7 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 	}
 	message := views.Message{Level: views.LevelSuccess, Text: "The password of " + u.Username + " was set; " + views.Count(int64(ended), "session", "sessions") + " ended."}
 	return h.adminMessage(c, views.AdminUserPath(u.ID), message, true, func() (templ.Component, error) {
-		fresh := views.NewSetPasswordForm()
+		fresh := views.NewSetPasswordForm(nil)
 		fresh.FocusOn("")
 		return views.AdminPasswordFormView(u, fresh), nil
 	})
@@ -416,7 +416,7 @@ func (h *handler) adminUserReset(c *fiber.Ctx) error {
 		return h.mailRefused(c, err, views.AdminUserPath(u.ID))
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := h.enqueueMail(ctx, tx, u, h.resetMail(u)); err != nil {
+		if err := h.enqueueResetMail(ctx, tx, u); err != nil {
 			return err
 		}
 		return models.RecordResetMail(ctx, tx, currentUser(c), u)

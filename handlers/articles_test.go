@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"gatehouse/models"
 	"gatehouse/views"
 )
@@ -42,9 +44,9 @@ func (a *testApp) seedArticles(author *models.User, n int) {
 func titles(t *testing.T, res *response) []string {
 	t.Helper()
 	var found []string
-	for _, node := range res.doc(t).Find(`[data-testid="article"] .article-title`).Nodes {
-		found = append(found, strings.TrimSpace(node.FirstChild.Data))
-	}
+	res.doc(t).Find(`[data-testid="article"] .article-title`).Each(func(_ int, s *goquery.Selection) {
+		found = append(found, strings.TrimSpace(s.Text()))
+	})
 	return found
 }
 
@@ -438,5 +440,41 @@ func TestArticleIndexSharedAcrossViewers(t *testing.T) {
 		if action, _ := buttons.Attr("formaction"); action != views.ArticleDeletePath(v.own.ID) {
 			t.Errorf("%s got a delete button for %s, want %s", v.username, action, views.ArticleDeletePath(v.own.ID))
 		}
+	}
+}
+
+// A title refuses control and direction characters as names do, and the
+// titles and names shown in lists and the admin's log are isolated (<bdi>),
+// so one written before the rule cannot reorder the words around it
+// (issue 18.7).
+func TestArticleTitleBidi(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	staff := app.createStaff("staff", true)
+	c := app.client()
+	c.loginAs("staff", goodPassword)
+	for _, title := range []string{"abc\u202edef", "a\u2066b", "tab\there", "rlm\u200f"} {
+		res := c.postForm("/articles/create/", "/articles/create/", url.Values{"title": {title}, "content": {"x"}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		if got := res.text(t, "#id_title_error"); !strings.Contains(got, "without control or direction characters") {
+			t.Errorf("title %q: error %q", title, got)
+		}
+	}
+	const spoof = "gnp.\u202eexe"
+	a := app.createArticle(staff, spoof, "from before the rule")
+	if got := c.get("/articles/").text(t, `[data-testid="article"] .article-title bdi`); got != spoof {
+		t.Errorf("the list isolates %q, want the title", got)
+	}
+	if got := c.get("/admin/articles/").text(t, `[data-testid="article-link"] bdi`); got != spoof {
+		t.Errorf("the admin's list isolates %q, want the title", got)
+	}
+	wantRedirect(t, c.postForm(fmt.Sprintf("/admin/articles/%d/delete/", a.ID), fmt.Sprintf("/admin/articles/%d/delete/", a.ID),
+		url.Values{"confirm": {"yes"}}), false, "/admin/articles/")
+	log := c.get("/admin/log/")
+	if got, want := log.text(t, `[data-testid="log-entry"] bdi.object-repr`), "“\u2068"+spoof+"\u2069” by \u2068staff\u2069"; got != want {
+		t.Errorf("the admin log isolates %q, want %q", got, want)
+	}
+	if got := log.text(t, `[data-testid="log-entry"] bdi.username`); got != "staff" {
+		t.Errorf("the admin log isolates %q, want the actor's name", got)
 	}
 }

@@ -130,11 +130,11 @@ func enableTOTP(t *testing.T, app *testApp, username string) string {
 	}
 	u := app.user(username)
 	now := time.Now()
-	setup, err := store.StartSetup(ctx, app.db, u.ID, u.Username, now)
+	setup, err := store.NewSetup(u.ID, u.Username)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := store.Enable(ctx, app.db, u.ID, totpCode(t, setup.Secret, now.Add(-30*time.Second)), now); !ok || err != nil {
+	if _, ok, err := store.Enable(ctx, app.db, u.ID, setup.Sealed, totpCode(t, setup.Secret, now.Add(-30*time.Second)), now); !ok || err != nil {
 		t.Fatalf("enable two-factor: %v %v", ok, err)
 	}
 	return setup.Secret

@@ -10,13 +10,18 @@ import (
 // clientAddress is the address the request came from: the TCP peer, or,
 // when the peer is a trusted proxy, the last address in X-Forwarded-For
 // that no trusted proxy added — the earlier ones are the client's to forge.
+// Several header lines are one list, joined in order (RFC 9110 5.3): a
+// proxy may append a line of its own after the client's forged one.
 func (h *handler) clientAddress(c *fiber.Ctx) netip.Addr {
 	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	peer = peer.Unmap()
 	if !h.trusted(peer) {
 		return peer
 	}
-	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	var hops []string
+	for _, line := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
+		hops = append(hops, strings.Split(string(line), ",")...)
+	}
 	for i := len(hops) - 1; i >= 0; i-- {
 		addr, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {

@@ -450,10 +450,14 @@ func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
 		// A proxy may try another instance, a browser later.
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(retryUnavailable.Seconds())))
 	}
+	path, logged := loggedPath(c), err.Error()
+	if path != c.Path() {
+		logged = strings.ReplaceAll(logged, c.Path(), path) // Fiber's 404 names the path
+	}
 	if status >= fiber.StatusInternalServerError {
-		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		h.log.Error("request failed", "method", c.Method(), "path", path, "status", status, "err", logged)
 	} else {
-		h.log.Warn("request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		h.log.Warn("request refused", "method", c.Method(), "path", path, "status", status, "err", logged)
 	}
 	page := views.Error(status, title.In(ctx), message.In(ctx))
 	if isHTMX(c) && status == fiber.StatusServiceUnavailable {
@@ -517,9 +521,13 @@ func (h *handler) accessLog(c *fiber.Ctx) error {
 	if err != nil {
 		status, _ = errorStatus(err)
 	}
-	h.log.Info("request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+	h.log.Info("request", "method", c.Method(), "path", loggedPath(c), "status", status, "duration", time.Since(start))
 	return err
 }
+
+// loggedPath is the request's path as log lines name it: without the
+// token of a reset or confirmation link, live for a while after it is logged.
+func loggedPath(c *fiber.Ctx) string { return views.RedactTokens(c.Path()) }
 
 // runEvery calls work at each tick until the returned stop is called;
 // stop cancels the context of a call under way and waits for it to return.

@@ -31,15 +31,21 @@ func (h *handler) enqueueMail(ctx context.Context, db bun.IDB, u *models.User, c
 }
 
 // mayMail counts a mail that anyone may have set off (a reset link, a
-// confirmation link) to an address, and reports whether it may go: a few an
-// hour at most, so no one can bomb an address through the site. An empty
-// address gets nothing.
-func (h *handler) mayMail(ctx context.Context, to string) (bool, error) {
+// confirmation link) to an address, and under the keys also, and reports
+// whether it may go: a few an hour at most, so no one can bomb an address
+// through the site. An empty address gets nothing.
+func (h *handler) mayMail(ctx context.Context, to string, also ...throttle.Key) (bool, error) {
 	if to == "" {
 		return false, nil
 	}
-	retryAt, err := h.throttle.Count(ctx, throttle.MailPerRecipient.Key(strings.ToLower(to)))
+	retryAt, err := h.throttle.Count(ctx, append(also, throttle.MailPerRecipient.Key(strings.ToLower(to)))...)
 	return err == nil && retryAt.IsZero(), err
+}
+
+// mayMailFrom is mayMail for a confirmation link the request sets off:
+// counted against its client address too.
+func (h *handler) mayMailFrom(c *fiber.Ctx, to string) (bool, error) {
+	return h.mayMail(c.UserContext(), to, throttle.MailPerAddress.Key(addressSubject(h.clientAddress(c))))
 }
 
 // mailRefused answers a request for a mail that mayMail did not allow:
@@ -64,6 +70,26 @@ func (h *handler) notice(ctx context.Context, db bun.IDB, u *models.User, subjec
 	return h.enqueueMail(ctx, db, u, func(ctx context.Context) views.Mail {
 		return views.NoticeMail(ctx, u.Username, subject, what, h.link(views.PathActivity))
 	})
+}
+
+// changeWithNotice runs change in a transaction, with the notice it returns
+// (none if its subject is empty) enqueued in the same one: the owner hears
+// of every change of their login factors (ASVS 6.3.7) that happened, and
+// of none that did not.
+func (h *handler) changeWithNotice(c *fiber.Ctx, change func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error)) error {
+	u := currentUser(c)
+	err := h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		subject, body, err := change(ctx, tx)
+		if err != nil || subject.Empty() {
+			return err
+		}
+		return h.notice(ctx, tx, u, subject, body)
+	})
+	if err != nil {
+		return err
+	}
+	h.mail.Notify()
+	return nil
 }
 
 // sendVerification enqueues a link confirming the user's address.
@@ -99,7 +125,7 @@ func parseUIDB64(s string) int64 {
 // a login or a new address since the mail make the link useless, so it
 // works once (Django's _make_hash_value).
 func resetState(u *models.User) string {
-	return fmt.Sprintf("%d|%s|%d|%s", u.ID, u.Password, u.LastLogin.Unix(), strings.ToLower(u.Email))
+	return fmt.Sprintf("%d|%s|%d|%s", u.ID, u.Password, u.LastLogin.Unix(), u.Email)
 }
 
 // verifyState is what an email confirmation token is signed with: once the

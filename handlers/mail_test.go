@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"io/fs"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -22,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1047,9 +1049,13 @@ func TestEmailVerificationMailsPerRecipientLimited(t *testing.T) {
 	t.Run("address changes", func(t *testing.T) {
 		t.Parallel()
 		app := newTestApp(t)
-		c := mtSignup(t, app, "mallory", "mallory@example.com")
-		for range 5 {
-			for _, email := range []string{victim, "mallory@example.com"} {
+		// Two accounts, as one changes its address a few times a day only.
+		for _, changes := range [][]string{
+			{victim, "mallory@example.com", victim, "mallory@example.com", victim},
+			{victim},
+		} {
+			c := mtSignup(t, app, fmt.Sprintf("mallory%d", len(changes)), "mallory@example.com")
+			for _, email := range changes {
 				res := c.postForm("/accounts/update/", "/accounts/update/", url.Values{
 					"email": {email}, "first_name": {""}, "last_name": {""}, "notify_new_device": {"on"}, "current_password": {mtPassword},
 				})
@@ -1059,5 +1065,215 @@ func TestEmailVerificationMailsPerRecipientLimited(t *testing.T) {
 		if n := mtOutboxCount(t, app, victim, mtSubjectVerify); n > 3 {
 			t.Errorf("%d confirmation mails to %s within the hour, want at most 3", n, victim)
 		}
+	})
+}
+
+// No log line carries the token of a live reset or confirmation link:
+// whoever reads the logs could use it (issue 18.6).
+func TestLogRedactsLinkTokens(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	app := newTestAppWith(t, handlers.Config{Logger: slog.New(slog.NewTextHandler(&log, nil)), AccessLog: true})
+	box := mtFolder(t, app.mailDir)
+	c := mtSignup(t, app, "alice", "alice@example.com")
+	verify := mtLink(t, app, box.next("alice@example.com", mtSubjectVerify), "/accounts/email/verify/")
+	wantStatus(t, mtGetPlain(c, verify), http.StatusOK)
+	wantStatus(t, c.post(verify, nil), http.StatusForbidden) // no CSRF token: the error handler's line
+	wantRedirect(t, c.postForm(verify, verify, nil), false, "/accounts/update/")
+	mtLogout(t, c)
+	wantRedirect(t, mtAskReset(c, "alice@example.com"), false, "/accounts/password_reset/done/")
+	reset, uid, token := mtResetLink(t, app, box.next("alice@example.com", mtSubjectReset))
+	wantStatus(t, mtGetPlain(c, reset), http.StatusFound)
+	wantStatus(t, mtGetPlain(c, reset+"more/"), http.StatusNotFound) // Fiber's 404 names the path
+	verifyToken := strings.Split(verify, "/")[5]
+	for _, secret := range []string{verifyToken, token} {
+		if strings.Contains(log.String(), secret) {
+			t.Errorf("the log holds the token %q:\n%s", secret, log.String())
+		}
+	}
+	for _, want := range []string{"path=/accounts/reset/" + uid + "/[redacted]/ status=302", "path=/accounts/reset/" + uid + "/[redacted]/more/ status=404"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log has no %q:\n%s", want, log.String())
+		}
+	}
+}
+
+// A reset link posted from several browsers at once sets one password: the
+// link is used up by the update itself, so the others find it spent
+// (issue 18.5).
+func TestPasswordResetLinkRacing(t *testing.T) {
+	t.Parallel()
+	mtOnEngines(t, func(t *testing.T, app *testApp, box *mtMailbox) {
+		alice := mtVerifiedUser(t, app, "alice", "alice@example.com")
+		wantRedirect(t, mtAskReset(app.client(), alice.Email), false, "/accounts/password_reset/done/")
+		link, uid, _ := mtResetLink(t, app, box.next(alice.Email, mtSubjectReset))
+		setPath := "/accounts/reset/" + uid + "/set-password/"
+		const browsers = 8
+		var clients []*client
+		var requests []*http.Request
+		for i := range browsers {
+			c := app.client()
+			wantStatus(t, mtGetPlain(c, link), http.StatusFound)
+			password := fmt.Sprintf("%s-%d", mtNewPassword, i)
+			req, _ := c.formRequest(setPath, setPath, url.Values{"new_password1": {password}, "new_password2": {password}})
+			clients, requests = append(clients, c), append(requests, req)
+		}
+		statuses := make([]int, browsers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range browsers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res, err := clients[i].http.Do(requests[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				statuses[i] = res.StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := slices.Index(statuses, http.StatusSeeOther); n < 0 || slices.Contains(statuses[n+1:], http.StatusSeeOther) {
+			t.Errorf("statuses %v: want exactly one reset (303), the others shown the spent link", statuses)
+		}
+		if n := app.count("SELECT COUNT(*) FROM security_events WHERE kind = ? AND user_id = ?", models.EventPasswordChanged, alice.ID); n != 1 {
+			t.Errorf("%d password resets logged, want 1", n)
+		}
+	})
+}
+
+// An address that differs only by a look-alike that Unicode case folding
+// takes for an ASCII letter (the Kelvin sign K, the long s ſ, the angstrom
+// sign Å) is a new address: it takes the password, stays unconfirmed until
+// its link is followed, and the old address hears of it, on both engines
+// (issue 18.4). Lookups fold ASCII letters only, in Go and SQL alike.
+func TestEmailChangeUnicodeFolding(t *testing.T) {
+	t.Parallel()
+	mtOnEngines(t, func(t *testing.T, app *testApp, box *mtMailbox) {
+		for i, tt := range []struct{ stored, changed string }{
+			{"Kim@example.com", "\u212aim@example.com"},
+			{"sam@example.com", "\u017fam@example.com"},
+			{"\u00c5sa@example.com", "\u212bsa@example.com"},
+		} {
+			name := fmt.Sprintf("user%d", i)
+			mtVerifiedUser(t, app, name, tt.stored)
+			c := app.client()
+			c.loginAs(name, mtPassword)
+			values := url.Values{"email": {tt.changed}, "first_name": {""}, "last_name": {""}, "notify_new_device": {"on"}}
+			res := c.postForm("/accounts/update/", "/accounts/update/", values)
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			if res.text(t, "#id_current_password_error") == "" {
+				t.Errorf("%q → %q: no password asked", tt.stored, tt.changed)
+			}
+			if u := app.user(name); u.Email != tt.stored || !u.EmailVerified {
+				t.Fatalf("%q → %q without the password: email %q, verified %v", tt.stored, tt.changed, u.Email, u.EmailVerified)
+			}
+			values.Set("current_password", mtPassword)
+			wantRedirect(t, c.postForm("/accounts/update/", "/accounts/update/", values), false, "/accounts/update/")
+			if u := app.user(name); u.Email != tt.changed || u.EmailVerified {
+				t.Errorf("%q → %q: email %q, verified %v; want the new one, unconfirmed", tt.stored, tt.changed, u.Email, u.EmailVerified)
+			}
+			if n := mtOutboxCount(t, app, tt.stored, mtSubjectEmailChanged); n != 1 {
+				t.Errorf("%q → %q: %d notices to the old address, want 1", tt.stored, tt.changed, n)
+			}
+			if n := app.count("SELECT COUNT(*) FROM mail_outbox WHERE recipient = ? AND subject = ?", tt.changed, mtSubjectVerify); n != 1 {
+				t.Errorf("%q → %q: %d confirmation links to the new address, want 1", tt.stored, tt.changed, n)
+			}
+		}
+		// A reset asked for with the look-alike finds no confirmed address.
+		mtVerifiedUser(t, app, "kate", "kate@example.com")
+		wantRedirect(t, mtAskReset(app.client(), "\u212aATE@example.com"), false, "/accounts/password_reset/done/")
+		wantRedirect(t, mtAskReset(app.client(), "KATE@example.com"), false, "/accounts/password_reset/done/")
+		box.next("kate@example.com", mtSubjectReset)
+		if n := mtOutboxCount(t, app, "kate@example.com", mtSubjectReset); n != 1 {
+			t.Errorf("%d reset mails to kate, want 1 (the ASCII spelling's)", n)
+		}
+	})
+}
+
+// One client address makes a few accounts an hour, and sets off a few
+// confirmation links an hour, whatever their recipients: each mails a
+// chosen address with chosen text (issue 18.8).
+func TestSignupsAndConfirmationsPerClientAddress(t *testing.T) {
+	t.Parallel()
+	app := newTestAppWith(t, atkBehindProxy())
+	box := mtFolder(t, app.mailDir)
+	alice := mtVerifiedUser(t, app, "alice", "alice@example.com")
+	signup := func(xff string, i int) *response {
+		return atkClientFrom(app, xff, false).postForm("/accounts/signup/", "/accounts/signup/", url.Values{
+			"username": {fmt.Sprintf("user%d", i)}, "email": {fmt.Sprintf("user%d@example.com", i)},
+			"password1": {mtPassword}, "password2": {mtPassword},
+		})
+	}
+	for i := range 10 {
+		wantRedirect(t, signup("192.0.2.1", i), false, "/articles/")
+	}
+	mtWantLimited(t, signup("192.0.2.1", 10), time.Hour)
+	if app.user("user10") != nil {
+		t.Error("a refused signup made its account")
+	}
+	wantRedirect(t, signup("192.0.2.2", 11), false, "/articles/")
+	if n := app.count("SELECT COUNT(*) FROM mail_outbox WHERE subject = ?", mtSubjectVerify); n != 11 {
+		t.Errorf("%d confirmation links, want 11 (ten from one address, one from another)", n)
+	}
+	// Ten links went out from 192.0.2.1: an address change there sends none.
+	c := atkClientFrom(app, "192.0.2.1", false)
+	c.loginAs("alice", mtPassword)
+	wantRedirect(t, c.postForm("/accounts/update/", "/accounts/update/", url.Values{
+		"email": {"alice@example.net"}, "first_name": {""}, "last_name": {""}, "current_password": {mtPassword},
+	}), false, "/accounts/update/")
+	if flash := mtGetPlain(c, "/accounts/update/").text(t, `[data-testid="messages"]`); !strings.Contains(flash, "Too many mails") {
+		t.Errorf("flash %q, want the link refused", flash)
+	}
+	box.next(alice.Email, mtSubjectEmailChanged) // the notice to the old address still goes
+	if n := mtOutboxCount(t, app, "alice@example.net", mtSubjectVerify); n != 0 {
+		t.Errorf("%d confirmation links to alice's new address, want none", n)
+	}
+}
+
+// An account changes its own address a few times a day: each change mails
+// a notice and a confirmation link (issue 18.8).
+func TestEmailChangesPerAccountLimited(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	mtVerifiedUser(t, app, "alice", "alice@example.com")
+	c := app.client()
+	c.loginAs("alice", mtPassword)
+	change := func(email string) *response {
+		return c.postForm("/accounts/update/", "/accounts/update/", url.Values{
+			"email": {email}, "first_name": {""}, "last_name": {""}, "current_password": {mtPassword},
+		})
+	}
+	for i := range 5 {
+		wantRedirect(t, change(fmt.Sprintf("alice%d@example.com", i)), false, "/accounts/update/")
+	}
+	res := change("alice5@example.com")
+	mtWantLimited(t, res, 24*time.Hour)
+	if got := res.text(t, "#id_email_error"); !strings.HasPrefix(got, "That was done too often lately.") {
+		t.Errorf("error beside the address %q", got)
+	}
+	if got := app.user("alice").Email; got != "alice4@example.com" {
+		t.Errorf("address %q after a refused change, want alice4@example.com", got)
+	}
+	// Saving the same address again is no change.
+	wantRedirect(t, change("alice4@example.com"), false, "/accounts/update/")
+}
+
+// mtWantLimited fails unless res refuses an action done too often, saying
+// so, with a Retry-After within window.
+func mtWantLimited(t *testing.T, res *response, window time.Duration) {
+	t.Helper()
+	wantTooMany(t, res, window, "That was done too often lately. Please try again in ")
+}
+
+// mtOnEngines runs test on a new app over each engine, with its mailbox.
+func mtOnEngines(t *testing.T, test func(t *testing.T, app *testApp, box *mtMailbox)) {
+	onEngines(t, func(t *testing.T, dbURL string) {
+		app := newTestAppOn(t, handlers.Config{}, dbURL)
+		test(t, app, mtFolder(t, app.mailDir))
 	})
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"strconv"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"gatehouse/models"
 	"gatehouse/models/twofactor"
@@ -84,7 +86,13 @@ func (h *handler) passkeyRegisterSubmit(c *fiber.Ctx) error {
 			credential, err = h.webAuthn.CreateCredential(user, *data, parsed)
 		}
 		if err == nil {
-			_, err = twofactor.AddPasskey(ctx, h.db, u.ID, name, credential, h.now())
+			err = h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+				if _, err := twofactor.AddPasskey(ctx, tx, u.ID, name, credential, h.now()); err != nil {
+					return subject, body, err
+				}
+				subject, body = views.Msg("mail.notice.passkey_added.subject"), views.Msg("mail.notice.passkey_added.body", views.Args{"Name": name})
+				return subject, body, nil
+			})
 			if errors.Is(err, twofactor.ErrDuplicatePasskey) {
 				problem = "That passkey was added already."
 			} else if err != nil {
@@ -129,7 +137,14 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	if h.mustKeepFactor(c, totp || len(passkeys) > 1) {
 		return &clientError{fiber.StatusConflict, lastFactorRequired()}
 	}
-	name, err := twofactor.RemovePasskey(c.UserContext(), h.db, u.ID, id)
+	var name string
+	err = h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+		if name, err = twofactor.RemovePasskey(ctx, tx, u.ID, id); err != nil {
+			return subject, body, err
+		}
+		subject, body = views.Msg("mail.notice.passkey_removed.subject"), views.Msg("mail.notice.passkey_removed.body", views.Args{"Name": name})
+		return subject, body, nil
+	})
 	text := "That passkey had already been removed."
 	switch {
 	case errors.Is(err, twofactor.ErrPasskeyNotFound):

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -222,5 +223,103 @@ func TestPasskeysOffOnAnIPAddress(t *testing.T) {
 	c.loginAs("alice", goodPassword)
 	if !strings.Contains(c.get("/accounts/passkeys/").body, "Passkeys are off on this site") {
 		t.Fatal("the passkeys page does not say they are off")
+	}
+}
+
+// Every change of the login factors is mailed to the owner: a passkey
+// added or removed, two-factor turned on or off, new recovery codes
+// (ASVS 6.3.7, issue 18.2).
+func TestLoginFactorChangesMailed(t *testing.T) {
+	t.Parallel()
+	app, clock := newPasskeyApp(t)
+	const email = "alice@example.com"
+	mtVerifiedUser(t, app, "alice", email)
+	auth := newSoftAuthenticator(t, app)
+	c := app.client()
+	c.loginAs("alice", mtPassword)
+	wantNotice := func(subject, want string) {
+		t.Helper()
+		var found []string
+		if err := app.db.NewRaw("SELECT text_body FROM mail_outbox WHERE recipient = ? AND subject = ?", email, subject).Scan(context.Background(), &found); err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != 1 || !strings.Contains(found[0], want) {
+			t.Errorf("notices %q: %q, want one saying %q", subject, found, want)
+		}
+	}
+	addPasskey(t, c, auth, "Phone")
+	wantNotice("A passkey was added to your Gatehouse account", "A passkey named “Phone” was added")
+	enableTwoFactor(t, c, clock)
+	wantNotice("Two-factor authentication was turned on on your Gatehouse account", "logging in now takes a code")
+	wantRedirect(t, c.postForm("/accounts/2fa/", "/accounts/2fa/recovery-codes/", nil), false, "/accounts/2fa/recovery-codes/")
+	wantNotice("New recovery codes for your Gatehouse account", "the old ones no longer work")
+	wantRedirect(t, c.postForm("/accounts/2fa/disable/", "/accounts/2fa/disable/", url.Values{"code": {""}, "password": {mtPassword}}), false, "/accounts/2fa/")
+	wantNotice("Two-factor authentication was turned off on your Gatehouse account", "a password alone logs in now")
+	id, _ := c.get("/accounts/passkeys/").doc(t).Find(`[data-testid="passkey"] input[name="id"]`).Attr("value")
+	wantRedirect(t, c.postForm("/accounts/passkeys/", "/accounts/passkeys/remove/", url.Values{"id": {id}}), false, "/accounts/passkeys/")
+	wantNotice("A passkey was removed from your Gatehouse account", "The passkey named “Phone” was removed")
+}
+
+// A passkey logs in without the password, so a reset alone would leave an
+// intruder's passkey working: the reset mail and page name the passkeys,
+// and the page removes them unless the user unticks it (issue 18.2).
+func TestPasswordResetOffersToRemovePasskeys(t *testing.T) {
+	t.Parallel()
+	app, _ := newPasskeyApp(t)
+	box := mtFolder(t, app.mailDir)
+	const email = "alice@example.com"
+	mtVerifiedUser(t, app, "alice", email)
+	auth := newSoftAuthenticator(t, app)
+	intruder := app.client()
+	intruder.loginAs("alice", mtPassword)
+	cred := addPasskey(t, intruder, auth, "Intruder key")
+	mtLogout(t, intruder)
+
+	reset := func(remove bool, password string) {
+		t.Helper()
+		r := app.client()
+		wantRedirect(t, mtAskReset(r, email), false, "/accounts/password_reset/done/")
+		m := box.next(email, mtSubjectReset)
+		if !strings.Contains(m.text, "Intruder key") || !strings.Contains(m.text, "offers to remove them") {
+			t.Errorf("the reset mail does not name the passkey:\n%s", m.text)
+		}
+		link, uid, _ := mtResetLink(t, app, m)
+		wantStatus(t, mtGetPlain(r, link), http.StatusFound)
+		setPath := "/accounts/reset/" + uid + "/set-password/"
+		page := mtGetPlain(r, setPath)
+		if got := page.text(t, `[data-testid="reset-passkeys"] li`); got != "Intruder key" {
+			t.Errorf("the set-password page lists %q, want the passkey", got)
+		}
+		if _, ticked := page.doc(t).Find(`input[name="remove_passkeys"]`).Attr("checked"); !ticked {
+			t.Error("removing the passkeys is not ticked")
+		}
+		values := url.Values{"new_password1": {password}, "new_password2": {password}}
+		if remove {
+			values.Set("remove_passkeys", "on")
+		}
+		wantRedirect(t, r.submit(page, setPath, values), false, "/accounts/reset/done/")
+	}
+	// Unticked, the passkey stays.
+	reset(false, mtNewPassword)
+	if status := passkeyLogin(t, app.client(), auth, cred, "").StatusCode; status != http.StatusSeeOther {
+		t.Fatalf("a kept passkey's login: status %d", status)
+	}
+	// Ticked, it goes, and the notice says so.
+	reset(true, mtNewPassword+"2")
+	if n := app.count("SELECT count(*) FROM passkeys"); n != 0 {
+		t.Fatalf("%d passkeys left after the reset", n)
+	}
+	if status := passkeyLogin(t, app.client(), auth, cred, "").StatusCode; status != http.StatusUnprocessableEntity {
+		t.Errorf("a removed passkey's login: status %d, want 422", status)
+	}
+	var notices []string
+	if err := app.db.NewRaw("SELECT text_body FROM mail_outbox WHERE subject = ? ORDER BY id", mtSubjectWasReset).Scan(context.Background(), &notices); err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 2 || strings.Contains(notices[0], "Intruder key") || !strings.Contains(notices[1], "its passkeys were removed: “\u2068Intruder key\u2069”") {
+		t.Errorf("reset notices:\n%q", notices)
+	}
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyRemoved, "Intruder key"); n != 1 {
+		t.Errorf("%d passkey removals logged, want 1", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"gatehouse/models"
 	"gatehouse/models/password"
 	"gatehouse/models/throttle"
+	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
 
@@ -63,7 +64,7 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 	}
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, u := range users {
-			if err := h.enqueueMail(ctx, tx, &u, h.resetMail(&u)); err != nil {
+			if err := h.enqueueResetMail(ctx, tx, &u); err != nil {
 				return err
 			}
 		}
@@ -76,12 +77,17 @@ func (h *handler) mailResetLinks(ctx context.Context, email string) error {
 	return nil
 }
 
-// resetMail writes the mail with a password reset link for u, valid from now.
-func (h *handler) resetMail(u *models.User) func(context.Context) views.Mail {
-	link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(u), h.now())))
-	return func(ctx context.Context) views.Mail {
-		return views.PasswordResetMail(ctx, u.Username, link, h.resetTokens.MaxAge())
+// enqueueResetMail enqueues the mail with a password reset link for u,
+// valid from now, naming u's passkeys.
+func (h *handler) enqueueResetMail(ctx context.Context, db bun.IDB, u *models.User) error {
+	passkeys, err := twofactor.PasskeyNames(ctx, db, u.ID)
+	if err != nil {
+		return err
 	}
+	link := h.link(views.ResetPath(uidb64(u.ID), h.resetTokens.Make(resetState(u), h.now())))
+	return h.enqueueMail(ctx, db, u, func(ctx context.Context) views.Mail {
+		return views.PasswordResetMail(ctx, u.Username, link, h.resetTokens.MaxAge(), passkeys)
+	})
 }
 
 // passwordResetDone says a mail may be on its way.
@@ -101,10 +107,15 @@ func (h *handler) resetLink(c *fiber.Ctx) error {
 		h.setCookie(c, resetCookie, c.Params("token"), h.now().Add(h.resetTokens.MaxAge()))
 		return c.Redirect(views.ResetPath(uidb64(u.ID), views.ResetSetPassword), fiber.StatusFound)
 	}
-	if _, ok := h.resetUser(c, c.Cookies(resetCookie)); !ok {
+	u, ok := h.resetUser(c, c.Cookies(resetCookie))
+	if !ok {
 		return h.resetInvalid(c)
 	}
-	return h.render(c, fiber.StatusOK, views.SetPassword(views.NewSetPasswordForm(), c.Path()))
+	passkeys, err := twofactor.PasskeyNames(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.SetPassword(views.NewSetPasswordForm(passkeys), c.Path()))
 }
 
 // resetSubmit sets the new password from a checked reset link, ends every
@@ -117,9 +128,14 @@ func (h *handler) resetSubmit(c *fiber.Ctx) error {
 	if err := requireFields(c, "new_password1", "new_password2"); err != nil {
 		return err
 	}
-	f := views.NewSetPasswordForm()
+	passkeys, err := twofactor.PasskeyNames(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	f := views.NewSetPasswordForm(passkeys)
 	f.NewPassword1 = formValue(c, "new_password1")
 	f.NewPassword2 = formValue(c, "new_password2")
+	f.RemovePasskeys = formValue(c, "remove_passkeys") == "on"
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if !h.unbreached(c, &f.Form, "new_password1", f.NewPassword1) {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SetPasswordFormView(f, c.Path()), views.SetPassword(f, c.Path()))
@@ -129,18 +145,34 @@ func (h *handler) resetSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
+	var removed []string
 	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := models.ChangePassword(ctx, tx, h.sessionStorage, u.ID, hash, "", nil); err != nil {
+		if err := models.ResetPassword(ctx, tx, h.sessionStorage, u.ID, u.Password, hash); err != nil {
 			return err
 		}
-		return h.notice(ctx, tx, u, views.Msg("mail.notice.password_reset.subject"), views.Msg("mail.notice.password_reset.body"))
+		body := views.Msg("mail.notice.password_reset.body")
+		if f.RemovePasskeys && len(passkeys) > 0 {
+			if removed, err = twofactor.RemovePasskeys(ctx, tx, u.ID); err != nil {
+				return err
+			}
+			body = views.Msg("mail.notice.password_reset_passkeys.body", views.Args{"Names": views.PasskeyNames(removed)})
+		}
+		return h.notice(ctx, tx, u, views.Msg("mail.notice.password_reset.subject"), body)
 	})
+	if errors.Is(err, models.ErrLinkUsed) {
+		return h.resetInvalid(c)
+	}
 	if err != nil {
 		return err
 	}
 	h.mail.Notify()
 	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, "reset by mail"); err != nil {
 		return err
+	}
+	for _, name := range removed {
+		if err := h.recordEvent(c, models.EventPasskeyRemoved, u.ID, u.Username, name); err != nil {
+			return err
+		}
 	}
 	h.clearCookie(c, resetCookie)
 	return h.redirect(c, views.PathResetComplete)
@@ -209,7 +241,7 @@ func (h *handler) emailResend(c *fiber.Ctx) error {
 		return h.redirect(c, views.PathProfile)
 	}
 	ctx := c.UserContext()
-	if mailed, err := h.mayMail(ctx, u.Email); !mailed {
+	if mailed, err := h.mayMailFrom(c, u.Email); !mailed {
 		return h.mailRefused(c, err, views.PathProfile)
 	}
 	if err := h.sendVerification(ctx, h.db, u); err != nil {

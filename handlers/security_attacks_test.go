@@ -34,12 +34,13 @@ func atkBehindProxy() handlers.Config {
 }
 
 // atkForwardedFor is a transport that sends every request with this
-// X-Forwarded-For, as a proxy in front of the app would.
+// X-Forwarded-For, as a proxy in front of the app would; each line of it
+// is a header line of its own, as a proxy appending its line sends.
 type atkForwardedFor string
 
 func (xff atkForwardedFor) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
-	req.Header.Set("X-Forwarded-For", string(xff))
+	req.Header["X-Forwarded-For"] = strings.Split(string(xff), "\n")
 	return http.DefaultTransport.RoundTrip(req)
 }
 
@@ -103,12 +104,19 @@ func atkPost(c *client, path, token string, values url.Values, headers ...string
 // window and the form's message saying so.
 func atkWantThrottled(t *testing.T, res *response, window time.Duration) {
 	t.Helper()
+	wantTooMany(t, res, window, "Too many failed attempts. Please try again in ")
+}
+
+// wantTooMany fails unless res is a 429 whose Retry-After is within window
+// and whose page says why in words starting with saying.
+func wantTooMany(t *testing.T, res *response, window time.Duration, saying string) {
+	t.Helper()
 	wantStatus(t, res, http.StatusTooManyRequests)
 	retry, err := strconv.Atoi(res.Header.Get("Retry-After"))
 	if err != nil || retry < 1 || retry > int(window.Seconds()) {
 		t.Errorf("Retry-After %q, want 1 to %d seconds", res.Header.Get("Retry-After"), int(window.Seconds()))
 	}
-	if !strings.Contains(res.body, "Too many failed attempts. Please try again in ") {
+	if !strings.Contains(res.body, saying) {
 		t.Errorf("the 429 does not say why:\n%s", res.body)
 	}
 }
@@ -306,6 +314,15 @@ func TestAttackForwardedForSpoofing(t *testing.T) {
 			name:     "forged hops before the proxy's",
 			cfg:      atkBehindProxy(),
 			xff:      func(i int) string { return fmt.Sprintf("198.51.100.%d, 192.0.2.50", i+1) },
+			escape:   "192.0.2.51",
+			loggedIP: "192.0.2.50",
+		},
+		{
+			// A proxy that adds a header line of its own (HAProxy's option
+			// forwardfor) after the client's forged one.
+			name:     "forged header line before the proxy's",
+			cfg:      atkBehindProxy(),
+			xff:      func(i int) string { return fmt.Sprintf("198.51.100.%d\n192.0.2.50", i+1) },
 			escape:   "192.0.2.51",
 			loggedIP: "192.0.2.50",
 		},

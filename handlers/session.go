@@ -174,6 +174,7 @@ func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
 	if err := sess.Regenerate(); err != nil {
 		return 0, fmt.Errorf("regenerate session: %w", err)
 	}
+	dropTOTPSetup(sess)
 	cycled := *old
 	cycled.Key, cycled.User, cycled.LastSeenAt = sess.ID(), nil, h.now().UTC()
 	u := currentUser(c)

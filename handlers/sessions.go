@@ -52,6 +52,15 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, "all other sessions"); err != nil {
 			return err
 		}
+		// A setup secret this session was shown may have been seen from one of them.
+		sess, err := h.session(c)
+		if err != nil {
+			return err
+		}
+		dropTOTPSetup(sess)
+		if err := h.saveSession(c, sess); err != nil {
+			return err
+		}
 		return h.sessionEnded(c, endedSessions(ended))
 	}
 	rows, keys, err := h.sessionRows(c)

@@ -263,12 +263,34 @@ func (c *client) postForm(page, action string, values url.Values) *response {
 	return c.do(req)
 }
 
+// submit posts values to action with the CSRF token of page, a page
+// loaded already: its form submitted as shown, without loading it again
+// (the two-factor setup page shows a new secret at each load).
+func (c *client) submit(page *response, action string, values url.Values) *response {
+	c.t.Helper()
+	token, ok := page.doc(c.t).Find(`input[name="csrfmiddlewaretoken"]`).First().Attr("value")
+	if !ok || token == "" {
+		c.t.Fatalf("no CSRF token in the page")
+	}
+	req := c.tokenRequest(action, token, values)
+	if c.htmx {
+		req.Header.Set("X-CSRF-Token", token)
+	}
+	return c.do(req)
+}
+
 // formRequest is a POST of values to action with the CSRF token of page in
 // the form field, as a browser sends it; the token is returned for htmx's
 // header.
 func (c *client) formRequest(page, action string, values url.Values) (*http.Request, string) {
 	c.t.Helper()
 	token := c.csrfToken(page)
+	return c.tokenRequest(action, token, values), token
+}
+
+// tokenRequest is a POST of values to action with token in the form field.
+func (c *client) tokenRequest(action, token string, values url.Values) *http.Request {
+	c.t.Helper()
 	form := url.Values{"csrfmiddlewaretoken": {token}}
 	for key, vals := range values {
 		form[key] = vals
@@ -278,7 +300,7 @@ func (c *client) formRequest(page, action string, values url.Values) (*http.Requ
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req, token
+	return req
 }
 
 // loginAs logs the client in through the login form.

@@ -30,9 +30,19 @@ func (h *handler) loginKeys(c *fiber.Ctx, username string) []throttle.Key {
 // when to try again (in whole minutes, rounded up), for the form that was
 // refused (answered with 429).
 func (h *handler) refusal(c *fiber.Ctx, retryAt time.Time) views.Text {
+	return h.refusalSaying(c, retryAt, "throttle.refused")
+}
+
+// limited is refusal for an action that succeeds too often rather than
+// fails: so many accounts or address changes lately.
+func (h *handler) limited(c *fiber.Ctx, retryAt time.Time) views.Text {
+	return h.refusalSaying(c, retryAt, "throttle.limited")
+}
+
+func (h *handler) refusalSaying(c *fiber.Ctx, retryAt time.Time, key string) views.Text {
 	wait := retryAt.Sub(h.now())
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-	return views.MsgN("throttle.refused", max(1, int(math.Ceil(wait.Minutes()))))
+	return views.MsgN(key, max(1, int(math.Ceil(wait.Minutes()))))
 }
 
 // tryRefused words a throttled try that did not run: the hasher had no

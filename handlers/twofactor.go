@@ -1,10 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/session"
+	"github.com/uptrace/bun"
 
 	"gatehouse/models"
 	"gatehouse/models/throttle"
@@ -17,6 +21,10 @@ import (
 const (
 	keyFreshCodes  = "_2fa_fresh_codes" // sealed (twofactor.SealCodes)
 	keyJustEnabled = "_2fa_just_enabled"
+	// The secret the setup page showed this session (sealed, as
+	// twofactor.NewSetup made it) and when (unix seconds).
+	keyTOTPSetup   = "_2fa_setup"
+	keyTOTPSetupAt = "_2fa_setup_at"
 )
 
 // twoFactorPage shows whether two-factor is on and how many recovery codes are left.
@@ -28,25 +36,66 @@ func (h *handler) twoFactorPage(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, views.TwoFactor(views.TwoFactorStatus{Enabled: status.Enabled, RecoveryCodes: status.RecoveryCodes}))
 }
 
-// twoFactorSetupPage shows a new secret, as a QR code and as text.
+// twoFactorSetupPage shows a new secret, as a QR code and as text: a new
+// one at each visit, kept in this session only until a code confirms it.
 func (h *handler) twoFactorSetupPage(c *fiber.Ctx) error {
-	setup, err := h.totpSetup(c)
-	if errors.Is(err, twofactor.ErrEnabled) {
-		return h.redirect(c, views.PathTwoFactor)
-	}
+	u := currentUser(c)
+	enabled, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.TwoFactorSetup(views.NewTOTPSetupForm(setup)))
+	if enabled {
+		return h.redirect(c, views.PathTwoFactor)
+	}
+	setup, err := h.twoFactor.NewSetup(u.ID, u.Username)
+	if err != nil {
+		return err
+	}
+	sess, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	sess.Set(keyTOTPSetup, setup.Sealed)
+	sess.Set(keyTOTPSetupAt, h.now().Unix())
+	if err := h.saveSession(c, sess); err != nil {
+		return err
+	}
+	view, err := totpSetupView(setup)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.TwoFactorSetup(views.NewTOTPSetupForm(view)))
 }
 
-// totpSetup is the user's pending secret as the setup page shows it.
-func (h *handler) totpSetup(c *fiber.Ctx) (views.TOTPSetup, error) {
-	u := currentUser(c)
-	setup, err := h.twoFactor.StartSetup(c.UserContext(), h.db, u.ID, u.Username, h.now())
+// pendingTOTPSetup is the secret this session's setup page showed, if it
+// is younger than twofactor.SetupTimeout.
+func (h *handler) pendingTOTPSetup(c *fiber.Ctx) (twofactor.Setup, bool, error) {
+	sess, err := h.session(c)
 	if err != nil {
-		return views.TOTPSetup{}, err
+		return twofactor.Setup{}, false, err
 	}
+	sealed, _ := sess.Get(keyTOTPSetup).([]byte)
+	shownAt, _ := sess.Get(keyTOTPSetupAt).(int64)
+	if len(sealed) == 0 || h.now().Sub(time.Unix(shownAt, 0)) > twofactor.SetupTimeout {
+		return twofactor.Setup{}, false, nil
+	}
+	u := currentUser(c)
+	setup, err := h.twoFactor.OpenSetup(u.ID, u.Username, sealed)
+	if err != nil {
+		return twofactor.Setup{}, false, nil // sealed for another user, or under an older site secret
+	}
+	return setup, true, nil
+}
+
+// dropTOTPSetup forgets the session's pending setup secret: a changed
+// password or ended sessions mean someone else may have seen it.
+func dropTOTPSetup(sess *session.Session) {
+	sess.Delete(keyTOTPSetup)
+	sess.Delete(keyTOTPSetupAt)
+}
+
+// totpSetupView is a setup as its page shows it.
+func totpSetupView(setup twofactor.Setup) (views.TOTPSetup, error) {
 	qr, err := qrDataURL(setup.URL)
 	if err != nil {
 		return views.TOTPSetup{}, err
@@ -55,23 +104,40 @@ func (h *handler) totpSetup(c *fiber.Ctx) (views.TOTPSetup, error) {
 }
 
 // twoFactorSetupSubmit turns two-factor on once the app's first code is
-// right, then shows the recovery codes.
+// right, then shows the recovery codes. Without a secret shown to this
+// session lately, the setup page shows a new one.
 func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
 	if err := requireFields(c, "code"); err != nil {
 		return err
 	}
 	u := currentUser(c)
-	setup, err := h.totpSetup(c)
-	if errors.Is(err, twofactor.ErrEnabled) {
-		return h.redirect(c, views.PathTwoFactor)
-	}
+	setup, ok, err := h.pendingTOTPSetup(c)
 	if err != nil {
 		return err
 	}
-	f := views.NewTOTPSetupForm(setup)
+	if !ok {
+		h.flash(c, views.LevelInfo, views.T(h.withLanguage(c), "two_factor.setup_expired"))
+		return h.redirect(c, views.PathTwoFactorSetup)
+	}
+	view, err := totpSetupView(setup)
+	if err != nil {
+		return err
+	}
+	f := views.NewTOTPSetupForm(view)
 	f.Code = trimmedValue(c, "code")
 	if f.Validate() {
-		codes, ok, err := h.twoFactor.Enable(c.UserContext(), h.db, u.ID, f.Code, h.now())
+		var codes []string
+		var ok bool
+		err := h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+			if codes, ok, err = h.twoFactor.Enable(ctx, tx, u.ID, setup.Sealed, f.Code, h.now()); !ok || err != nil {
+				return subject, body, err
+			}
+			subject, body = views.Msg("mail.notice.two_factor_enabled.subject"), views.Msg("mail.notice.two_factor_enabled.body")
+			return subject, body, nil
+		})
+		if errors.Is(err, twofactor.ErrEnabled) {
+			return h.redirect(c, views.PathTwoFactor)
+		}
 		if err != nil {
 			return err
 		}
@@ -99,6 +165,7 @@ func (h *handler) keepFreshCodes(c *fiber.Ctx, codes []string, justEnabled bool)
 	}
 	sess.Set(keyFreshCodes, h.twoFactor.SealCodes(currentUser(c).ID, codes))
 	sess.Set(keyJustEnabled, justEnabled)
+	dropTOTPSetup(sess) // used
 	return h.saveSession(c, sess)
 }
 
@@ -127,7 +194,14 @@ func (h *handler) recoveryCodesPage(c *fiber.Ctx) error {
 // recoveryCodesSubmit replaces the user's recovery codes with a new set.
 func (h *handler) recoveryCodesSubmit(c *fiber.Ctx) error {
 	u := currentUser(c)
-	codes, err := h.twoFactor.RegenerateRecoveryCodes(c.UserContext(), h.db, u.ID, h.now())
+	var codes []string
+	err := h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+		if codes, err = h.twoFactor.RegenerateRecoveryCodes(ctx, tx, u.ID, h.now()); err != nil {
+			return subject, body, err
+		}
+		subject, body = views.Msg("mail.notice.recovery_codes.subject"), views.Msg("mail.notice.recovery_codes.body")
+		return subject, body, nil
+	})
 	if errors.Is(err, twofactor.ErrNotEnabled) {
 		return h.redirect(c, views.PathTwoFactor)
 	}
@@ -196,7 +270,14 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 			return h.renderForm(c, status, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
 		}
 	}
-	was, err := twofactor.Disable(c.UserContext(), h.db, u.ID)
+	var was bool
+	err = h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
+		if was, err = twofactor.Disable(ctx, tx, u.ID); !was || err != nil {
+			return subject, body, err
+		}
+		subject, body = views.Msg("mail.notice.two_factor_disabled.subject"), views.Msg("mail.notice.two_factor_disabled.body")
+		return subject, body, nil
+	})
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func enableTwoFactor(t *testing.T, c *client, clock *testClock) (string, []strin
 	}
 	htmx := c.htmx
 	c.htmx = false
-	res := c.postForm("/accounts/2fa/setup/", "/accounts/2fa/setup/", url.Values{"code": {totpCode(t, secret, clock.Now().Add(-30*time.Second))}})
+	res := c.submit(page, "/accounts/2fa/setup/", url.Values{"code": {totpCode(t, secret, clock.Now().Add(-30*time.Second))}})
 	c.htmx = htmx
 	wantRedirect(t, res, false, "/accounts/2fa/recovery-codes/")
 	codes := c.get("/accounts/2fa/recovery-codes/")
@@ -130,7 +130,7 @@ func TestTwoFactorSetupAndLogin(t *testing.T) {
 		if totpCode(t, secret, clock.Now()) == wrong {
 			wrong = "111111"
 		}
-		res := c.postForm("/accounts/2fa/setup/", "/accounts/2fa/setup/", url.Values{"code": {wrong}})
+		res := c.submit(setup, "/accounts/2fa/setup/", url.Values{"code": {wrong}})
 		wantStatus(t, res, http.StatusUnprocessableEntity)
 		wantFragment(t, res, htmx, "totp-setup-form")
 		if !strings.Contains(res.text(t, "#id_code_error"), "not right") {
@@ -139,7 +139,7 @@ func TestTwoFactorSetupAndLogin(t *testing.T) {
 		if n := app.count("SELECT count(*) FROM two_factor WHERE enabled_at IS NOT NULL"); n != 0 {
 			t.Fatal("a wrong code turned two-factor on")
 		}
-		res = c.postForm("/accounts/2fa/setup/", "/accounts/2fa/setup/", url.Values{"code": {totpCode(t, secret, clock.Now().Add(-30*time.Second))}})
+		res = c.submit(setup, "/accounts/2fa/setup/", url.Values{"code": {totpCode(t, secret, clock.Now().Add(-30*time.Second))}})
 		wantRedirect(t, res, htmx, "/accounts/2fa/recovery-codes/")
 		codesPage := c.get("/accounts/2fa/recovery-codes/")
 		wantStatus(t, codesPage, http.StatusOK)
@@ -485,4 +485,62 @@ func TestPasswordResetKeepsTheSecondStep(t *testing.T) {
 	}
 	res = r.postForm("/accounts/login/2fa/", "/accounts/login/2fa/", url.Values{"code": {totpCode(t, secret, clock.Now())}})
 	wantRedirect(t, res, false, "/articles/")
+}
+
+// The setup page shows a new secret at each visit, kept in that session
+// only, and a password change or "log out everywhere" forgets it: whoever
+// once saw a setup page does not know the secret the owner enables later
+// (issue 18.3).
+func TestTOTPSetupSecretIsFresh(t *testing.T) {
+	t.Parallel()
+	app, clock := newClockedApp(t)
+	app.createUser("alice", goodPassword)
+	owner, intruder := app.client(), app.client()
+	owner.loginAs("alice", goodPassword)
+	intruder.loginAs("alice", goodPassword)
+	secretOf := func(t *testing.T, page *response) string {
+		t.Helper()
+		wantStatus(t, page, http.StatusOK)
+		return strings.ReplaceAll(page.text(t, `[data-testid="totp-secret"]`), " ", "")
+	}
+	seen := secretOf(t, intruder.get("/accounts/2fa/setup/"))
+	first := secretOf(t, owner.get("/accounts/2fa/setup/"))
+	if again := secretOf(t, owner.get("/accounts/2fa/setup/")); again == first || first == seen {
+		t.Fatalf("setup secrets %q (intruder), %q and %q (owner): want a new one at each visit", seen, first, again)
+	}
+	// The intruder's secret is no secret for the owner's session.
+	res := owner.postForm("/accounts/2fa/", "/accounts/2fa/setup/", url.Values{"code": {totpCode(t, seen, clock.Now())}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+
+	code := func(secret string) url.Values {
+		return url.Values{"code": {totpCode(t, secret, clock.Now())}}
+	}
+	for _, tt := range []struct {
+		name   string
+		change func(c *client)
+	}{
+		{"password change", func(c *client) {
+			wantRedirect(t, c.postForm("/accounts/password/", "/accounts/password/", url.Values{
+				"old_password": {goodPassword}, "new_password1": {goodPassword + "2"}, "new_password2": {goodPassword + "2"},
+			}), false, "/accounts/password/")
+			wantRedirect(t, c.postForm("/accounts/password/", "/accounts/password/", url.Values{
+				"old_password": {goodPassword + "2"}, "new_password1": {goodPassword}, "new_password2": {goodPassword},
+			}), false, "/accounts/password/")
+		}},
+		{"log out everywhere", func(c *client) {
+			wantStatus(t, c.postForm("/accounts/sessions/", "/accounts/sessions/", url.Values{"end": {"others"}}), http.StatusSeeOther)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			secret := secretOf(t, owner.get("/accounts/2fa/setup/"))
+			tt.change(owner)
+			wantRedirect(t, owner.postForm("/accounts/2fa/", "/accounts/2fa/setup/", code(secret)), false, "/accounts/2fa/setup/")
+			if n := app.count("SELECT count(*) FROM two_factor WHERE enabled_at IS NOT NULL"); n != 0 {
+				t.Fatalf("the secret shown before the %s turned two-factor on", tt.name)
+			}
+		})
+	}
+	// A secret shown now, and confirmed, turns it on.
+	page := owner.get("/accounts/2fa/setup/")
+	wantRedirect(t, owner.submit(page, "/accounts/2fa/setup/", code(secretOf(t, page))), false, "/accounts/2fa/recovery-codes/")
 }

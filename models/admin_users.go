@@ -248,7 +248,7 @@ func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 			return nil
 		}
 		_, err = tx.NewUpdate().Model((*User)(nil)).
-			Set("email_verified = email_verified AND lower(email) = lower(?)", edit.Email).
+			Set(keepVerified, edit.Email).
 			Set("email = ?", edit.Email).Set("first_name = ?", edit.FirstName).Set("last_name = ?", edit.LastName).
 			Set("is_active = ?", edit.IsActive).Set("is_staff = ?", edit.IsStaff).Set("is_superuser = ?", edit.IsSuperuser).
 			Set("two_factor_exempt = ?", edit.TwoFactorExempt).Where("id = ?", id).Exec(ctx)

@@ -306,12 +306,22 @@ func TestEmailVerification(t *testing.T) {
 		if err != nil || len(found) != 1 || found[0].ID != alice.ID {
 			t.Fatalf("UsersWithVerifiedEmail = %v, %v; want alice", found, err)
 		}
-		// Saving the same address (in another case) keeps it verified; a new one does not.
-		if err := models.UpdateProfile(ctx, db, alice.ID, "Alice@example.com", "A", "", true); err != nil {
+		// Saving the same address keeps it verified; in other letter case
+		// it is a change, to be confirmed.
+		if err := models.UpdateProfile(ctx, db, alice.ID, "alice@example.com", "A", "", true); err != nil {
 			t.Fatal(err)
 		}
 		if !userByID(t, db, alice.ID).EmailVerified {
 			t.Error("saving the profile unverified the same address")
+		}
+		if err := models.UpdateProfile(ctx, db, alice.ID, "Alice@example.com", "A", "", true); err != nil {
+			t.Fatal(err)
+		}
+		if userByID(t, db, alice.ID).EmailVerified {
+			t.Error("an address in other letter case stayed verified")
+		}
+		if err := models.VerifyEmail(ctx, db, alice.ID, "Alice@example.com"); err != nil {
+			t.Fatal(err)
 		}
 		// Another account cannot verify an address alice has verified.
 		if err := models.UpdateProfile(ctx, db, bob.ID, "alice@EXAMPLE.com", "", "", true); err != nil {
@@ -325,6 +335,23 @@ func TestEmailVerification(t *testing.T) {
 		}
 		if userByID(t, db, alice.ID).EmailVerified {
 			t.Error("a new address is verified without its link")
+		}
+		// Only ASCII letters fold (EmailKey), in SQL as in Go: the Kelvin
+		// sign is not k, on PostgreSQL either.
+		carol := createUser(t, db, "carol")
+		for _, u := range []struct {
+			id    int64
+			email string
+		}{{bob.ID, "\u212aim@example.com"}, {carol.ID, "Kim@example.com"}} {
+			if err := models.UpdateProfile(ctx, db, u.id, u.email, "", "", true); err != nil {
+				t.Fatal(err)
+			}
+			if err := models.VerifyEmail(ctx, db, u.id, u.email); err != nil {
+				t.Errorf("VerifyEmail(%q) = %v", u.email, err)
+			}
+		}
+		if found, err := models.UsersWithVerifiedEmail(ctx, db, "kIM@example.com"); err != nil || len(found) != 1 || found[0].ID != carol.ID {
+			t.Errorf("UsersWithVerifiedEmail(kIM) = %v, %v; want carol alone", found, err)
 		}
 	})
 }

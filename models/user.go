@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -70,6 +71,11 @@ func MisleadingRune(r rune) bool {
 	}
 	return false
 }
+
+// Isolated is s between a first-strong isolate and its pop (U+2068,
+// U+2069), Unicode's <bdi> for plain text: put into a sentence, a
+// right-to-left name or title cannot reorder the words around it.
+func Isolated(s string) string { return "\u2068" + s + "\u2069" }
 
 // NormalizeUsername applies NFKC, as Django does, so that look-alike forms of
 // one name are stored and compared as one: composed and decomposed Hangul
@@ -133,11 +139,38 @@ func UserByUsername(ctx context.Context, db bun.IDB, username string) (*User, er
 	return u, notFound(err, "user by username")
 }
 
+// EmailKey is the form in which an address is looked up (password resets)
+// and kept unique among confirmed ones: ASCII letters lower-cased, nothing
+// else folded, as SQLite's lower() does and PostgreSQL's under the "C"
+// collation (emailKeyColumn). Folding more would make the Kelvin sign K one
+// with k. Whether an address changed is never asked of its key: any change
+// of the stored string is a change, to be confirmed.
+func EmailKey(email string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, email)
+}
+
+// emailKeyColumn is EmailKey of the email column in db's SQL.
+func emailKeyColumn(db bun.IDB) string {
+	if db.Dialect().Name() == dialect.PG {
+		return `lower(email COLLATE "C")`
+	}
+	return "lower(email)"
+}
+
+// keepVerified is the SET clause that keeps an address confirmed only if
+// the new one is the same string, to the letter.
+const keepVerified = "email_verified = email_verified AND email = ?"
+
 // UpdateProfile sets the fields a user may edit on their own account. A new
 // email address is unverified until its link is followed.
 func UpdateProfile(ctx context.Context, db bun.IDB, id int64, email, firstName, lastName string, notifyNewDevice bool) error {
 	_, err := db.NewUpdate().Model((*User)(nil)).
-		Set("email_verified = email_verified AND lower(email) = lower(?)", email).
+		Set(keepVerified, email).
 		Set("email = ?", email).Set("first_name = ?", firstName).Set("last_name = ?", lastName).
 		Set("notify_new_device = ?", notifyNewDevice).
 		Where("id = ?", id).Exec(ctx)
@@ -182,11 +215,11 @@ func UserByID(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 }
 
 // UsersWithVerifiedEmail finds the active accounts whose verified address
-// is email, compared case-insensitively: where password resets go.
+// is email, compared by EmailKey: where password resets go.
 func UsersWithVerifiedEmail(ctx context.Context, db bun.IDB, email string) ([]User, error) {
 	var users []User
 	err := db.NewSelect().Model(&users).
-		Where("lower(email) = lower(?)", email).Where("email_verified").Where("is_active").Scan(ctx)
+		Where(emailKeyColumn(db)+" = ?", EmailKey(email)).Where("email_verified").Where("is_active").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to find users by email: %w", err)
 	}
@@ -320,10 +353,29 @@ func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, us
 	return ended, err
 }
 
+// ResetPassword stores the hash set through a reset link, which was signed
+// with the user's hash oldHash, and ends every session of the user,
+// together. The link is used up by this very update: of two uses racing,
+// the second finds the hash changed, gets ErrLinkUsed and changes nothing.
+func ResetPassword(ctx context.Context, db bun.IDB, sessions SessionStorage, userID int64, oldHash, hash string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model((*User)(nil)).Set("password = ?", hash).
+			Where("id = ?", userID).Where("password = ?", oldHash).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("models: unable to reset the password of user #%d: %w", userID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrLinkUsed
+		}
+		_, err = endOtherSessions(ctx, tx, sessions, userID, "")
+		return err
+	})
+}
+
 // EmailInUse reports whether any account, confirmed or not, has this
-// address in any letter case.
+// address, compared by EmailKey.
 func EmailInUse(ctx context.Context, db bun.IDB, email string) (bool, error) {
-	exists, err := db.NewSelect().Model((*User)(nil)).Where("lower(email) = lower(?)", email).Exists(ctx)
+	exists, err := db.NewSelect().Model((*User)(nil)).Where(emailKeyColumn(db)+" = ?", EmailKey(email)).Exists(ctx)
 	if err != nil {
 		return false, fmt.Errorf("models: unable to look up an address: %w", err)
 	}

@@ -219,19 +219,12 @@ func orNone(s string) string {
 	return s
 }
 
-// changeText says one field's change in words; a password says only that it was set.
-func changeText(c models.FieldChange) string {
-	if c.Field == models.FieldPassword {
-		return "password set"
+// changedValue is a field's value as a logged change shows it.
+func changedValue(value string) string {
+	if value == "" {
+		return "(empty)"
 	}
-	from, to := c.From, c.To
-	if from == "" {
-		from = "(empty)"
-	}
-	if to == "" {
-		to = "(empty)"
-	}
-	return c.Field + ": " + from + " → " + to
+	return value
 }
 
 // adminCurrent marks the header's Admin link on every admin page.

@@ -38,7 +38,7 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 	ko := inLanguage("ko")
 	const link = "https://gatehouse.example/accounts/reset/Mg/abc-123/"
 	mails := map[string]Mail{
-		"reset":      PasswordResetMail(ko, "정우", link, time.Hour),
+		"reset":      PasswordResetMail(ko, "정우", link, time.Hour, []string{"내 휴대폰"}),
 		"verify":     VerifyEmailMail(ko, "정우", link),
 		"login code": LoginCodeMail(ko, "정우", "K7QPX2MH", 5*time.Minute),
 	}
@@ -53,7 +53,8 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 		t.Fatalf("%d notices found", len(notices))
 	}
 	for _, key := range notices {
-		what := Msg(key, Args{"Email": "new@example.com", "Browser": "Firefox", "Address": "203.0.113.7", "Provider": "Kakao"})
+		what := Msg(key, Args{"Email": "new@example.com", "Browser": "Firefox", "Address": "203.0.113.7", "Provider": "Kakao",
+			"Name": "내 휴대폰", "Names": "“내 휴대폰”"})
 		mails[key] = NoticeMail(ko, "정우", Msg("mail.notice.password_changed.subject"), what, link)
 	}
 	for name, m := range mails {
@@ -71,7 +72,7 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 		}
 	}
 	// The check finds what it is for.
-	english := PasswordResetMail(context.Background(), "jeongwoo", link, time.Hour)
+	english := PasswordResetMail(context.Background(), "jeongwoo", link, time.Hour, nil)
 	if left := englishLeft(english.Text, SiteName); len(left) == 0 {
 		t.Error("the English mail passes as Korean")
 	}

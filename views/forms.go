@@ -122,12 +122,18 @@ func tooLong(limit, n int) Text {
 	return MsgN("form.max_length", limit, Args{"Length": n})
 }
 
-// checkName records an error for a name too long, or holding a character
-// that changes how the text around it shows (a control character, a
-// direction override): a name is shown to others, in the admin too.
+// checkName records an error for a name too long or misleading (checkShown).
 func (f *Form) checkName(field, value string) {
-	if f.checkMaxLength(field, value, NameMaxLength) && strings.IndexFunc(value, models.MisleadingRune) >= 0 {
-		f.AddError(field, Msg("form.name_misleading"))
+	f.checkShown(field, value, NameMaxLength, "form.name_misleading")
+}
+
+// checkShown records an error for text longer than limit, or holding a
+// character that changes how the text around it shows (a control
+// character, a direction override), saying so in the words of key: names
+// and titles are shown to others, in lists and the admin's log too.
+func (f *Form) checkShown(field, value string, limit int, key string) {
+	if f.checkMaxLength(field, value, limit) && strings.IndexFunc(value, models.MisleadingRune) >= 0 {
+		f.AddError(field, Msg(key))
 	}
 }
 
@@ -345,10 +351,11 @@ func NewArticleForm(title, content string) ArticleForm {
 	return ArticleForm{Form: newForm(field{"title", "field.title"}, field{"content", "field.content"}), Title: title, Content: content}
 }
 
-// Validate checks the title (1–100 characters) and that there is content.
+// Validate checks the title (1–100 characters, none misleading) and that
+// there is content.
 func (f *ArticleForm) Validate() bool {
 	if f.checkRequired("title", f.Title) {
-		f.checkMaxLength("title", f.Title, TitleMaxLength)
+		f.checkShown("title", f.Title, TitleMaxLength, "form.title_misleading")
 	}
 	f.checkRequired("content", f.Content)
 	return f.Valid()
@@ -373,16 +380,25 @@ func (f *PasswordResetForm) Validate() bool {
 	return f.Valid()
 }
 
-// SetPasswordForm is Django's SetPasswordForm: a new password, twice.
+// SetPasswordForm is Django's SetPasswordForm: a new password, twice; and,
+// if the account has passkeys, whether to remove them.
 type SetPasswordForm struct {
 	Form
 	NewPassword1 string
 	NewPassword2 string
+	// Passkeys are the names of the account's passkeys: a reset may follow
+	// an intruder's visit, and their passkey would outlive the password.
+	Passkeys []string
+	// RemovePasskeys is ticked until the user unticks it: the safe choice,
+	// since the owner can add theirs again once logged in.
+	RemovePasskeys bool
 }
 
-// NewSetPasswordForm returns an empty set-password form.
-func NewSetPasswordForm() SetPasswordForm {
-	return SetPasswordForm{Form: newForm(field{"new_password1", "field.new_password"}, field{"new_password2", "field.new_password_confirmation"})}
+// NewSetPasswordForm returns an empty set-password form for an account
+// with these passkeys.
+func NewSetPasswordForm(passkeys []string) SetPasswordForm {
+	return SetPasswordForm{Form: newForm(field{"new_password1", "field.new_password"}, field{"new_password2", "field.new_password_confirmation"}),
+		Passkeys: passkeys, RemovePasskeys: true}
 }
 
 // Validate checks the new password is acceptable for user and typed twice.

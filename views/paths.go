@@ -3,6 +3,7 @@ package views
 import (
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // Paths of the site's pages: links in views and redirects in handlers use these.
@@ -93,14 +94,42 @@ const (
 	ResetSetPassword = "set-password"
 )
 
+// The prefixes of the links that carry a user's uidb64 and then a token.
+const (
+	resetLinks       = "/accounts/reset/"
+	emailVerifyLinks = "/accounts/email/verify/"
+)
+
 // ResetPath is a password reset link: the user's uidb64 and a token.
 func ResetPath(uidb64, token string) string {
-	return "/accounts/reset/" + uidb64 + "/" + token + "/"
+	return resetLinks + uidb64 + "/" + token + "/"
 }
 
 // EmailVerifyPath is an email verification link.
 func EmailVerifyPath(uidb64, token string) string {
-	return "/accounts/email/verify/" + uidb64 + "/" + token + "/"
+	return emailVerifyLinks + uidb64 + "/" + token + "/"
+}
+
+// Redacted stands in a token that RedactTokens took out.
+const Redacted = "[redacted]"
+
+// RedactTokens is path for a log line: the token of a reset or confirmation
+// link, which would let whoever reads the log use it, is replaced by
+// Redacted.
+func RedactTokens(path string) string {
+	for _, prefix := range []string{resetLinks, emailVerifyLinks} {
+		rest, ok := strings.CutPrefix(path, prefix)
+		if !ok {
+			continue
+		}
+		segments := strings.SplitN(rest, "/", 3)
+		if len(segments) < 2 || segments[1] == "" || segments[1] == ResetSetPassword {
+			return path
+		}
+		segments[1] = Redacted
+		return prefix + strings.Join(segments, "/")
+	}
+	return path
 }
 
 // SocialLoginPath starts a login with the provider of this name.

@@ -187,7 +187,7 @@ func (im *importer) users(ctx context.Context, users []djangoUser, verified map[
 	}
 	verifiedBy := make(map[string]int64, len(holders))
 	for _, h := range holders {
-		verifiedBy[strings.ToLower(h.Email)] = h.ID
+		verifiedBy[models.EmailKey(h.Email)] = h.ID
 	}
 
 	im.userIDs = make(map[int64]int64, len(users))
@@ -236,8 +236,8 @@ func (im *importer) users(ctx context.Context, users []djangoUser, verified map[
 			im.progress(1)
 			continue
 		}
-		if address, ok := verified[d.ID]; ok && u.Email != "" && strings.EqualFold(address, u.Email) {
-			key := strings.ToLower(u.Email)
+		if address, ok := verified[d.ID]; ok && u.Email != "" && models.EmailKey(address) == models.EmailKey(u.Email) {
+			key := models.EmailKey(u.Email) // as the index of confirmed addresses compares them
 			if holder, taken := verifiedBy[key]; taken && !(exists && holder == here.ID) {
 				s.Unconfirmed = append(s.Unconfirmed, Problem{d.Username, d.ID, "verified address " + u.Email + " is another account's already"})
 			} else {

@@ -40,11 +40,22 @@ var (
 	PasswordCheckPerUser = Rule{"password-check", 5, 15 * time.Minute}
 	// PasswordResetPerAddress counts password reset requests from one client address.
 	PasswordResetPerAddress = Rule{"reset-address", 10, time.Hour}
+	// SignupsPerAddress counts accounts made from one client address: each
+	// signup may mail a chosen address with chosen text (the username in
+	// the greeting), and fills the database.
+	SignupsPerAddress = Rule{"signups-address", 10, time.Hour}
 	// LoginCodePerAddress counts sign-in codes asked for from one client address.
 	LoginCodePerAddress = Rule{"login-code-address", 10, time.Hour}
 	// MailPerRecipient counts mails that anyone may trigger (password
 	// resets, verification links) to one address: no mail-bombing.
 	MailPerRecipient = Rule{"mail-recipient", 3, time.Hour}
+	// MailPerAddress counts the confirmation links one client address sets
+	// off (signups, address changes, resends), to whatever recipients: no
+	// spamming many addresses through the site.
+	MailPerAddress = Rule{"mail-address", 10, time.Hour}
+	// EmailChangesPerUser counts changes of an account's own address: each
+	// mails a notice and a confirmation link.
+	EmailChangesPerUser = Rule{"email-change", 5, 24 * time.Hour}
 	// TwoFactorPerUser counts wrong second-factor codes of a user.
 	TwoFactorPerUser = Rule{"two-factor", 5, 15 * time.Minute}
 	// TwoFactorPerUserDay caps them over a day: five every fifteen minutes

@@ -156,6 +156,26 @@ func RemovePasskey(ctx context.Context, db bun.IDB, userID, id int64) (string, e
 	return names[0], nil
 }
 
+// RemovePasskeys deletes every passkey of the user and returns their names.
+func RemovePasskeys(ctx context.Context, db bun.IDB, userID int64) ([]string, error) {
+	var names []string
+	err := db.NewDelete().Model((*Passkey)(nil)).Where("user_id = ?", userID).Returning("name").Scan(ctx, &names)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("twofactor: unable to remove the passkeys of user #%d: %w", userID, err)
+	}
+	return names, nil
+}
+
+// PasskeyNames returns the names of the user's passkeys, oldest first.
+func PasskeyNames(ctx context.Context, db bun.IDB, userID int64) ([]string, error) {
+	keys, err := Passkeys(ctx, db, userID)
+	names := make([]string, len(keys))
+	for i, key := range keys {
+		names[i] = key.Name
+	}
+	return names, err
+}
+
 // CleanPasskeyName drops the characters that would change how the list
 // shows (models.MisleadingRune), trims the name and cuts it to
 // PasskeyNameMaxLength characters.

@@ -23,45 +23,32 @@ const (
 	// clocks drift, and typing takes time.
 	skew = 1
 	// SetupTimeout is how long a secret shown for setup waits for its first
-	// code; after that a new one is made.
+	// code; after that the setup page makes a new one.
 	SetupTimeout = time.Hour
 )
 
-// Setup is a secret waiting to be confirmed by a code from the user's app.
+// Setup is a new secret waiting to be confirmed by a code from the user's app.
 type Setup struct {
 	Secret string // base32, for typing into the app
 	URL    string // otpauth:// URL, for the QR code
+	// Sealed is the secret sealed for its user: what whoever showed the
+	// secret keeps (the session of the setup page) until Enable.
+	Sealed []byte
 }
 
-// StartSetup returns the user's pending secret, made now if there is none
-// younger than SetupTimeout; ErrEnabled if two-factor is on already.
-func (s *Store) StartSetup(ctx context.Context, db bun.IDB, userID int64, accountName string, now time.Time) (Setup, error) {
-	now = now.UTC()
-	var r record
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewDelete().Model((*record)(nil)).Where("user_id = ?", userID).
-			Where("enabled_at IS NULL").Where("created_at < ?", now.Add(-SetupTimeout)).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("twofactor: unable to drop an old setup of user #%d: %w", userID, err)
-		}
-		fresh := make([]byte, secretSize)
-		rand.Read(fresh)
-		pending := &record{UserID: userID, Secret: s.keys.sealFor(sealContext(userID), fresh), CreatedAt: now}
-		if _, err := tx.NewInsert().Model(pending).On("CONFLICT (user_id) DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("twofactor: unable to start the setup of user #%d: %w", userID, err)
-		}
-		if err := tx.NewSelect().Model(&r).Where("user_id = ?", userID).Scan(ctx); err != nil {
-			return fmt.Errorf("twofactor: unable to read the setup of user #%d: %w", userID, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return Setup{}, err
-	}
-	if !r.EnabledAt.IsZero() {
-		return Setup{}, ErrEnabled
-	}
-	secret, err := s.keys.openFor(sealContext(userID), r.Secret)
+// NewSetup makes a fresh secret for the user. It is not stored: the
+// session that shows it keeps it until a code confirms it, so a secret
+// one visitor saw is never the one another visit enables (a secret kept
+// in the database for an hour was).
+func (s *Store) NewSetup(userID int64, accountName string) (Setup, error) {
+	fresh := make([]byte, secretSize)
+	rand.Read(fresh)
+	return s.OpenSetup(userID, accountName, s.keys.sealFor(sealContext(userID), fresh))
+}
+
+// OpenSetup is the setup of a secret NewSetup sealed, shown again.
+func (s *Store) OpenSetup(userID int64, accountName string, sealed []byte) (Setup, error) {
+	secret, err := s.keys.openFor(sealContext(userID), sealed)
 	if err != nil {
 		return Setup{}, err
 	}
@@ -71,32 +58,31 @@ func (s *Store) StartSetup(ctx context.Context, db bun.IDB, userID int64, accoun
 	if err != nil {
 		return Setup{}, fmt.Errorf("twofactor: unable to describe the secret: %w", err)
 	}
-	return Setup{Secret: key.Secret(), URL: key.URL()}, nil
+	return Setup{Secret: key.Secret(), URL: key.URL(), Sealed: sealed}, nil
 }
 
-// Enable turns two-factor authentication on when code is a current code of
-// the pending secret, and returns the user's first recovery codes. A wrong
-// code gives ok false; a user with no pending setup gets ErrNotEnabled.
-// The code used cannot be used again to log in.
-func (s *Store) Enable(ctx context.Context, db bun.IDB, userID int64, code string, now time.Time) (codes []string, ok bool, err error) {
+// Enable turns two-factor authentication on with the secret NewSetup
+// sealed, when code is a current code of it, and returns the user's first
+// recovery codes. A wrong code gives ok false; a user whose two-factor is
+// on already gets ErrEnabled. The code used cannot be used again to log in.
+func (s *Store) Enable(ctx context.Context, db bun.IDB, userID int64, sealed []byte, code string, now time.Time) (codes []string, ok bool, err error) {
+	pending := record{UserID: userID, Secret: sealed, CreatedAt: now.UTC(), EnabledAt: now.UTC()}
+	step, matched, err := s.matchStep(userID, pending, code, now)
+	if err != nil || !matched {
+		return nil, false, err
+	}
+	pending.LastStep = step
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var r record
-		err := tx.NewSelect().Model(&r).Where("user_id = ?", userID).Where("enabled_at IS NULL").
-			Where("created_at >= ?", now.UTC().Add(-SetupTimeout)).Scan(ctx)
-		if err != nil {
-			return notFound(err, ErrNotEnabled, "the setup of user", userID)
+		// A setup row of an older version, never confirmed, gives way.
+		if _, err := tx.NewDelete().Model((*record)(nil)).Where("user_id = ?", userID).Where("enabled_at IS NULL").Exec(ctx); err != nil {
+			return fmt.Errorf("twofactor: unable to drop an old setup of user #%d: %w", userID, err)
 		}
-		step, matched, err := s.matchStep(userID, r, code, now)
-		if err != nil || !matched {
-			return err
-		}
-		res, err := tx.NewUpdate().Model((*record)(nil)).Set("enabled_at = ?", now.UTC()).Set("last_step = ?", step).
-			Where("user_id = ?", userID).Where("enabled_at IS NULL").Exec(ctx)
+		res, err := tx.NewInsert().Model(&pending).On("CONFLICT (user_id) DO NOTHING").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("twofactor: unable to enable for user #%d: %w", userID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // enabled meanwhile by another request
+			return ErrEnabled // by another request, perhaps meanwhile
 		}
 		codes, err = s.replaceRecoveryCodes(ctx, tx, userID, now)
 		ok = err == nil

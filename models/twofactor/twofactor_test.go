@@ -64,11 +64,11 @@ func setup(t *testing.T, engine dbtest.Engine) fixture {
 func (f fixture) enable(t *testing.T, u *models.User, now time.Time) (string, []string) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := f.tf.StartSetup(ctx, f.store.DB, u.ID, u.Username, now)
+	s, err := f.tf.NewSetup(u.ID, u.Username)
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, ok, err := f.tf.Enable(ctx, f.store.DB, u.ID, codeAt(t, s.Secret, now), now)
+	codes, ok, err := f.tf.Enable(ctx, f.store.DB, u.ID, s.Sealed, codeAt(t, s.Secret, now), now)
 	if err != nil || !ok {
 		t.Fatalf("enable: ok %v, err %v", ok, err)
 	}
@@ -84,7 +84,7 @@ func TestTOTP(t *testing.T) {
 			db := f.store.DB
 			now := time.Date(2026, 12, 2, 10, 0, 15, 0, time.UTC)
 
-			s, err := f.tf.StartSetup(ctx, db, alice.ID, alice.Username, now)
+			s, err := f.tf.NewSetup(alice.ID, alice.Username)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,9 +94,25 @@ func TestTOTP(t *testing.T) {
 			if !strings.HasPrefix(s.URL, "otpauth://totp/Gatehouse:alice?") {
 				t.Fatalf("URL %q", s.URL)
 			}
-			again, err := f.tf.StartSetup(ctx, db, alice.ID, alice.Username, now.Add(time.Minute))
-			if err != nil || again.Secret != s.Secret {
-				t.Fatalf("a reload of setup changed the secret: %q, %v", again.Secret, err)
+			// Each setup has a secret of its own; a sealed one opens again, for alice only.
+			if again, err := f.tf.NewSetup(alice.ID, alice.Username); err != nil || again.Secret == s.Secret {
+				t.Fatalf("two setups share the secret %q: %v", again.Secret, err)
+			}
+			if shown, err := f.tf.OpenSetup(alice.ID, alice.Username, s.Sealed); err != nil || shown.Secret != s.Secret {
+				t.Fatalf("OpenSetup = %q, %v; want %q", shown.Secret, err, s.Secret)
+			}
+			if _, err := f.tf.OpenSetup(f.users[1].ID, alice.Username, s.Sealed); err == nil {
+				t.Fatal("alice's sealed secret opened for bob")
+			}
+			if _, ok, err := f.tf.Enable(ctx, db, alice.ID, s.Sealed, "000000", now); ok || err != nil {
+				if codeAt(t, s.Secret, now) != "000000" {
+					t.Fatalf("a wrong code enabled: ok %v, err %v", ok, err)
+				}
+			}
+			setupCode := codeAt(t, s.Secret, now)
+			codes, ok, err := f.tf.Enable(ctx, db, alice.ID, s.Sealed, setupCode, now)
+			if err != nil || !ok || len(codes) != twofactor.RecoveryCodeCount {
+				t.Fatalf("enable: ok %v, %d codes, err %v", ok, len(codes), err)
 			}
 			// The secret is sealed at rest.
 			var stored []byte
@@ -107,18 +123,9 @@ func TestTOTP(t *testing.T) {
 			if strings.Contains(string(stored), string(raw)) {
 				t.Fatal("the secret is stored in the clear")
 			}
-			if _, ok, err := f.tf.Enable(ctx, db, alice.ID, "000000", now); ok || err != nil {
-				if codeAt(t, s.Secret, now) != "000000" {
-					t.Fatalf("a wrong code enabled: ok %v, err %v", ok, err)
-				}
-			}
-			setupCode := codeAt(t, s.Secret, now)
-			codes, ok, err := f.tf.Enable(ctx, db, alice.ID, setupCode, now)
-			if err != nil || !ok || len(codes) != twofactor.RecoveryCodeCount {
-				t.Fatalf("enable: ok %v, %d codes, err %v", ok, len(codes), err)
-			}
-			if _, err := f.tf.StartSetup(ctx, db, alice.ID, alice.Username, now); !errors.Is(err, twofactor.ErrEnabled) {
-				t.Fatalf("setup while enabled: %v", err)
+			other, _ := f.tf.NewSetup(alice.ID, alice.Username)
+			if _, _, err := f.tf.Enable(ctx, db, alice.ID, other.Sealed, codeAt(t, other.Secret, now), now); !errors.Is(err, twofactor.ErrEnabled) {
+				t.Fatalf("enable while enabled: %v", err)
 			}
 			// The code that enabled it does not log in.
 			if ok, err := f.tf.CheckCode(ctx, db, alice.ID, setupCode, now); ok || err != nil {
