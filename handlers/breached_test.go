@@ -96,12 +96,13 @@ func TestBreachedPasswordLookupFailsOpen(t *testing.T) {
 	rs := rangetest.New(t, map[string]int{breachedPassword: 2841})
 	log := &syncBuffer{}
 	app := breachApp(t, rs, log)
-	rs.Fail(http.StatusInternalServerError)
+	rs.Close() // refused: the client's error would name the URL, and the hash's prefix in it
 	res := app.client().postForm(views.PathSignup, views.PathSignup, url.Values{"username": {"erin"}, "email": {"erin@example.com"},
 		"password1": {breachedPassword}, "password2": {breachedPassword}})
 	wantStatus(t, res, http.StatusSeeOther)
-	rs.Fail(http.StatusOK)
+	rs = rangetest.New(t, nil)
 	rs.Hang()
+	app = breachApp(t, rs, log)
 	res = app.client().postForm(views.PathSignup, views.PathSignup, url.Values{"username": {"frank"}, "email": {"frank@example.com"},
 		"password1": {breachedPassword}, "password2": {breachedPassword}})
 	wantStatus(t, res, http.StatusSeeOther)
@@ -110,7 +111,7 @@ func TestBreachedPasswordLookupFailsOpen(t *testing.T) {
 		t.Errorf("log:\n%s", logged)
 	}
 	hash := rangetest.SHA1(breachedPassword)
-	if strings.Contains(logged, breachedPassword) || strings.Contains(logged, hash[5:]) {
+	if strings.Contains(logged, breachedPassword) || strings.Contains(logged, hash[5:]) || strings.Contains(logged, hash[:5]) {
 		t.Errorf("the log holds the password or its hash:\n%s", logged)
 	}
 }

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"gatehouse/models"
 	"gatehouse/models/twofactor"
@@ -76,6 +78,31 @@ func (h *handler) hasSecondFactor(c *fiber.Ctx, userID int64) (bool, error) {
 // stay: the policy asks them to have one, and no other remains.
 func (h *handler) mustKeepFactor(c *fiber.Ctx, otherFactor bool) bool {
 	return !otherFactor && h.twoFactorRule.AppliesTo(currentUser(c))
+}
+
+// errLastFactor is a removal that would leave a user the two-factor policy
+// applies to without a second factor.
+var errLastFactor = &clientError{fiber.StatusConflict, lastFactorRequired()}
+
+// removeFactor runs remove, which takes away one of u's second factors, in
+// tx, with u's row locked so that two removals at once cannot both pass
+// the check; it fails with errLastFactor, undoing the removal, when the
+// policy applies to u and none is left.
+func (h *handler) removeFactor(ctx context.Context, tx bun.Tx, u *models.User, remove func() error) error {
+	if err := models.LockUser(ctx, tx, u.ID); err != nil {
+		return err
+	}
+	if err := remove(); err != nil {
+		return err
+	}
+	if !h.twoFactorRule.AppliesTo(u) {
+		return nil
+	}
+	has, err := twofactor.HasFactor(ctx, tx, u.ID)
+	if err == nil && !has {
+		err = errLastFactor
+	}
+	return err
 }
 
 // lastFactorRequired says why a last second factor stays.

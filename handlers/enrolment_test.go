@@ -173,3 +173,22 @@ func TestTwoFactorPolicyLastPasskey(t *testing.T) {
 		t.Fatal("the last passkey was removed")
 	}
 }
+
+// TestTwoFactorPolicyPasskeyIsASecondStep: where the policy counts a
+// passkey as the second factor, a password alone does not log its owner in:
+// the second step follows, as with TOTP.
+func TestTwoFactorPolicyPasskeyIsASecondStep(t *testing.T) {
+	t.Parallel()
+	app, _ := policyApp(t, models.TwoFactorAll)
+	app.createUser("alice", goodPassword)
+	auth := newSoftAuthenticator(t, app)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	addPasskey(t, c, auth, "laptop")
+	mtLogout(t, c)
+	res := c.postForm(views.PathLogin, views.PathLogin, url.Values{"username": {"alice"}, "password": {goodPassword}})
+	wantRedirect(t, res, false, views.PathLoginSecondStep)
+	if got := c.loggedInAs(); got != "" {
+		t.Fatalf("a password alone logged in %q", got)
+	}
+}

@@ -74,12 +74,24 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	return h.afterFirstFactor(c, u, f.Remember, f.Next, "")
 }
 
+// secondStepNeeded reports whether u must give a second factor after the
+// first: with TOTP on; and, where the two-factor policy applies to them,
+// with a passkey, which the policy counts as their second factor (without
+// the policy a passkey is a way to log in on its own, not a second step).
+func (h *handler) secondStepNeeded(c *fiber.Ctx, u *models.User) (bool, error) {
+	totp, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
+	if err != nil || totp || !h.twoFactorRule.AppliesTo(u) {
+		return totp, err
+	}
+	return h.hasSecondFactor(c, u.ID)
+}
+
 // afterFirstFactor goes on from a first factor (a password, a sign-in code,
 // a provider): to the second step when the user has one, unless this
 // browser is one they trusted to skip it; else to the login. how says how
 // the first factor was given, for the security log.
 func (h *handler) afterFirstFactor(c *fiber.Ctx, u *models.User, remember bool, next, how string) error {
-	secondStep, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
+	secondStep, err := h.secondStepNeeded(c, u)
 	if err != nil || !secondStep {
 		if err != nil {
 			return err

@@ -72,15 +72,21 @@ func (h *handler) notice(ctx context.Context, db bun.IDB, u *models.User, subjec
 	})
 }
 
-// changeWithNotice runs change in a transaction, with the notice it returns
-// (none if its subject is empty) enqueued in the same one: the owner hears
-// of every change of their login factors (ASVS 6.3.7) that happened, and
-// of none that did not.
+// changeWithNotice runs change, a change of the user's login factors, in a
+// transaction, with the notice it returns (none if its subject is empty)
+// enqueued in the same one: the owner hears of every change of their login
+// factors (ASVS 6.3.7) that happened, and of none that did not. A change
+// that happened also forgets the browsers trusted to skip the second step:
+// their trust was given for the factors as they were (and a fingerprint
+// alone would come back if the factors did).
 func (h *handler) changeWithNotice(c *fiber.Ctx, change func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error)) error {
 	u := currentUser(c)
 	err := h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
 		subject, body, err := change(ctx, tx)
 		if err != nil || subject.Empty() {
+			return err
+		}
+		if err := models.StopTrusting(ctx, tx, u.ID, 0); err != nil {
 			return err
 		}
 		return h.notice(ctx, tx, u, subject, body)

@@ -139,7 +139,11 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	}
 	var name string
 	err = h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
-		if name, err = twofactor.RemovePasskey(ctx, tx, u.ID, id); err != nil {
+		err = h.removeFactor(ctx, tx, u, func() (err error) {
+			name, err = twofactor.RemovePasskey(ctx, tx, u.ID, id)
+			return err
+		})
+		if err != nil {
 			return subject, body, err
 		}
 		subject, body = views.Msg("mail.notice.passkey_removed.subject"), views.Msg("mail.notice.passkey_removed.body", views.Args{"Name": name})

@@ -113,3 +113,26 @@ func dbtestURL(t *testing.T, dbURL string) string {
 	}
 	return dbtest.SQLite(t)
 }
+
+// TestTrustedBrowserEndsWithAFactorChange: a factor added (and removed
+// again, which would bring the fingerprint back) ends the trusts at once.
+func TestTrustedBrowserEndsWithAFactorChange(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{}
+	app := newTestAppWith(t, handlers.Config{Now: clock.Now, BaseURL: "http://localhost"})
+	app.createUser("alice", goodPassword)
+	auth := newSoftAuthenticator(t, app)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	secret, _ := enableTwoFactor(t, c, clock)
+	mtLogout(t, c)
+	clock.advance(time.Minute)
+	secondStepWith(t, c, clock, secret, true)
+	if n := app.count("SELECT count(*) FROM trusted_browsers"); n != 1 {
+		t.Fatalf("%d trusted browsers", n)
+	}
+	addPasskey(t, c, auth, "laptop")
+	if n := app.count("SELECT count(*) FROM trusted_browsers"); n != 0 {
+		t.Errorf("%d trusted browsers after a passkey was added", n)
+	}
+}

@@ -272,7 +272,11 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 	}
 	var was bool
 	err = h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
-		if was, err = twofactor.Disable(ctx, tx, u.ID); !was || err != nil {
+		err = h.removeFactor(ctx, tx, u, func() (err error) {
+			was, err = twofactor.Disable(ctx, tx, u.ID)
+			return err
+		})
+		if !was || err != nil {
 			return subject, body, err
 		}
 		subject, body = views.Msg("mail.notice.two_factor_disabled.subject"), views.Msg("mail.notice.two_factor_disabled.body")

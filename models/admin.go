@@ -155,3 +155,11 @@ func forUpdate(tx bun.Tx, q *bun.SelectQuery) *bun.SelectQuery {
 	}
 	return q
 }
+
+// LockUser locks the user's row until the transaction ends (PostgreSQL;
+// SQLite's write transactions run one at a time): changes of one user's
+// factors wait for each other.
+func LockUser(ctx context.Context, tx bun.Tx, id int64) error {
+	_, err := lockUser(ctx, tx, id)
+	return err
+}

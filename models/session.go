@@ -176,3 +176,21 @@ func deleteSessionData(ctx context.Context, tx bun.IDB, userID int64, keepKey st
 	}
 	return nil
 }
+
+// ForgetWaysIn ends every session of the user and removes every way they
+// had to log in besides the password: accounts at other sites, passkeys,
+// TOTP and recovery codes, trusted browsers, a live sign-in code. For an
+// account that passes to another person (gatehouse importdjango -update).
+// Session payloads kept outside the database (Redis) stay until they
+// expire, but without their index rows they log no one in.
+func ForgetWaysIn(ctx context.Context, tx bun.IDB, userID int64) error {
+	if err := deleteSessionData(ctx, tx, userID, ""); err != nil {
+		return err
+	}
+	for _, table := range []string{"sessions", "social_accounts", "passkeys", "recovery_codes", "two_factor", "trusted_browsers", "login_codes"} {
+		if _, err := tx.NewDelete().Table(table).Where("user_id = ?", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("models: unable to forget the %s of user #%d: %w", table, userID, err)
+		}
+	}
+	return nil
+}

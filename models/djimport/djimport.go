@@ -231,7 +231,7 @@ func (im *importer) users(ctx context.Context, users []djangoUser, verified map[
 				s.Unchanged++
 				im.userIDs[d.ID] = here.ID
 			} else {
-				s.Skipped = append(s.Skipped, Problem{d.Username, d.ID, "already an account here, not from Django (-update overwrites it)"})
+				s.Skipped = append(s.Skipped, Problem{d.Username, d.ID, "already an account here, not from Django (-update gives it to the Django person, ending its sessions and removing its other ways in)"})
 			}
 			im.progress(1)
 			continue
@@ -252,6 +252,13 @@ func (im *importer) users(ctx context.Context, users []djangoUser, verified map[
 		}
 		if exists { // -update
 			u.ID = here.ID
+			if here.DjangoID == 0 {
+				// The account passes to the Django person: whoever made it
+				// here keeps no way in (sessions, providers, passkeys, TOTP).
+				if err := models.ForgetWaysIn(ctx, im.tx, here.ID); err != nil {
+					return err
+				}
+			}
 			if err := im.update(ctx, u); err != nil {
 				return err
 			}

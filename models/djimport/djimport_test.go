@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/uptrace/bun"
@@ -17,6 +18,7 @@ import (
 	"gatehouse/models/dbtest"
 	"gatehouse/models/djimport"
 	"gatehouse/models/djimport/djangotest"
+	"gatehouse/models/social"
 )
 
 // sites are the lecture's Django site on each engine, each imported into
@@ -165,7 +167,15 @@ func TestImportLeavesAccountsMadeHere(t *testing.T) {
 	ctx := context.Background()
 	from := djangotest.SQLite(t)
 	db := open(t, dbtest.SQLite(t))
-	if err := models.CreateUser(ctx, db, &models.User{Username: "Carol", Password: "!", Email: "carol@here.example", IsActive: true}); err != nil {
+	squatter := &models.User{Username: "Carol", Password: "!", Email: "carol@here.example", IsActive: true}
+	if err := models.CreateUser(ctx, db, squatter); err != nil {
+		t.Fatal(err)
+	}
+	// Ways in of whoever made "Carol" here, which -update must not hand over.
+	if err := social.Link(ctx, db, squatter.ID, "mock", "squatter-subject", "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.TrustBrowser(ctx, db, squatter.ID, "fp", "", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	s, err := djimport.Import(ctx, db, from, djimport.Options{})
@@ -193,6 +203,12 @@ func TestImportLeavesAccountsMadeHere(t *testing.T) {
 	carol, _ = models.UserByUsername(ctx, db, "carol")
 	if carol.Username != "carol" || carol.Email != "carol@example.com" || !strings.HasPrefix(carol.Password, "bcrypt_sha256$") {
 		t.Errorf("-update left carol: %+v", carol)
+	}
+	for _, table := range []string{"social_accounts", "trusted_browsers"} {
+		var n int
+		if err := db.NewRaw("SELECT count(*) FROM "+table+" WHERE user_id = ?", carol.ID).Scan(ctx, &n); err != nil || n != 0 {
+			t.Errorf("-update left %d %s of the account's maker (%v)", n, table, err)
+		}
 	}
 }
 

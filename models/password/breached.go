@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,11 @@ func (b *BreachChecker) Breached(ctx context.Context, password string) (bool, er
 	}
 	res, err := client.Do(req)
 	if err != nil {
+		// Not the URL, which holds the prefix of the password's hash.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return false, fmt.Errorf("%w: %v", ErrBreachCheck, err)
 	}
 	defer res.Body.Close()
