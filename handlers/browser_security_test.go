@@ -103,16 +103,23 @@ func (tb *tab) axeClean(state string) {
 }
 
 // sideways lists what sticks out to the right of a 390 px wide viewport, or
-// what of the page can be scrolled to sideways.
+// what of the page can be scrolled to sideways; what lies in a frame of its
+// own that scrolls or clips (a row of tabs) sticks out of nothing.
 const sideways = `(() => {
 	const width = document.documentElement.clientWidth;
 	const found = [];
+	const framed = (e) => {
+		for (let n = e.parentElement; n && n !== document.body; n = n.parentElement) {
+			if (["auto", "scroll", "hidden"].includes(getComputedStyle(n).overflowX)) return true;
+		}
+		return false;
+	};
 	if (document.documentElement.scrollWidth > width) {
 		found.push("the page scrolls sideways: " + document.documentElement.scrollWidth + " px wide in " + width);
 	}
 	for (const e of document.querySelectorAll("main *, header *")) {
 		const r = e.getBoundingClientRect();
-		if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5) && !e.closest(".skip-link, .visually-hidden")) {
+		if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5) && !e.closest(".skip-link, .visually-hidden") && !framed(e)) {
 			found.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).replace(/ /g, ".") : "") +
 				" spans " + Math.round(r.left) + "–" + Math.round(r.right) + " px");
 		}

@@ -40,6 +40,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post(views.PathSecondStepPasskey, noStore, h.passkeysAvailable, h.anonymousOnly, h.secondStepPasskeySubmit)
 	app.Post(views.PathLoginPasskeyBegin, noStore, h.passkeysAvailable, h.anonymousOnly, h.passkeyLoginBegin)
 	app.Post(views.PathLoginPasskey, noStore, h.passkeysAvailable, h.anonymousOnly, h.passkeyLoginSubmit)
+	app.Get(views.PathLogout, noStore, h.logoutPage)
 	app.Post(views.PathLogout, h.logout)
 	app.Get(views.PathSignup, noStore, h.anonymousOnly, h.signupPage)
 	app.Post(views.PathSignup, noStore, h.anonymousOnly, h.signupSubmit)

@@ -81,7 +81,7 @@ func (h *handler) sessionEnded(c *fiber.Ctx, text string) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, templ.Join(views.SessionsCard(rows, true), views.FlashOOB(false, message)))
+	return h.render(c, fiber.StatusOK, templ.Join(views.SessionsCard(rows, true), views.FlashOOB(message)))
 }
 
 // sessionRows are the user's live sessions for the page, with their keys.

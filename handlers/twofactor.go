@@ -51,7 +51,7 @@ func (h *handler) totpSetup(c *fiber.Ctx) (views.TOTPSetup, error) {
 	if err != nil {
 		return views.TOTPSetup{}, err
 	}
-	return views.TOTPSetup{Secret: setup.Secret, QRCode: qr}, nil
+	return views.TOTPSetup{URL: setup.URL, Secret: setup.Secret, QRCode: qr}, nil
 }
 
 // twoFactorSetupSubmit turns two-factor on once the app's first code is

@@ -3,6 +3,7 @@ package views
 import (
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gatehouse/models"
@@ -145,6 +146,9 @@ type LoginForm struct {
 	Password string
 	Remember bool
 	Next     string
+	// RetryAt, when not zero, is when logging in with a password is allowed
+	// again: the form says so in place of an error, with the other ways in.
+	RetryAt time.Time
 }
 
 // NewLoginForm returns an empty login form.
