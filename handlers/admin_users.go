@@ -251,7 +251,7 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 	}
 	for _, e := range events {
 		row := views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
-			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled}
+			Warning: views.EventWarning(e.Kind)}
 		if e.Detail != "" {
 			row.What += ": " + e.Detail
 		}

@@ -127,7 +127,7 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
 		rows[i] = views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
-			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
+			Warning: views.EventWarning(e.Kind)}
 		switch {
 		case e.Detail == "":
 		case e.Kind == models.EventSessionRevoked || e.Kind == models.EventPasskeyAdded || e.Kind == models.EventPasskeyRemoved:

@@ -219,18 +219,44 @@ func orNone(s string) string {
 }
 
 // changeText says one field's change in words; a password says only that it was set.
-func changeText(c models.FieldChange) string {
+func changeText(ctx context.Context, c models.FieldChange) string {
 	if c.Field == models.FieldPassword {
-		return "password set"
+		return T(ctx, "admin.change.password_set")
 	}
-	from, to := c.From, c.To
-	if from == "" {
-		from = "(empty)"
+	return T(ctx, "admin.change.line", Args{"Field": changeLabel(ctx, c.Field), "From": changeValue(ctx, c.From), "To": changeValue(ctx, c.To)})
+}
+
+// changeLabels are the message keys of the labels of the fields the admin
+// log records, as their forms or the admin name them.
+var changeLabels = map[string]string{
+	"email": "field.email", "first_name": "field.first_name", "last_name": "field.last_name",
+	"is_active": "admin.change.is_active", "is_staff": "admin.change.is_staff", "is_superuser": "admin.change.is_superuser",
+	"live_sessions": "admin.change.live_sessions", "two_factor": "admin.change.two_factor",
+}
+
+// changeLabel is a changed field's label; a field with none stays as recorded.
+func changeLabel(ctx context.Context, field string) string {
+	if key, ok := changeLabels[field]; ok {
+		return T(ctx, key)
 	}
-	if to == "" {
-		to = "(empty)"
+	return field
+}
+
+// changeValue is a recorded value in words: yes and no for a flag.
+func changeValue(ctx context.Context, value string) string {
+	switch value {
+	case "":
+		return T(ctx, "admin.change.empty")
+	case "true":
+		return T(ctx, "admin.change.yes")
+	case "false":
+		return T(ctx, "admin.change.no")
+	case "on":
+		return T(ctx, "admin.change.on")
+	case "off":
+		return T(ctx, "admin.change.off")
 	}
-	return c.Field + ": " + from + " → " + to
+	return value
 }
 
 // adminCurrent marks the header's Admin link on every admin page.

@@ -276,3 +276,32 @@ func TestLanguages(t *testing.T) {
 		t.Error("LanguageByCode takes only the codes of the files")
 	}
 }
+
+func TestAdminLogChangesReadable(t *testing.T) {
+	for _, tt := range []struct {
+		code   string
+		change models.FieldChange
+		want   string
+	}{
+		{"en", models.FieldChange{Field: "is_active", From: "true", To: "false"}, "Active: yes → no"},
+		{"en", models.FieldChange{Field: "email", From: "", To: "a@example.com"}, "Email address: (empty) → a@example.com"},
+		{"en", models.FieldChange{Field: "two_factor", From: "on", To: "off"}, "Two-factor: on → off"},
+		{"en", models.FieldChange{Field: models.FieldPassword}, "Password set"},
+		{"ko", models.FieldChange{Field: "is_staff", From: "false", To: "true"}, "스태프: 아니요 → 예"},
+	} {
+		if got := changeText(inLanguage(tt.code), tt.change); got != tt.want {
+			t.Errorf("%s %+v reads %q, want %q", tt.code, tt.change, got, tt.want)
+		}
+	}
+}
+
+func TestOneSeverityForAnEvent(t *testing.T) {
+	for kind, want := range map[string]bool{
+		models.EventLoginFailed: true, models.EventThrottled: true, models.EventTwoFactorFailed: true,
+		models.EventLogin: false, models.EventPasswordChanged: false,
+	} {
+		if EventWarning(kind) != want {
+			t.Errorf("%s: warning %v, want %v", kind, !want, want)
+		}
+	}
+}
