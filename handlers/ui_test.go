@@ -418,9 +418,23 @@ func TestUIEmptyIndexCallsToAction(t *testing.T) {
 		if tt.who == "alice" {
 			c.loginAs("alice", goodPassword)
 		}
-		empty := c.get("/articles/").doc(t).Find(`[data-testid="no-articles"]`)
+		doc := c.get("/articles/").doc(t)
+		empty := doc.Find(`[data-testid="no-articles"]`)
 		if href := empty.Find(`a.button[data-testid="write-first"]`).AttrOr("href", ""); href != tt.href {
 			t.Errorf("%s: the empty index's call to action leads to %q, want %q", tt.who, href, tt.href)
+		}
+		// Said once: the heading above the empty state offers nothing more.
+		if n := doc.Find(`.page-head a`).Length(); n != 0 {
+			t.Errorf("%s: the empty index repeats its call to action above it", tt.who)
+		}
+		if tt.who == "anonymous" {
+			// A newcomer learns what the site is, and may log in instead.
+			if got := empty.Find(`[data-testid="about-site"]`).Text(); !strings.Contains(got, "board of articles") {
+				t.Errorf("the empty index tells a visitor %q", got)
+			}
+			if href := empty.Find(`a[data-testid="empty-login"]`).AttrOr("href", ""); href != "/accounts/login/?next=%2Farticles%2F" {
+				t.Errorf("the empty index's login link leads to %q", href)
+			}
 		}
 	}
 }
