@@ -270,14 +270,17 @@ func (f *Form) checkEmail(field, email string) {
 	}
 }
 
-// validEmail accepts a bare address, local@domain, with no display name.
+// validEmail accepts a bare address, local@domain, with no display name,
+// whose domain has a dot (a@b is refused) unless it is localhost, as
+// Django's EmailValidator has it.
 func validEmail(email string) bool {
 	address, err := mail.ParseAddress(email)
 	if err != nil || address.Name != "" || address.Address != email {
 		return false
 	}
 	_, domain, _ := strings.Cut(email, "@")
-	return domain != "" && !strings.ContainsAny(email, " \t\r\n")
+	dotted := strings.Contains(strings.Trim(domain, "."), ".") && !strings.Contains(domain, "..")
+	return (domain == "localhost" || dotted) && !strings.ContainsAny(email, " \t\r\n")
 }
 
 // PasswordForm is Django's PasswordChangeForm.

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -303,5 +304,16 @@ func TestOneSeverityForAnEvent(t *testing.T) {
 		if EventWarning(kind) != want {
 			t.Errorf("%s: warning %v, want %v", kind, !want, want)
 		}
+	}
+}
+
+func TestMailFitsAPhone(t *testing.T) {
+	ctx := inLanguage("en")
+	var html strings.Builder
+	if err := PasswordResetMail(ctx, "alice", "http://127.0.0.1:3000/accounts/reset/MQ/token/", time.Hour).HTML.Render(ctx, &html); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), `<meta name="viewport" content="width=device-width, initial-scale=1">`) {
+		t.Errorf("the HTML mail has no viewport meta:\n%s", html.String())
 	}
 }
