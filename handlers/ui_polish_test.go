@@ -88,3 +88,20 @@ func TestUITwoFactorOnAPhone(t *testing.T) {
 		t.Error("the recovery code's field asks a phone for digits")
 	}
 }
+
+func TestUIForgotPasswordWhereAPasswordIsAsked(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	for _, path := range []string{"/accounts/login/", "/accounts/password/", "/accounts/confirm/?next=/accounts/2fa/setup/"} {
+		client := c
+		if path == "/accounts/login/" {
+			client = app.client()
+		}
+		if href, _ := client.get(path).doc(t).Find(`main a[data-testid="forgot-password"]`).Attr("href"); href != "/accounts/password_reset/" {
+			t.Errorf("%s links %q for a forgotten password", path, href)
+		}
+	}
+}
