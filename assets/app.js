@@ -109,6 +109,49 @@ const countCharacters = (root) => {
 countCharacters(document);
 document.addEventListener("htmx:load", (event) => countCharacters(event.detail.elt));
 
+// Show-password toggles, shown only with this script: pressed, the field
+// shows what was typed; a form sent or swapped hides it again.
+const showPasswords = (root) => {
+  for (const toggle of root.querySelectorAll("[data-show-password]")) {
+    toggle.hidden = false;
+  }
+};
+showPasswords(document);
+document.addEventListener("htmx:load", (event) => showPasswords(event.detail.elt));
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-show-password]");
+  const field = toggle && document.getElementById(toggle.dataset.showPassword);
+  if (field) {
+    const shown = field.type === "password";
+    field.type = shown ? "text" : "password";
+    toggle.setAttribute("aria-pressed", String(shown));
+  }
+});
+document.addEventListener("submit", (event) => {
+  for (const toggle of event.target.querySelectorAll('[data-show-password][aria-pressed="true"]')) {
+    toggle.click();
+  }
+});
+
+// An hx-confirm question is asked in the page's own dialog, not with the
+// browser's confirm(); Cancel (the default, and Escape) sends nothing.
+document.addEventListener("htmx:confirm", (event) => {
+  const dialog = document.getElementById("confirm-dialog");
+  if (!event.detail.question || !dialog) {
+    return;
+  }
+  event.preventDefault();
+  dialog.querySelector("#confirm-question").textContent = event.detail.question;
+  dialog.returnValue = "";
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue === "yes") {
+      event.detail.issueRequest(true);
+    }
+  }, { once: true });
+  dialog.showModal();
+  dialog.querySelector('[value="no"]').focus();
+});
+
 // Messages never pile up: of those shown since the page loaded, the latest
 // few stay (a user deleting entry after entry sees the last deletions).
 const maxMessages = 3;

@@ -114,6 +114,11 @@ func (b *browser) tab(js bool) *tab {
 	if !js {
 		tb.setScripts(false)
 	}
+	// The site's own confirmation dialog is answered Yes, as the browser's
+	// confirm() is (watch), unless a test keeps it open to look at it.
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: acceptDialogsJS}); err != nil {
+		b.t.Fatal(err)
+	}
 	tb.do(chromedp.EmulateViewport(1280, 900))
 	b.t.Cleanup(func() {
 		tb.mu.Lock()
@@ -124,6 +129,17 @@ func (b *browser) tab(js bool) *tab {
 	})
 	return tb
 }
+
+// acceptDialogsJS presses Yes in the site's confirmation dialog as it opens,
+// unless window.gatehouseKeepDialogs is set.
+const acceptDialogsJS = `new MutationObserver((records) => {
+	for (const record of records) {
+		const dialog = record.target;
+		if (!window.gatehouseKeepDialogs && dialog.matches("dialog[data-confirm][open]")) {
+			dialog.querySelector('[value="yes"]').click();
+		}
+	}
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ["open"] });`
 
 // watch records what must not happen, and accepts confirm() dialogs as a user
 // who means it would.
@@ -309,7 +325,9 @@ func (tb *tab) fill(name, value string) {
 	tb.t.Helper()
 	selector := fmt.Sprintf("[name=%q]", name)
 	tb.ready(selector)
-	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).value = ''", selector)),
+	// Emptied as a user's keys would, with an input event: a script that
+	// watches the field sees it emptied even when nothing is typed after.
+	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("(e => { e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); })(document.querySelector(%q))", selector)),
 		chromedp.SendKeys(chromedp.CSS(selector), value))
 	// Waiting for the value waits until every key reached the page: a click
 	// sent right after SendKeys could overtake the last keys (seen with

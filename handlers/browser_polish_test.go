@@ -158,3 +158,61 @@ func TestBrowserUICurrentPasswordOnlyForANewAddress(t *testing.T) {
 		tb.click(`[data-testid="profile-form"] button[type=submit]`, "#messages .message-success")
 	})
 }
+
+func TestBrowserUIConfirmInThePage(t *testing.T) {
+	b := newBrowser(t)
+	alice := b.app.createUser("alice", goodPassword)
+	a := b.app.createArticle(alice, "Keep or not", "x")
+	tb := b.tab(true)
+	tb.loginAs("alice", goodPassword)
+	tb.open("/articles/")
+	tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseKeepDialogs = true`))
+	item := "#" + views.ArticleItemID(a)
+	// The question in the site's dialog (the browser's confirm() would fail
+	// the test: watch accepts it, but no dialog would show here).
+	tb.press(item + ` [data-testid="article-delete"]`)
+	tb.waitFor(`[data-testid="confirm-dialog"][open]`)
+	if got := tb.text(`#confirm-question`); got != "Delete “Keep or not”?" {
+		t.Errorf("the dialog asks %q", got)
+	}
+	if !run(tb, chromedp.Evaluate[bool](`document.activeElement.matches('[data-testid="confirm-no"]')`)) {
+		t.Error("the dialog's Cancel does not have the focus")
+	}
+	tb.look("confirm-dialog")
+	// Cancel sends nothing; Yes deletes in place.
+	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="confirm-no"]`)))
+	tb.until("the dialog to close", `!document.querySelector('[data-testid="confirm-dialog"][open]')`)
+	if tb.count(item) != 1 {
+		t.Fatal("Cancel deleted the article")
+	}
+	tb.press(item + ` [data-testid="article-delete"]`)
+	tb.waitFor(`[data-testid="confirm-dialog"][open]`)
+	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="confirm-yes"]`)))
+	tb.waitFor(`[data-testid="article-deleted"]`)
+}
+
+func TestBrowserUIShowPassword(t *testing.T) {
+	b := newBrowser(t)
+	b.app.createUser("alice", goodPassword)
+	tb := b.tab(true)
+	tb.open("/accounts/login/")
+	tb.fill("username", "alice")
+	tb.fill("password", "not it")
+	toggle := `[data-show-password="id_password"]`
+	tb.press(toggle)
+	if got := run(tb, chromedp.Evaluate[[]string](`[document.getElementById("id_password").type, document.querySelector('[data-show-password="id_password"]').getAttribute("aria-pressed")]`)); strings.Join(got, " ") != "text true" {
+		t.Errorf("after Show the field is %q", got)
+	}
+	tb.look("password-shown")
+	// Sent, the password is hidden again.
+	tb.submitInvalid("login-form", ".form-errors")
+	if got := run(tb, chromedp.Evaluate[string](`document.getElementById("id_password").type`)); got != "password" {
+		t.Errorf("after sending, the field is %q", got)
+	}
+	// Without JavaScript there is no toggle to press.
+	plain := b.tab(false)
+	plain.open("/accounts/login/")
+	if plain.count(toggle+":not([hidden])") != 0 {
+		t.Error("the toggle shows without JavaScript")
+	}
+}

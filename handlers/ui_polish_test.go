@@ -105,3 +105,16 @@ func TestUIForgotPasswordWhereAPasswordIsAsked(t *testing.T) {
 		}
 	}
 }
+
+func TestUIAssetNotFoundKnowsTheUser(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.createUser("alice", goodPassword)
+	c := app.client()
+	c.loginAs("alice", goodPassword)
+	res := c.get("/assets/no-such-file.css")
+	wantStatus(t, res, http.StatusNotFound)
+	if got := res.text(t, `[data-testid="username"]`); got != "alice" {
+		t.Errorf("a missing asset's 404 greets %q, want alice", got)
+	}
+}
