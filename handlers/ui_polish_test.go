@@ -36,7 +36,7 @@ func TestUILoginOffersThePasskeyAsTheOtherWay(t *testing.T) {
 	if n := doc.Find(`[data-testid="passkey-login-form"] button.secondary[type=submit]`).Length(); n != 1 {
 		t.Errorf("%d secondary passkey buttons, want 1", n)
 	}
-	if n := doc.Find(`[data-testid="login-form"] button.secondary`).Length(); n != 0 {
+	if n := doc.Find(`[data-testid="login-form"] button.secondary[type=submit]`).Length(); n != 0 {
 		t.Error("the password form's button is the secondary one")
 	}
 	if got := strings.TrimSpace(doc.Find(`[data-testid="passkey-login"] .or`).Text()); got != "or" {
