@@ -48,24 +48,31 @@ document.addEventListener("htmx:afterSettle", () => {
   }
 });
 
+// onEach runs attach once on each element the selector finds, on the page
+// and in every part htmx swaps in later.
+const onEach = (selector, attach) => {
+  const attachAll = (root) => {
+    for (const element of root.querySelectorAll(selector)) {
+      if (!("bound" in element.dataset)) {
+        element.dataset.bound = "";
+        attach(element);
+      }
+    }
+  };
+  attachAll(document);
+  document.addEventListener("htmx:load", (event) => attachAll(event.detail.elt));
+};
+
 // A field needed only when another changes (the current password, to change
 // the address) shows only then; without this script it always shows.
-const showWhenNeeded = (root) => {
-  for (const part of root.querySelectorAll("[data-needed-when-changed]")) {
-    const source = document.getElementById(part.dataset.neededWhenChanged);
-    if (!source || "bound" in part.dataset) {
-      continue;
-    }
-    part.dataset.bound = "";
-    const update = () => {
-      part.hidden = source.value.trim().toLowerCase() === part.dataset.original.toLowerCase();
-    };
-    source.addEventListener("input", update);
-    update();
-  }
-};
-showWhenNeeded(document);
-document.addEventListener("htmx:load", (event) => showWhenNeeded(event.detail.elt));
+onEach("[data-needed-when-changed]", (part) => {
+  const source = document.getElementById(part.dataset.neededWhenChanged);
+  const update = () => {
+    part.hidden = source.value.trim().toLowerCase() === part.dataset.original.toLowerCase();
+  };
+  source.addEventListener("input", update);
+  update();
+});
 
 // Copy buttons, shown only with this script and a clipboard: each copies
 // the data-value (or the text) of the element it names, and says so.
@@ -91,33 +98,22 @@ for (const button of document.querySelectorAll("[data-print]")) {
 
 // A counter of the characters typed into a field with a maximum, so the
 // limit is seen before the field stops taking more.
-const countCharacters = (root) => {
-  for (const counter of root.querySelectorAll("[data-count-of]")) {
-    const field = document.getElementById(counter.dataset.countOf);
-    if (!field || "bound" in counter.dataset) {
-      continue;
-    }
-    counter.dataset.bound = "";
-    const update = () => {
-      counter.textContent = `${[...field.value].length}/${field.maxLength}`;
-      counter.classList.toggle("counter-full", [...field.value].length >= field.maxLength);
-    };
-    field.addEventListener("input", update);
-    update();
-  }
-};
-countCharacters(document);
-document.addEventListener("htmx:load", (event) => countCharacters(event.detail.elt));
+onEach("[data-count-of]", (counter) => {
+  const field = document.getElementById(counter.dataset.countOf);
+  const update = () => {
+    const length = [...field.value].length;
+    counter.textContent = `${length}/${field.maxLength}`;
+    counter.classList.toggle("counter-full", length >= field.maxLength);
+  };
+  field.addEventListener("input", update);
+  update();
+});
 
 // Show-password toggles, shown only with this script: pressed, the field
 // shows what was typed; a form sent or swapped hides it again.
-const showPasswords = (root) => {
-  for (const toggle of root.querySelectorAll("[data-show-password]")) {
-    toggle.hidden = false;
-  }
-};
-showPasswords(document);
-document.addEventListener("htmx:load", (event) => showPasswords(event.detail.elt));
+onEach("[data-show-password]", (toggle) => {
+  toggle.hidden = false;
+});
 document.addEventListener("click", (event) => {
   const toggle = event.target.closest("[data-show-password]");
   const field = toggle && document.getElementById(toggle.dataset.showPassword);
