@@ -297,6 +297,7 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 	f.IsActive = formValue(c, "is_active") != ""
 	if f.WithFlags {
 		f.IsStaff, f.IsSuperuser = formValue(c, "is_staff") != "", formValue(c, "is_superuser") != ""
+		f.TwoFactorExempt = formValue(c, "two_factor_exempt") != ""
 	}
 	var changes []models.FieldChange
 	if f.Validate() {
@@ -366,7 +367,7 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 	}
 	f := views.NewSetPasswordForm()
 	f.NewPassword1, f.NewPassword2 = formValue(c, "new_password1"), formValue(c, "new_password2")
-	if !f.Validate(views.PasswordUser(u)) {
+	if f.Validate(views.PasswordUser(u)); !h.unbreached(c, &f.Form, "new_password1", f.NewPassword1) {
 		page, err := h.adminUserView(c, u)
 		if err != nil {
 			return err

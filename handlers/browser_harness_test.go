@@ -32,11 +32,18 @@ import (
 var axeSource string
 
 // screenshotDir collects every screenshot of a run; TestMain prints it.
-var screenshotDir = filepath.Join(os.TempDir(), "gatehouse-screenshots")
+// screenshotDir is this run's folder of screenshots: a new one each run,
+// so that runs side by side (two worktrees, CI beside a developer) neither
+// mix their pictures nor remove each other's folder mid-run.
+var screenshotDir string
 
 func TestMain(m *testing.M) {
-	os.RemoveAll(screenshotDir)
-	os.MkdirAll(screenshotDir, 0o755)
+	dir, err := os.MkdirTemp("", "gatehouse-screenshots-")
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	screenshotDir = dir
 	code := m.Run()
 	fmt.Println("screenshots:", screenshotDir)
 	os.Exit(code)

@@ -57,6 +57,14 @@ type Config struct {
 	// browser asks for none the site speaks, and for the mail of an account
 	// that chose none; English if empty.
 	Language string
+	// BreachedPasswords looks new passwords up in a breached-password range
+	// API (k-anonymity); nil, or one without a URL, checks none.
+	BreachedPasswords *password.BreachChecker
+	// RequireTwoFactor says who must have a second factor (models'
+	// TwoFactorStaff when empty: staff, for the admin).
+	RequireTwoFactor models.TwoFactorPolicy
+	// LoginCodesOff turns off sign-in codes by mail.
+	LoginCodesOff bool
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -69,6 +77,9 @@ type handler struct {
 	sessionStorage models.SessionStorage // where sessions keeps payloads, for models to end them
 	hasher         *password.Hasher
 	hashQueue      *hashpool.Pool
+	breached       *password.BreachChecker
+	loginCodes     bool // sign-in codes by mail are offered
+	twoFactorRule  models.TwoFactorPolicy
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -214,6 +225,9 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	h := &handler{
 		db:              db,
 		hashQueue:       hashQueue,
+		breached:        cfg.BreachedPasswords,
+		loginCodes:      !cfg.LoginCodesOff,
+		twoFactorRule:   cfg.RequireTwoFactor,
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,
@@ -350,7 +364,7 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // A full page shows, and so uses up, the pending flash messages; an htmx
 // fragment leaves them.
 func (h *handler) page(c *fiber.Ctx, status int) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil, LoginCodes: h.loginCodes}
 	// The page the language switcher comes back to: this one, or the page
 	// of a form that was posted; none after an error, which may have no page.
 	switch get := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead; {

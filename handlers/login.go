@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
-	"gatehouse/models/hashpool"
 	"gatehouse/models/throttle"
 	"gatehouse/models/twofactor"
 	"gatehouse/views"
@@ -53,18 +52,16 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		}
 		return throttle.Succeeded, nil
 	})
-	switch {
-	case errors.Is(err, hashpool.ErrBusy):
-		f.AddError("", hasherBusy(c))
-		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
-	case err != nil:
-		return err
-	case outcome == throttle.Refused:
+	if refusal, ok := h.tryRefused(c, outcome, retryAt, err); ok {
 		// Refused before the hasher runs: guessing costs the attacker, not
 		// us. Nothing is written either; the log has the lock already.
-		f.AddError("", h.refusal(c, retryAt))
+		f.AddError("", refusal)
 		f.RetryAt = retryAt
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
+	}
+	switch {
+	case err != nil:
+		return err
 	case outcome == throttle.Counted:
 		if err := h.loginFailed(c, u, f.Username, keys); err != nil {
 			return err

@@ -30,10 +30,7 @@ func (h *handler) passkeyLoginBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.keepCeremony(c, ceremonyLogin, data); err != nil {
-		return err
-	}
-	return sendCeremony(c, options)
+	return h.startCeremony(c, ceremonyLogin, options, data)
 }
 
 // passkeyLoginSubmit logs in the owner of the passkey: a passkey verified

@@ -53,10 +53,7 @@ func (h *handler) passkeyRegisterBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.keepCeremony(c, ceremonyRegister, data); err != nil {
-		return err
-	}
-	return sendCeremony(c, options)
+	return h.startCeremony(c, ceremonyRegister, options, data)
 }
 
 // passkeyRegisterSubmit checks the new credential against the challenge
@@ -120,6 +117,17 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(formValue(c, "id"), 10, 64)
 	if err != nil {
 		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.unknown")}
+	}
+	passkeys, err := twofactor.Passkeys(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	totp, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if h.mustKeepFactor(c, totp || len(passkeys) > 1) {
+		return &clientError{fiber.StatusConflict, lastFactorRequired()}
 	}
 	name, err := twofactor.RemovePasskey(c.UserContext(), h.db, u.ID, id)
 	text := "That passkey had already been removed."

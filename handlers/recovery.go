@@ -141,7 +141,8 @@ func (h *handler) resetSubmit(c *fiber.Ctx) error {
 	f := views.NewSetPasswordForm()
 	f.NewPassword1 = formValue(c, "new_password1")
 	f.NewPassword2 = formValue(c, "new_password2")
-	if !f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}) {
+	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
+	if !h.unbreached(c, &f.Form, "new_password1", f.NewPassword1) {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SetPasswordFormView(f, c.Path()), views.SetPassword(f, c.Path()))
 	}
 	hash, err := h.hasher.Hash(f.NewPassword1)

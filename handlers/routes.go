@@ -20,7 +20,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Get("/healthz", h.healthz)
 	app.Get("/assets/:name", h.asset)
 
-	app.Use(h.loadUser, h.chooseLanguage, h.csrfProtect)
+	app.Use(h.loadUser, h.chooseLanguage, h.csrfProtect, h.enrolmentRequired)
 
 	app.Get("/", h.home)
 	app.Get(views.PathArticles, h.articleIndex)
@@ -40,6 +40,10 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post(views.PathSecondStepPasskey, noStore, h.passkeysAvailable, h.anonymousOnly, h.secondStepPasskeySubmit)
 	app.Post(views.PathLoginPasskeyBegin, noStore, h.passkeysAvailable, h.anonymousOnly, h.passkeyLoginBegin)
 	app.Post(views.PathLoginPasskey, noStore, h.passkeysAvailable, h.anonymousOnly, h.passkeyLoginSubmit)
+	app.Get(views.PathLoginCode, noStore, h.loginCodesOffered, h.anonymousOnly, h.loginCodePage)
+	app.Post(views.PathLoginCode, noStore, h.loginCodesOffered, h.anonymousOnly, h.loginCodeSubmit)
+	app.Get(views.PathLoginCodeEnter, noStore, h.loginCodesOffered, h.anonymousOnly, h.loginCodeEnterPage)
+	app.Post(views.PathLoginCodeEnter, noStore, h.loginCodesOffered, h.anonymousOnly, h.loginCodeEnterSubmit)
 	app.Get(views.PathLogout, noStore, h.logoutPage)
 	app.Post(views.PathLogout, h.logout)
 	app.Get(views.PathSignup, noStore, h.anonymousOnly, h.signupPage)

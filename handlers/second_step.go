@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/session"
 
 	"gatehouse/models"
-	"gatehouse/models/hashpool"
 	"gatehouse/models/throttle"
 	"gatehouse/models/twofactor"
 	"gatehouse/views"
@@ -44,11 +43,8 @@ func forgetSecondStep(sess *session.Session) {
 // pendingSecondStep returns the request's login waiting for its second
 // factor, or nil if there is none or it took too long.
 func (h *handler) pendingSecondStep(c *fiber.Ctx) (*pendingLogin, error) {
-	if c.Cookies(h.cookieName(sessionCookie)) == "" {
-		return nil, nil
-	}
-	sess, err := h.session(c)
-	if err != nil {
+	sess, err := h.existingSession(c)
+	if sess == nil || err != nil {
 		return nil, err
 	}
 	userID, _ := sess.Get(keyPendingUser).(int64)
@@ -143,19 +139,18 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		check, err = h.twoFactor.CheckSecondFactor(c.UserContext(), h.db, u.ID, f.Code, h.now())
 		return codeOutcome(check, err)
 	})
-	switch {
-	case errors.Is(err, twofactor.ErrNotEnabled):
+	if errors.Is(err, twofactor.ErrNotEnabled) {
 		// Turned off meanwhile: the password alone logs in now, but it was
 		// given under other rules; ask for it again.
 		return h.startOver(c, p.next)
-	case errors.Is(err, hashpool.ErrBusy): // recovery codes are hashed as passwords are
-		f.AddError("", hasherBusy(c))
+	}
+	if refusal, ok := h.tryRefused(c, outcome, retryAt, err); ok { // recovery codes are hashed as passwords are
+		f.AddError("", refusal)
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
+	}
+	switch {
 	case err != nil:
 		return err
-	case outcome == throttle.Refused:
-		f.AddError("", h.refusal(c, retryAt))
-		return h.renderForm(c, fiber.StatusTooManyRequests, views.SecondStepFormView(f), views.SecondStep(f))
 	case u == nil:
 		return h.startOver(c, "")
 	case outcome == throttle.Counted:

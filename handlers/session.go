@@ -224,6 +224,15 @@ func (h *handler) session(c *fiber.Ctx) (*session.Session, error) {
 	return sess, nil
 }
 
+// existingSession returns the request's session if the browser sent one or
+// this request began one, and nil otherwise: reading must not create one.
+func (h *handler) existingSession(c *fiber.Ctx) (*session.Session, error) {
+	if c.Cookies(h.cookieName(sessionCookie)) == "" && c.Locals(localSession) == nil {
+		return nil, nil
+	}
+	return h.session(c)
+}
+
 // saveSession stores the session and sets its cookie: without an expiry for
 // a browser session, with the login's fixed expiry for a remembered one.
 // The session must not be used afterwards (Fiber recycles it).
@@ -246,11 +255,8 @@ func (h *handler) saveSession(c *fiber.Ctx, sess *session.Session) error {
 // endSession deletes the request's session server-side, payload and index
 // row, and expires its cookie. Without a session it does nothing.
 func (h *handler) endSession(c *fiber.Ctx) error {
-	if c.Cookies(h.cookieName(sessionCookie)) == "" && c.Locals(localSession) == nil {
-		return nil
-	}
-	sess, err := h.session(c)
-	if err != nil {
+	sess, err := h.existingSession(c)
+	if sess == nil || err != nil {
 		return err
 	}
 	key := sess.ID()

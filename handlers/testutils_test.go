@@ -77,6 +77,11 @@ func newTestAppOn(t testing.TB, cfg handlers.Config, dbURL string, opts ...model
 	}
 	cfg.PasswordParams = testParams
 	cfg.BaseURL = baseURL
+	if cfg.RequireTwoFactor == "" {
+		// Staff use the admin without enrolling a second factor in most
+		// tests; the policy's default (staff) has tests of its own.
+		cfg.RequireTwoFactor = models.TwoFactorOff
+	}
 	mailDir := filepath.Join(t.TempDir(), "outbox")
 	if cfg.MailTransport == nil {
 		if cfg.MailTransport, err = mail.NewTransport("", mailDir); err != nil {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
+	"gatehouse/models/hashpool"
 	"gatehouse/models/throttle"
 	"gatehouse/views"
 )
@@ -31,6 +33,19 @@ func (h *handler) refusal(c *fiber.Ctx, retryAt time.Time) views.Text {
 	wait := retryAt.Sub(h.now())
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 	return views.MsgN("throttle.refused", max(1, int(math.Ceil(wait.Minutes()))))
+}
+
+// tryRefused words a throttled try that did not run: the hasher had no
+// room, or the limit was reached. ok is false for any other result, which
+// the caller decides.
+func (h *handler) tryRefused(c *fiber.Ctx, outcome throttle.Outcome, retryAt time.Time, err error) (refusal views.Text, ok bool) {
+	switch {
+	case errors.Is(err, hashpool.ErrBusy):
+		return hasherBusy(c), true
+	case err == nil && outcome == throttle.Refused:
+		return h.refusal(c, retryAt), true
+	}
+	return views.Text{}, false
 }
 
 // hasherBusy sets Retry-After for a password check refused because too many

@@ -169,6 +169,14 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
 	}
 	u := currentUser(c)
+	passkeys, err := twofactor.Passkeys(c.UserContext(), h.db, u.ID)
+	if err != nil {
+		return err
+	}
+	if h.mustKeepFactor(c, len(passkeys) > 0) {
+		f.AddError("", lastFactorRequired())
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
+	}
 	if f.Code != "" {
 		problem, status, err := h.checkSecondFactor(c, f.Code)
 		if err != nil {

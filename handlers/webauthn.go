@@ -52,9 +52,11 @@ const (
 	ceremonyConfirm    = "_webauthn_confirm"
 )
 
-// keepCeremony stores a ceremony's session data server-side, in the
-// request's session: a visitor who has none gets one that lasts the ceremony.
-func (h *handler) keepCeremony(c *fiber.Ctx, kind string, data *webauthn.SessionData) error {
+// startCeremony keeps a ceremony's session data server-side, in the
+// request's session (a visitor who has none gets one that lasts the
+// ceremony), and answers its first step with the options for the browser's
+// navigator.credentials call, as JSON.
+func (h *handler) startCeremony(c *fiber.Ctx, kind string, options any, data *webauthn.SessionData) error {
 	encoded, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("webauthn session: %w", err)
@@ -67,7 +69,11 @@ func (h *handler) keepCeremony(c *fiber.Ctx, kind string, data *webauthn.Session
 		sess.Set(keyExpires, h.now().Add(models.PasskeyCeremonyTimeout).Unix())
 	}
 	sess.Set(kind, string(encoded))
-	return h.saveSession(c, sess)
+	if err := h.saveSession(c, sess); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(options)
 }
 
 // errNoCeremony is a ceremony finished with no challenge in the session:
@@ -77,14 +83,14 @@ var errNoCeremony = errors.New("no passkey ceremony under way")
 // takeCeremony returns the session data of a ceremony under way and
 // forgets it: each challenge is answered once.
 func (h *handler) takeCeremony(c *fiber.Ctx, kind string) (*webauthn.SessionData, error) {
-	if c.Cookies(h.cookieName(sessionCookie)) == "" {
-		return nil, errNoCeremony
-	}
-	sess, err := h.session(c)
+	sess, err := h.existingSession(c)
 	if err != nil {
 		return nil, err
 	}
-	encoded, _ := sess.Get(kind).(string)
+	var encoded string
+	if sess != nil {
+		encoded, _ = sess.Get(kind).(string)
+	}
 	if encoded == "" {
 		return nil, errNoCeremony
 	}
@@ -114,10 +120,7 @@ func (h *handler) beginAssertion(c *fiber.Ctx, u *models.User, kind string, veri
 	if err != nil {
 		return err
 	}
-	if err := h.keepCeremony(c, kind, data); err != nil {
-		return err
-	}
-	return sendCeremony(c, options)
+	return h.startCeremony(c, kind, options, data)
 }
 
 // errPasskeyRefused wraps why a passkey's answer proves no one: no
@@ -174,13 +177,6 @@ func (h *handler) checkAssertion(c *fiber.Ctx, kind string, u *models.User) (*mo
 		return u, nil, fmt.Errorf("%w: %w", errPasskeyRefused, err)
 	}
 	return u, credential, nil
-}
-
-// sendCeremony answers a ceremony's first step with the options for the
-// browser's navigator.credentials call, as JSON.
-func sendCeremony(c *fiber.Ctx, options any) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(options)
 }
 
 // passkeysOff answers a passkey request on a site without passkeys.

@@ -50,6 +50,7 @@ const (
 	ActionEndSessions  = "end_sessions"
 	ActionTwoFactorOff = "two_factor_off"
 	ActionDelete       = "delete"
+	ActionImport       = "import"
 	FieldPassword      = "password"
 	adminReprMaxLength = 200
 )
@@ -65,6 +66,7 @@ var AdminActions = []struct{ Name, Label string }{
 	{ActionEndSessions, "Ended the sessions"},
 	{ActionTwoFactorOff, "Turned off two-factor"},
 	{ActionDelete, "Deleted"},
+	{ActionImport, "Imported from Django"},
 }
 
 // ActionLabel says the action in words.
@@ -117,6 +119,15 @@ func recordAdminAction(ctx context.Context, db bun.IDB, actor Actor, action, obj
 		return fmt.Errorf("models: unable to record admin action %s on %s #%d: %w", action, objectType, objectID, err)
 	}
 	return nil
+}
+
+// ImportActor is who the admin log says acted for an import from the command line.
+const ImportActor = "gatehouse importdjango"
+
+// RecordDjangoImport adds an import's entry to the admin log: one for the
+// whole import, about no one user (object id 0), repr saying what came.
+func RecordDjangoImport(ctx context.Context, db bun.IDB, repr string) error {
+	return recordAdminAction(ctx, db, Actor{Username: ImportActor}, ActionImport, ObjectUser, 0, repr, nil)
 }
 
 // AdminLogFilter narrows the admin log; a zero field matches any.

@@ -216,6 +216,7 @@ func ExplainUserSearch(ctx context.Context, db bun.IDB, q UserQuery, limit int64
 type UserEdit struct {
 	Email, FirstName, LastName     string
 	IsActive, IsStaff, IsSuperuser bool
+	TwoFactorExempt                bool // excused from the two-factor policy
 }
 
 // AdminUpdateUser applies edit to the user with id for actor, with the
@@ -233,7 +234,7 @@ func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 		if err != nil {
 			return err
 		}
-		if (edit.IsStaff != target.IsStaff || edit.IsSuperuser != target.IsSuperuser) && !MayChangeFlags(actor) {
+		if (edit.IsStaff != target.IsStaff || edit.IsSuperuser != target.IsSuperuser || edit.TwoFactorExempt != target.TwoFactorExempt) && !MayChangeFlags(actor) {
 			return ErrNotAllowed
 		}
 		if actor.ID == target.ID && !edit.IsActive {
@@ -250,7 +251,7 @@ func AdminUpdateUser(ctx context.Context, db bun.IDB, sessions SessionStorage, a
 			Set("email_verified = email_verified AND lower(email) = lower(?)", edit.Email).
 			Set("email = ?", edit.Email).Set("first_name = ?", edit.FirstName).Set("last_name = ?", edit.LastName).
 			Set("is_active = ?", edit.IsActive).Set("is_staff = ?", edit.IsStaff).Set("is_superuser = ?", edit.IsSuperuser).
-			Where("id = ?", id).Exec(ctx)
+			Set("two_factor_exempt = ?", edit.TwoFactorExempt).Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("models: unable to update user #%d: %w", id, err)
 		}
@@ -281,6 +282,7 @@ func userChanges(u *User, edit UserEdit) []FieldChange {
 	flag("is_active", u.IsActive, edit.IsActive)
 	flag("is_staff", u.IsStaff, edit.IsStaff)
 	flag("is_superuser", u.IsSuperuser, edit.IsSuperuser)
+	flag("two_factor_exempt", u.TwoFactorExempt, edit.TwoFactorExempt)
 	return changes
 }
 

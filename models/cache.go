@@ -58,6 +58,7 @@ const (
 	TableRecoveryCodes
 	TablePasskeys
 	TableAdminLog
+	TableLoginCodes
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -83,7 +84,7 @@ type knownTable struct {
 // migrations against it: the tables they create, their foreign keys (the
 // order, the cascades), the triggers of both engines.
 var knownTables = []knownTable{
-	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog},
+	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes},
 	{name: "settings", bit: TableSettings},
 	{name: "articles", bit: TableArticles},
 	{name: "sessions", bit: TableSessions},
@@ -95,6 +96,7 @@ var knownTables = []knownTable{
 	{name: "recovery_codes", bit: TableRecoveryCodes},
 	{name: "passkeys", bit: TablePasskeys},
 	{name: "admin_log", bit: TableAdminLog},
+	{name: "login_codes", bit: TableLoginCodes},
 }
 
 // tableBit is the bit of the table of this name, 0 for a name it does not know.

@@ -38,6 +38,7 @@ const (
 	EventSessionRevoked  = "session_revoked"
 	EventProfileChanged  = "profile_changed"
 	EventSignup          = "signup"
+	EventImported        = "imported" // brought from a Django site by gatehouse importdjango
 	// Two-factor authentication.
 	EventTwoFactorEnabled     = "two_factor_enabled"
 	EventTwoFactorDisabled    = "two_factor_disabled"

@@ -38,6 +38,8 @@ type User struct {
 	IsSuperuser     bool      `bun:"is_superuser,notnull"`
 	LastLogin       time.Time `bun:"last_login,nullzero"`
 	DateJoined      time.Time `bun:"date_joined,notnull"`
+	// TwoFactorExempt: a superuser excused the user from the two-factor policy.
+	TwoFactorExempt bool `bun:"two_factor_exempt,notnull"`
 	// Language is the code of the language the user reads the site and
 	// their mail in ("ko"), or "" for none chosen yet.
 	Language string `bun:"language,notnull"`

@@ -107,6 +107,7 @@ type AdminUserForm struct {
 	Form
 	Email, FirstName, LastName     string
 	IsActive, IsStaff, IsSuperuser bool
+	TwoFactorExempt                bool
 	WithFlags                      bool
 }
 
@@ -116,7 +117,7 @@ func NewAdminUserForm(u *models.User, withFlags bool) AdminUserForm {
 	return AdminUserForm{
 		Form:  newForm(field{"email", "field.email"}, field{"first_name", "field.first_name"}, field{"last_name", "field.last_name"}),
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
-		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, WithFlags: withFlags,
+		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, TwoFactorExempt: u.TwoFactorExempt, WithFlags: withFlags,
 	}
 }
 
@@ -131,7 +132,7 @@ func (f *AdminUserForm) Validate() bool {
 // Edit is what the form sets.
 func (f *AdminUserForm) Edit() models.UserEdit {
 	return models.UserEdit{Email: f.Email, FirstName: f.FirstName, LastName: f.LastName,
-		IsActive: f.IsActive, IsStaff: f.IsStaff, IsSuperuser: f.IsSuperuser}
+		IsActive: f.IsActive, IsStaff: f.IsStaff, IsSuperuser: f.IsSuperuser, TwoFactorExempt: f.TwoFactorExempt}
 }
 
 // PasswordUser is u as the password validators compare a password with.

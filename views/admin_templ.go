@@ -454,7 +454,7 @@ func AdminLogTable(entries []models.AdminLogEntry, labelledBy string) templ.Comp
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if e.Action == models.ActionDelete {
+				if e.Action == models.ActionDelete || e.ObjectID == 0 {
 					var templ_7745c5c3_Var19 string
 					templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(e.ObjectType)
 					if templ_7745c5c3_Err != nil {

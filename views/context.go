@@ -20,6 +20,8 @@ type Page struct {
 	Path      string // of the page, so navigation can mark where the user is
 	Next      string // the address to come back to after switching language
 	Passkeys  bool   // the site offers passkeys
+	// LoginCodes: the site mails sign-in codes (GATEHOUSE_LOGIN_BY_CODE).
+	LoginCodes bool
 }
 
 // Message is a one-shot notice (Django's messages framework).

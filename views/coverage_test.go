@@ -38,8 +38,9 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 	ko := inLanguage("ko")
 	const link = "https://gatehouse.example/accounts/reset/Mg/abc-123/"
 	mails := map[string]Mail{
-		"reset":  PasswordResetMail(ko, "정우", link, time.Hour),
-		"verify": VerifyEmailMail(ko, "정우", link),
+		"reset":      PasswordResetMail(ko, "정우", link, time.Hour),
+		"verify":     VerifyEmailMail(ko, "정우", link),
+		"login code": LoginCodeMail(ko, "정우", "K7QPX2MH", 5*time.Minute),
 	}
 	var notices []string
 	for key := range LanguageByCode("ko").keys {

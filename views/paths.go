@@ -16,6 +16,9 @@ const (
 	PathPassword      = "/accounts/password/"
 	PathAccountDelete = "/accounts/delete/"
 	PathSetLanguage   = "/i18n/setlang/"
+	// Sign-in codes by mail: ask for one, then type it.
+	PathLoginCode      = "/accounts/login/code/"
+	PathLoginCodeEnter = "/accounts/login/code/enter/"
 )
 
 // ArticlePath is an article's detail page.

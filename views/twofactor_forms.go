@@ -37,10 +37,15 @@ func NewSecondStepForm() SecondStepForm {
 
 // Validate checks a code was entered, of a length a code can have.
 func (f *SecondStepForm) Validate() bool {
-	if f.checkRequired("code", f.Code) {
-		f.checkMaxLength("code", f.Code, codeMaxLength)
-	}
+	f.checkCode("code", f.Code)
 	return f.Valid()
+}
+
+// checkCode checks a code was entered, of a length a code can have.
+func (f *Form) checkCode(field, code string) {
+	if f.checkRequired(field, code) {
+		f.checkMaxLength(field, code, codeMaxLength)
+	}
 }
 
 // ConfirmForm asks for the password again before a sensitive change.
@@ -128,3 +133,35 @@ func GroupSecret(secret string) string {
 	}
 	return string(out)
 }
+
+// LoginCodeRequestForm asks for the address of an account to mail a
+// sign-in code to, as the password reset form does.
+type LoginCodeRequestForm struct {
+	PasswordResetForm
+	Next string
+}
+
+// NewLoginCodeRequestForm returns the request form, on the way to next.
+func NewLoginCodeRequestForm(next string) LoginCodeRequestForm {
+	return LoginCodeRequestForm{PasswordResetForm: NewPasswordResetForm(), Next: next}
+}
+
+// LoginCodeForm takes the sign-in code that was mailed.
+type LoginCodeForm struct {
+	Form
+	Code string
+}
+
+// NewLoginCodeForm returns an empty code form.
+func NewLoginCodeForm() LoginCodeForm {
+	return LoginCodeForm{Form: newForm(field{"code", "field.sign_in_code"})}
+}
+
+// Validate checks a code was entered, of a length a code can have.
+func (f *LoginCodeForm) Validate() bool {
+	f.checkCode("code", f.Code)
+	return f.Valid()
+}
+
+// LoginCodeWrong is the one answer to a code that logs no one in.
+func LoginCodeWrong() Text { return Msg("login_code.wrong") }

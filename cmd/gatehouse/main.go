@@ -5,6 +5,7 @@
 //	gatehouse createsuperuser [-db …] [-username u -email e -password p]
 //	gatehouse changepassword [-db …] [-password p] username
 //	gatehouse copydb -from sqlite:./data/gatehouse.db -to postgres://… [-force]
+//	gatehouse importdjango -from sqlite:/path/to/db.sqlite3 [-db …] [-dry-run] [-update] [-user-table auth_user]
 //
 // -db (GATEHOUSE_DB) is a SQLite file, or a postgres:// URL;
 // GATEHOUSE_SESSION_STORE=redis://… keeps session payloads in Redis.
@@ -33,6 +34,7 @@ import (
 	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/models/mail"
+	"gatehouse/models/password"
 	"gatehouse/views"
 )
 
@@ -60,6 +62,10 @@ type settings struct {
 	baseURL      string
 	resetTimeout time.Duration
 	language     string
+	pwnedURL     string
+	pwnedMin     int
+	loginByCode  bool
+	require2FA   string
 	cpuProfile   string
 	memProfile   string
 }
@@ -80,6 +86,7 @@ func run(args []string) error {
 		mailDir:      os.Getenv("GATEHOUSE_MAIL_DIR"),
 		baseURL:      os.Getenv("GATEHOUSE_BASE_URL"),
 		language:     envOr("GATEHOUSE_LANGUAGE", "en"),
+		require2FA:   envOr("GATEHOUSE_REQUIRE_2FA", string(models.TwoFactorStaff)),
 	}
 	if value := os.Getenv("GATEHOUSE_PASSWORD_RESET_TIMEOUT"); value != "" {
 		timeout, err := parseTimeout(value)
@@ -87,6 +94,22 @@ func run(args []string) error {
 			return err
 		}
 		s.resetTimeout = timeout
+	}
+	s.pwnedURL = password.DefaultBreachURL
+	if value, ok := os.LookupEnv("GATEHOUSE_PWNED_URL"); ok {
+		s.pwnedURL = value // empty turns the look-up off
+	}
+	s.pwnedMin = 1
+	if value := os.Getenv("GATEHOUSE_PWNED_MIN"); value != "" {
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 {
+			return fmt.Errorf("GATEHOUSE_PWNED_MIN %q: give a count of 1 or more", value)
+		}
+		s.pwnedMin = n
+	}
+	s.loginByCode = os.Getenv("GATEHOUSE_LOGIN_BY_CODE") != "off"
+	if value, err := strconv.ParseBool(os.Getenv("GATEHOUSE_LOGIN_BY_CODE")); err == nil {
+		s.loginByCode = value
 	}
 	s.cookieSecure, _ = strconv.ParseBool(os.Getenv("GATEHOUSE_COOKIE_SECURE"))
 	s.accessLog = true
@@ -107,6 +130,10 @@ func run(args []string) error {
 		flags.StringVar(&s.baseURL, "base-url", s.baseURL, "the site's address as users reach it, for links in mail (env GATEHOUSE_BASE_URL; default: http:// and -addr)")
 		flags.DurationVar(&s.resetTimeout, "password-reset-timeout", s.resetTimeout, "how long a password reset link works (env GATEHOUSE_PASSWORD_RESET_TIMEOUT, a duration or seconds; default 1h)")
 		flags.StringVar(&s.language, "language", s.language, "language for visitors whose browser asks for none the site speaks, and for the mail of accounts that chose none: en or ko (env GATEHOUSE_LANGUAGE)")
+		flags.StringVar(&s.pwnedURL, "pwned-url", s.pwnedURL, "breached-password range API that new passwords are looked up in by the first 5 hex digits of their SHA-1; empty: off (env GATEHOUSE_PWNED_URL)")
+		flags.IntVar(&s.pwnedMin, "pwned-min", s.pwnedMin, "refuse a new password seen this many times in breaches or more (env GATEHOUSE_PWNED_MIN)")
+		flags.StringVar(&s.require2FA, "require-2fa", s.require2FA, "who must set up a second factor (TOTP or a passkey): off, staff (for the admin) or all (for every page) (env GATEHOUSE_REQUIRE_2FA)")
+		flags.BoolVar(&s.loginByCode, "login-by-code", s.loginByCode, "offer sign-in codes by mail on the login page (env GATEHOUSE_LOGIN_BY_CODE=off turns them off)")
 		flags.StringVar(&s.proxies, "trusted-proxies", s.proxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (env GATEHOUSE_TRUSTED_PROXIES)")
 		flags.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file until shutdown")
 		flags.StringVar(&s.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at shutdown")
@@ -130,14 +157,20 @@ func run(args []string) error {
 		return changePassword(flags, args, &s)
 	case "copydb":
 		return copyDB(flags, args)
+	case "importdjango":
+		return importDjango(flags, args, &s, os.Stdout, os.Stderr)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword, copydb)", command)
+		return fmt.Errorf("unknown command %q (serve, migrate, createsuperuser, changepassword, copydb, importdjango)", command)
 	}
 }
 
 // serve runs the app until SIGINT or SIGTERM, then lets in-flight requests finish.
 func serve(s settings) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	policy, err := models.ParseTwoFactorPolicy(s.require2FA)
+	if err != nil {
+		return err
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Each password hash takes 19 MiB for a moment; a soft limit has the
 		// garbage collector hand it back promptly instead of letting the heap
@@ -194,6 +227,9 @@ func serve(s settings) error {
 		BaseURL:              s.baseURL,
 		PasswordResetTimeout: s.resetTimeout,
 		Language:             s.language,
+		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
+		LoginCodesOff:        !s.loginByCode,
+		RequireTwoFactor:     policy,
 		Logger:               logger,
 		AccessLog:            s.accessLog,
 	})

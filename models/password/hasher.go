@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -16,6 +17,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Params are argon2id's cost parameters.
@@ -143,8 +145,23 @@ func (h *Hasher) decode(encoded string) (storedHash, error) {
 		return decodePBKDF2(rest, sha256.New)
 	case "pbkdf2_sha1":
 		return decodePBKDF2(rest, sha1.New)
+	case "bcrypt_sha256":
+		return decodeBcrypt(rest, func(password string) []byte {
+			sum := sha256.Sum256([]byte(password))
+			return []byte(hex.EncodeToString(sum[:]))
+		})
+	case "bcrypt":
+		return decodeBcrypt(rest, func(password string) []byte { return []byte(password) })
 	}
 	return storedHash{}, ErrUnknownFormat
+}
+
+// Verifiable reports whether Check can verify a password against encoded:
+// one of Django's argon2, PBKDF2 or bcrypt hashes. An unusable password
+// (Django's "!…") is not.
+func Verifiable(encoded string) bool {
+	_, err := (&Hasher{params: Default}).decode(encoded)
+	return err == nil
 }
 
 // decodeArgon2 parses argon2id$v=19$m=…,t=…,p=…$salt$hash, or argon2i, which
@@ -180,6 +197,33 @@ func (h *Hasher) decodeArgon2(rest string) (storedHash, error) {
 		key: key,
 		upgrade: parts[0] != "argon2id" || p.MemoryKiB < h.params.MemoryKiB || p.Time < h.params.Time ||
 			len(salt) < saltLen || len(key) < keyLen,
+	}, nil
+}
+
+// maxBcryptCost bounds a stored bcrypt hash's cost (Django's default is 12;
+// each step doubles the work): a tampered row must not stall a login.
+const maxBcryptCost = 16
+
+// decodeBcrypt parses the bcrypt hash ($2b$12$…) after Django's bcrypt or
+// bcrypt_sha256 prefix; prepare turns the password into what bcrypt was
+// given (bcrypt_sha256: the hex of its SHA-256, so long passwords count).
+// bcrypt compares on its own, so the derived "key" is whether it matched.
+// A match is always upgraded to argon2id.
+func decodeBcrypt(rest string, prepare func(password string) []byte) (storedHash, error) {
+	cost, err := bcrypt.Cost([]byte(rest))
+	if err != nil || cost > maxBcryptCost {
+		return storedHash{}, ErrUnknownFormat
+	}
+	matched := []byte{1}
+	return storedHash{
+		derive: func(password string) []byte {
+			if bcrypt.CompareHashAndPassword([]byte(rest), prepare(password)) != nil {
+				return []byte{0}
+			}
+			return matched
+		},
+		key:     matched,
+		upgrade: true,
 	}, nil
 }
 

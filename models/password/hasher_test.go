@@ -54,6 +54,33 @@ var djangoVectors = []struct {
 	// reference implementation (Debian's argon2):
 	//   echo -n password | argon2 thisisasalt -id -t 2 -k 102400 -p 8 -l 32 -e
 	{"password", "argon2$argon2id$v=19$m=102400,t=2,p=8$dGhpc2lzYXNhbHQ$M8L7O3C+OhVcjpbUSg2gCmDAvJeAODDRChWZ2qAgWwU"},
+	// Django 3.2's make_password with its bcrypt_sha256 and bcrypt hashers
+	// (Debian's python3-django and python3-bcrypt); the second password is
+	// longer than bcrypt's 72 bytes, which bcrypt_sha256 exists for.
+	{"s3cret passphrase", "bcrypt_sha256$$2b$12$2zpfMrP.nthj/9Cyn3cRJuZOgdaTqlu5xKsotYeLFqWzdjjMpGCeW"},
+	{strings.Repeat("x", 100), "bcrypt_sha256$$2b$12$V5vOyV2TUcshWedskH23Qequrw4HfsJUV9HwrcpH9MKmkRPPtg09."},
+	{"s3cret passphrase", "bcrypt$$2b$12$sh0tr97h1MIpuCXFPGtdfO/gOAAIXmye28jy/mu6bzIkGVXV3pcdu"},
+}
+
+// TestVerifiable tells the hashes Check reads from those it cannot: the
+// unusable password Django sets, and algorithms Gatehouse does not verify.
+func TestVerifiable(t *testing.T) {
+	for _, v := range djangoVectors {
+		if !Verifiable(v.encoded) {
+			t.Errorf("Verifiable(%q) = false", v.encoded)
+		}
+	}
+	for _, encoded := range []string{
+		"", "!", "!T8fDw1ZBXcRQmI0m0wYz3ffsL5MYn0zbSFrPHGY8",
+		"md5$seasalt$94a10ae1d5d49f2f5b25a6b2a8f4d5e1", "sha1$seasalt$cff36ea83f5706ce9aa7454e63e431fc726b2dc8",
+		"unsalted_md5$5f4dcc3b5aa765d61d8327deb882cf99", "crypt$$abN/qM.L/H8EQ",
+		"bcrypt_sha256$$2b$31$2zpfMrP.nthj/9Cyn3cRJuZOgdaTqlu5xKsotYeLFqWzdjjMpGCeW", // cost 31
+		"bcrypt$not-a-bcrypt-hash",
+	} {
+		if Verifiable(encoded) {
+			t.Errorf("Verifiable(%q) = true", encoded)
+		}
+	}
 }
 
 func TestCheckDjangoVectors(t *testing.T) {

@@ -40,6 +40,8 @@ var (
 	PasswordCheckPerUser = Rule{"password-check", 5, 15 * time.Minute}
 	// PasswordResetPerAddress counts password reset requests from one client address.
 	PasswordResetPerAddress = Rule{"reset-address", 10, time.Hour}
+	// LoginCodePerAddress counts sign-in codes asked for from one client address.
+	LoginCodePerAddress = Rule{"login-code-address", 10, time.Hour}
 	// MailPerRecipient counts mails that anyone may trigger (password
 	// resets, verification links) to one address: no mail-bombing.
 	MailPerRecipient = Rule{"mail-recipient", 3, time.Hour}

@@ -148,3 +148,15 @@ func (s *Store) CheckSecondFactor(ctx context.Context, db bun.IDB, userID int64,
 	ok, left, err := s.UseRecoveryCode(ctx, db, userID, code)
 	return CodeCheck{OK: ok, Recovery: true, Left: left}, err
 }
+
+// HasFactor reports whether the user has a second factor: TOTP turned on,
+// or a passkey.
+func HasFactor(ctx context.Context, db bun.IDB, userID int64) (bool, error) {
+	var has bool
+	err := db.NewRaw(`SELECT EXISTS (SELECT 1 FROM two_factor WHERE user_id = ? AND enabled_at IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?)`, userID, userID).Scan(ctx, &has)
+	if err != nil {
+		return false, fmt.Errorf("twofactor: unable to read the factors of user #%d: %w", userID, err)
+	}
+	return has, nil
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env python3
+"""The lecture's Django site, for gatehouse importdjango's tests."""
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_settings.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
