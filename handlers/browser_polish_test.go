@@ -4,6 +4,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +19,9 @@ var longEmail = strings.Repeat("x", 64) + "@" + strings.Repeat("averyveryverylon
 
 func TestBrowserUIOneHeaderWidth(t *testing.T) {
 	b := newBrowser(t)
-	b.app.createStaff("root", true)
+	b.app.createStaff(longName, true)
 	tb := b.tab(true)
-	tb.loginAs("root", goodPassword)
+	tb.loginAs(longName, goodPassword)
 	const box = `(() => { const brand = document.querySelector(".brand").getBoundingClientRect(), nav = document.querySelector(".site-header nav").getBoundingClientRect(); return [brand.left, nav.width]; })()`
 	var seen [][]float64
 	for _, path := range []string{"/articles/", views.PathAdmin, views.PathAdminUsers, views.PathProfile} {
@@ -32,6 +33,20 @@ func TestBrowserUIOneHeaderWidth(t *testing.T) {
 			t.Errorf("on %s the logo is at x=%v in a %v px header, on the articles at x=%v in %v px", path, seen[i][0], seen[i][1], seen[0][0], seen[0][1])
 		}
 	}
+	// On a phone, with Admin too, the name is cut but shows, and all fits.
+	for _, width := range []int64{390, 320} {
+		tb.do(chromedp.EmulateViewport(width, 900))
+		got := run(tb, chromedp.Evaluate[[]float64](`(() => {
+			const name = document.querySelector('[data-testid="greeting"] .username').getBoundingClientRect();
+			const out = document.querySelector('.site-header form[action="/accounts/logout/"] button').getBoundingClientRect();
+			return [name.width, out.right, window.innerWidth, document.documentElement.scrollWidth];
+		})()`))
+		if got[0] < 24 || got[1] > got[2] || got[3] > got[2] {
+			t.Errorf("at %d px the greeting's name is %v px wide, Log out ends at %v px, the page is %v px wide", width, got[0], got[1], got[3])
+		}
+		tb.look(fmt.Sprintf("header-staff-%d", width))
+	}
+	tb.do(chromedp.EmulateViewport(1280, 900))
 }
 
 // TestBrowserUITourAdminLongNames visits every admin page with a
