@@ -121,8 +121,8 @@ func (b *browser) tab(js bool) *tab {
 	if !js {
 		tb.setScripts(false)
 	}
-	// The site's own confirmation dialog is answered Yes, as the browser's
-	// confirm() is (watch), unless a test keeps it open to look at it.
+	// The site's own confirmation dialog is answered Yes, unless a test
+	// keeps it open to look at it.
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: acceptDialogsJS}); err != nil {
 		b.t.Fatal(err)
 	}
@@ -138,18 +138,23 @@ func (b *browser) tab(js bool) *tab {
 }
 
 // acceptDialogsJS presses Yes in the site's confirmation dialog as it opens,
-// unless window.gatehouseKeepDialogs is set.
+// unless window.gatehouseKeepDialogs is set, and notes each question asked
+// in window.gatehouseAsked.
 const acceptDialogsJS = `new MutationObserver((records) => {
 	for (const record of records) {
 		const dialog = record.target;
-		if (!window.gatehouseKeepDialogs && dialog.matches("dialog[data-confirm][open]")) {
-			dialog.querySelector('[value="yes"]').click();
+		if (dialog.matches("dialog[data-confirm][open]")) {
+			(window.gatehouseAsked = window.gatehouseAsked || []).push(dialog.querySelector("#confirm-question").textContent);
+			if (!window.gatehouseKeepDialogs) {
+				dialog.querySelector('[value="yes"]').click();
+			}
 		}
 	}
 }).observe(document, { attributes: true, subtree: true, attributeFilter: ["open"] });`
 
-// watch records what must not happen, and accepts confirm() dialogs as a user
-// who means it would.
+// watch records what must not happen, a browser's own dialog among them
+// (the site asks in its page: confirm() is not its look), and accepts such a
+// dialog so the test goes on.
 func (tb *tab) watch() {
 	record := func(format string, args ...any) {
 		tb.mu.Lock()
@@ -203,8 +208,8 @@ func (tb *tab) watch() {
 			if err != nil {
 				return
 			}
+			record("the browser's own %s dialog opened: %q", ev.Type, ev.Message)
 			chromedp.Call(tb.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-			_ = ev
 		}
 	}()
 }

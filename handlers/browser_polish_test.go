@@ -184,7 +184,7 @@ func TestBrowserUIConfirmInThePage(t *testing.T) {
 	tb.do(chromedp.Evaluate[chromedp.Void](`window.gatehouseKeepDialogs = true`))
 	item := "#" + views.ArticleItemID(a)
 	// The question in the site's dialog (the browser's confirm() would fail
-	// the test: watch accepts it, but no dialog would show here).
+	// the test: watch records it as a problem).
 	tb.press(item + ` [data-testid="article-delete"]`)
 	tb.waitFor(`[data-testid="confirm-dialog"][open]`)
 	if got := tb.text(`#confirm-question`); got != "Delete “Keep or not”?" {

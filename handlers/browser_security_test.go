@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/models"
@@ -35,33 +33,16 @@ func (b *browser) device(userAgent string) *tab {
 	return tb
 }
 
-// dialogs records the messages of the JavaScript dialogs the tab opens from
-// now on (the harness accepts them); stop ends the recording.
+// dialogs records the questions the site's confirmation dialog asks from
+// now on, while the page stays (the harness answers them Yes); stop ends
+// the recording.
 func (tb *tab) dialogs() (messages func() []string, stop func()) {
-	ctx, cancel := context.WithCancel(tb.ctx)
-	var mu sync.Mutex
+	start := run(tb, chromedp.Evaluate[int](`(window.gatehouseAsked || []).length`))
 	var seen []string
-	done := make(chan struct{})
-	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	go func() {
-		defer close(done)
-		for ev, err := range events {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			seen = append(seen, ev.Message)
-			mu.Unlock()
-		}
-	}()
-	return func() []string {
-			mu.Lock()
-			defer mu.Unlock()
-			return append([]string(nil), seen...)
-		}, func() {
-			cancel()
-			<-done
-		}
+	read := func() []string {
+		return run(tb, chromedp.Evaluate[[]string](fmt.Sprintf(`(window.gatehouseAsked || []).slice(%d)`, start)))
+	}
+	return func() []string { return seen }, func() { seen = read() }
 }
 
 // postRedirectGet clicks a button that posts a form as a page (with or
