@@ -73,11 +73,14 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The account and its log entry are one change; the session, in a
+	// store of its own, comes after it, and if it cannot be saved the
+	// account is undone: the person may simply try again.
 	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := models.CreateUser(ctx, tx, u); err != nil || !mailed {
+		if err := models.CreateUser(ctx, tx, u); err != nil {
 			return err
 		}
-		return h.sendVerification(ctx, tx, u)
+		return h.recordEventIn(ctx, tx, c, models.EventSignup, u.ID, u.Username, "")
 	})
 	if errors.Is(err, models.ErrDuplicateUsername) {
 		if err := h.throttle.Fail(c.UserContext(), address); err != nil {
@@ -89,13 +92,23 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.mail.Notify()
 	if err := h.login(c, u, false); err != nil {
+		undoCtx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), h.requestTimeout)
+		defer cancel()
+		if undoErr := models.UndoSignup(undoCtx, h.db, u.ID); undoErr != nil {
+			h.log.Error("signup left without its session", "user", u.ID, "err", undoErr)
+		}
 		return err
 	}
 	h.trustDevice(c, u.UsernameKey)
-	if err := h.recordEvent(c, models.EventSignup, u.ID, u.Username, ""); err != nil {
-		return err
+	// The confirmation mail follows the account, which stands without it:
+	// if it cannot be queued, the profile page offers to send it again.
+	if mailed {
+		if err := h.sendVerification(c.UserContext(), h.db, u); err != nil {
+			h.log.Error("confirmation mail not queued", "user", u.ID, "err", err)
+			mailed = false
+		}
+		h.mail.Notify()
 	}
 	welcome := "Welcome, " + u.Username + ". Your account is ready."
 	if mailed {

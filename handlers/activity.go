@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"gatehouse/models"
 	"gatehouse/views"
@@ -12,7 +14,12 @@ import (
 // recordEvent writes an entry in the security log of the user with userID
 // (0 for a username no account has), with the client's address and browser.
 func (h *handler) recordEvent(c *fiber.Ctx, kind string, userID int64, username, detail string) error {
-	return models.RecordEvent(c.UserContext(), h.db, &models.SecurityEvent{
+	return h.recordEventIn(c.UserContext(), h.db, c, kind, userID, username, detail)
+}
+
+// recordEventIn is recordEvent in db, the transaction of the change it logs.
+func (h *handler) recordEventIn(ctx context.Context, db bun.IDB, c *fiber.Ctx, kind string, userID int64, username, detail string) error {
+	return models.RecordEvent(ctx, db, &models.SecurityEvent{
 		UserID:    userID,
 		Username:  username,
 		Kind:      kind,

@@ -11,7 +11,8 @@ const (
 	sessionCookie  = "sessionid"
 	csrfCookie     = "csrftoken"
 	messagesCookie = "messages"
-	deviceCookie   = "device" // OWASP's device cookie: this browser logged in as that user before
+	deviceCookie   = "device"          // OWASP's device cookie: this browser logged in as that user before
+	trustedCookie  = "trusted_browser" // a browser the user trusted to skip the second step
 	// languageCookie keeps a visitor's choice of language. Django's name
 	// (LANGUAGE_COOKIE_NAME), so that a site moving from Django, or sharing
 	// its domain with one, keeps the choice across the move.

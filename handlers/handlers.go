@@ -26,6 +26,7 @@ import (
 	"gatehouse/models/hashpool"
 	"gatehouse/models/mail"
 	"gatehouse/models/password"
+	"gatehouse/models/social"
 	"gatehouse/models/throttle"
 	"gatehouse/models/token"
 	"gatehouse/models/twofactor"
@@ -57,12 +58,18 @@ type Config struct {
 	// browser asks for none the site speaks, and for the mail of an account
 	// that chose none; English if empty.
 	Language string
+	// RequestTimeout bounds each request's work with the stores; past it
+	// the request answers 503 and commits nothing (models.StoreTimeout if zero).
+	RequestTimeout time.Duration
 	// BreachedPasswords looks new passwords up in a breached-password range
 	// API (k-anonymity); nil, or one without a URL, checks none.
 	BreachedPasswords *password.BreachChecker
 	// RequireTwoFactor says who must have a second factor (models'
 	// TwoFactorStaff when empty: staff, for the admin).
 	RequireTwoFactor models.TwoFactorPolicy
+	// SocialProviders are the sites people may log in with (none by
+	// default), in the order the login page offers them.
+	SocialProviders []social.Provider
 	// LoginCodesOff turns off sign-in codes by mail.
 	LoginCodesOff bool
 	// Logger receives errors and, with AccessLog, one line a request.
@@ -80,6 +87,8 @@ type handler struct {
 	breached       *password.BreachChecker
 	loginCodes     bool // sign-in codes by mail are offered
 	twoFactorRule  models.TwoFactorPolicy
+	social         map[string]*social.Client // by name
+	socialButtons  []views.SocialProvider    // in the login page's order
 	signer         signer
 	csrfTokens     csrfTokens
 	cache          *models.Cache
@@ -100,6 +109,7 @@ type handler struct {
 	cookieSecure    bool
 	trustedProxies  []netip.Prefix
 	log             *slog.Logger
+	requestTimeout  time.Duration
 	now             func() time.Time
 	// defaultLanguage is Config.Language: the last choice of chooseLanguage.
 	defaultLanguage *views.Language
@@ -126,6 +136,11 @@ const (
 	maxHashWait = time.Second
 	// cleanInterval is how often expired rows are deleted.
 	cleanInterval = time.Hour
+	// healthTimeout bounds a health check: a proxy's checker waits no longer.
+	healthTimeout = 2 * time.Second
+	// retryUnavailable is the Retry-After of a 503: a store that is down
+	// is most often back within that.
+	retryUnavailable = 30 * time.Second
 	// headerLimit is the most request-line and header bytes accepted: a
 	// browser carrying other sites' cookies of a parent domain still fits.
 	headerLimit = 20 << 10
@@ -184,6 +199,9 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = models.StoreTimeout
+	}
 	if cfg.MailTransport == nil {
 		return nil, errors.New("handlers: no mail transport configured")
 	}
@@ -215,6 +233,13 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	if err != nil {
 		return nil, err
 	}
+	var providers []social.Provider
+	for _, p := range cfg.SocialProviders {
+		if p, err = p.Check(); err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
 	cache, err := models.NewCache(ctx, store, cacheLimit)
 	if err != nil {
 		return nil, err
@@ -228,6 +253,7 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		breached:        cfg.BreachedPasswords,
 		loginCodes:      !cfg.LoginCodesOff,
 		twoFactorRule:   cfg.RequireTwoFactor,
+		social:          map[string]*social.Client{},
 		sessionStorage:  store.Sessions,
 		hasher:          hasher,
 		signer:          signer,
@@ -246,8 +272,16 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		cookieSecure:    cfg.CookieSecure,
 		trustedProxies:  cfg.TrustedProxies,
 		log:             cfg.Logger,
+		requestTimeout:  cfg.RequestTimeout,
 		now:             cfg.Now,
 		defaultLanguage: defaultLanguage,
+	}
+	for _, p := range providers {
+		if _, dup := h.social[p.Name]; dup {
+			return nil, fmt.Errorf("handlers: social provider %q twice", p.Name)
+		}
+		h.social[p.Name] = social.NewClient(p, h.baseURL+views.SocialCallbackPath(p.Name), h.now)
+		h.socialButtons = append(h.socialButtons, views.SocialProvider{Name: p.Name, Label: p.Label})
 	}
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,
@@ -297,15 +331,38 @@ func (h *handler) home(c *fiber.Ctx) error {
 	return c.Redirect(views.PathArticles, fiber.StatusFound)
 }
 
-// healthz answers 200 while the database answers.
+// healthz answers 200 while every store answers: the database and the
+// session storage (Redis when sessions live there); else 503, naming it.
 func (h *handler) healthz(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.UserContext(), healthTimeout)
 	defer cancel()
-	if err := models.Ping(ctx, h.db); err != nil {
-		h.log.Error("health check failed", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable\n")
+	for _, store := range []struct {
+		name string
+		ping func(context.Context) error
+	}{
+		{"database", func(ctx context.Context) error { return models.Ping(ctx, h.db) }},
+		{"session store", func(ctx context.Context) error { return models.PingSessions(ctx, h.sessionStorage) }},
+	} {
+		if err := store.ping(ctx); err != nil {
+			h.log.Error("health check failed", "store", store.name, "err", err)
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(retryUnavailable.Seconds())))
+			return c.Status(fiber.StatusServiceUnavailable).SendString(store.name + " unavailable\n")
+		}
 	}
 	return c.SendString("ok\n")
+}
+
+// deadline gives the request's work a deadline: a store that stays silent
+// fails it (503) instead of holding it, and its transaction rolls back.
+// The error page, rendered after it, gets the request's context back.
+func (h *handler) deadline(c *fiber.Ctx) error {
+	parent := c.UserContext()
+	ctx, cancel := context.WithTimeout(parent, h.requestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	err := c.Next()
+	c.SetUserContext(parent)
+	return err
 }
 
 // snapshot is the request's view of the cache, taken at its first use: all
@@ -364,7 +421,8 @@ func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Componen
 // A full page shows, and so uses up, the pending flash messages; an htmx
 // fragment leaves them.
 func (h *handler) page(c *fiber.Ctx, status int) views.Page {
-	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil, LoginCodes: h.loginCodes}
+	p := views.Page{User: currentUser(c), CSRFToken: csrfToken(c), Path: c.Path(), Passkeys: h.webAuthn != nil, LoginCodes: h.loginCodes,
+		SocialProviders: h.socialButtons}
 	// The page the language switcher comes back to: this one, or the page
 	// of a form that was posted; none after an error, which may have no page.
 	switch get := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead; {
@@ -388,12 +446,20 @@ func (h *handler) errorHandler(c *fiber.Ctx, err error) error {
 		message = generic
 	}
 	ctx := h.withLanguage(c)
+	if status == fiber.StatusServiceUnavailable {
+		// A proxy may try another instance, a browser later.
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(retryUnavailable.Seconds())))
+	}
 	if status >= fiber.StatusInternalServerError {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	} else {
 		h.log.Warn("request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
-	if renderErr := h.render(c, status, views.Error(status, title.In(ctx), message.In(ctx))); renderErr != nil {
+	page := views.Error(status, title.In(ctx), message.In(ctx))
+	if isHTMX(c) && status == fiber.StatusServiceUnavailable {
+		page = views.ErrorBody(status, title.In(ctx), message.In(ctx))
+	}
+	if renderErr := h.render(c, status, page); renderErr != nil {
 		h.log.Error("error page failed", "err", renderErr)
 		return c.Status(status).SendString(title.In(ctx))
 	}
@@ -413,6 +479,8 @@ func errorStatus(err error) (status int, message views.Text) {
 		return fiberErr.Code, views.Text{}
 	case errors.Is(err, hashpool.ErrBusy): // the forms answer it themselves; this is the fallback
 		return fiber.StatusTooManyRequests, views.Msg("error.busy")
+	case models.Unavailable(err):
+		return fiber.StatusServiceUnavailable, views.Text{}
 	}
 	return fiber.StatusInternalServerError, views.Text{}
 }
@@ -431,7 +499,7 @@ func (e *clientError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.
 func statusText(status int) (title, message views.Text) {
 	switch status {
 	case fiber.StatusBadRequest, fiber.StatusForbidden, fiber.StatusNotFound, fiber.StatusMethodNotAllowed,
-		fiber.StatusRequestEntityTooLarge, fiber.StatusTooManyRequests:
+		fiber.StatusRequestEntityTooLarge, fiber.StatusTooManyRequests, fiber.StatusServiceUnavailable:
 		key := "error." + strconv.Itoa(status)
 		return views.Msg(key + ".title"), views.Msg(key + ".message")
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -71,18 +72,33 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		f.FocusOn("password")
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
-	secondStep, err := twofactor.Enabled(ctx, h.db, u.ID)
+	return h.afterFirstFactor(c, u, f.Remember, f.Next, "")
+}
+
+// afterFirstFactor goes on from a first factor (a password, a sign-in code,
+// a provider): to the second step when the user has one, unless this
+// browser is one they trusted to skip it; else to the login. how says how
+// the first factor was given, for the security log.
+func (h *handler) afterFirstFactor(c *fiber.Ctx, u *models.User, remember bool, next, how string) error {
+	secondStep, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
+	if err != nil || !secondStep {
+		if err != nil {
+			return err
+		}
+		return h.completeLogin(c, u, remember, next, how)
+	}
+	trusted, err := h.browserTrusted(c, u)
 	if err != nil {
 		return err
 	}
-	if secondStep {
-		// Not logged in yet: the second factor is asked for first.
-		if err := h.beginSecondStep(c, u, f.Remember, f.Next); err != nil {
-			return err
-		}
-		return h.redirect(c, views.PathLoginSecondStep)
+	if trusted {
+		return h.completeLogin(c, u, remember, next, strings.TrimSpace(how+" from a trusted browser"))
 	}
-	return h.completeLogin(c, u, f.Remember, f.Next, "")
+	// Not logged in yet: the second factor is asked for first.
+	if err := h.beginSecondStep(c, u, remember, next); err != nil {
+		return err
+	}
+	return h.redirect(c, views.PathLoginSecondStep)
 }
 
 // completeLogin logs u in once every factor they have was given: a new

@@ -9,7 +9,6 @@ import (
 
 	"gatehouse/models"
 	"gatehouse/models/throttle"
-	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
 
@@ -176,15 +175,5 @@ func (h *handler) loginCodeEnterSubmit(c *fiber.Ctx) error {
 	}
 	sess.Delete(keyLoginCodeEmail)
 	sess.Delete(keyLoginCodeNext)
-	secondStep, err := twofactor.Enabled(ctx, h.db, u.ID)
-	if err != nil {
-		return err
-	}
-	if secondStep {
-		if err := h.beginSecondStep(c, u, false, next); err != nil {
-			return err
-		}
-		return h.redirect(c, views.PathLoginSecondStep)
-	}
-	return h.completeLogin(c, u, false, next, "with a sign-in code by mail")
+	return h.afterFirstFactor(c, u, false, next, "with a sign-in code by mail")
 }

@@ -80,14 +80,16 @@ func uidb64(id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10)))
 }
 
-// parseUIDB64 reads a user id from a link; 0 for anything else.
+// parseUIDB64 reads a user id from a link; 0 for anything else. Only the
+// one spelling uidb64 writes is read ("MQ" is 1; "KzE", "+1", and "MDE",
+// "01", are not): a link names a user one way.
 func parseUIDB64(s string) int64 {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return 0
 	}
 	id, err := strconv.ParseInt(string(raw), 10, 64)
-	if err != nil || id < 1 {
+	if err != nil || id < 1 || uidb64(id) != s {
 		return 0
 	}
 	return id

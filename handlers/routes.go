@@ -14,6 +14,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	if accessLog {
 		app.Use(h.accessLog)
 	}
+	app.Use(h.deadline)
 	app.Use(h.securityHeaders, h.appendSlash, checkForm)
 
 	// Served before the session and CSRF middleware: they need neither.
@@ -44,6 +45,13 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post(views.PathLoginCode, noStore, h.loginCodesOffered, h.anonymousOnly, h.loginCodeSubmit)
 	app.Get(views.PathLoginCodeEnter, noStore, h.loginCodesOffered, h.anonymousOnly, h.loginCodeEnterPage)
 	app.Post(views.PathLoginCodeEnter, noStore, h.loginCodesOffered, h.anonymousOnly, h.loginCodeEnterSubmit)
+	app.Post("/accounts/social/:provider/login/", noStore, h.anonymousOnly, h.socialLogin)
+	app.Get("/accounts/social/:provider/callback/", noStore, h.socialCallback)
+	app.Get(views.PathSocial, noStore, h.loginRequired, h.socialSettingsPage)
+	app.Post(views.PathSocialDisconnect, noStore, h.loginRequiredThen(fixedPage(views.PathSocial)), h.recentAuthRequired(views.PathSocial), h.socialDisconnect)
+	app.Post("/accounts/social/:provider/connect/", noStore, h.loginRequiredThen(fixedPage(views.PathSocial)), h.recentAuthRequired(views.PathSocial), h.socialConnect)
+	app.Post(views.PathSocialSignup, noStore, h.anonymousOnly, h.socialSignupSubmit)
+	app.Post(views.PathTrustedBrowsers, noStore, h.loginRequired, h.stopTrusting)
 	app.Get(views.PathLogout, noStore, h.logoutPage)
 	app.Post(views.PathLogout, h.logout)
 	app.Get(views.PathSignup, noStore, h.anonymousOnly, h.signupPage)

@@ -130,6 +130,7 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	f.Code = trimmedValue(c, "code")
+	f.Trust = formValue(c, "trust") != ""
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}
@@ -167,6 +168,16 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		h.flash(c, views.LevelInfo, views.RecoveryCodesLeft(check.Left))
+		// A recovery code is for a lost authenticator: every browser
+		// trusted before stops skipping the second step, and this one is
+		// not trusted for it.
+		if err := models.StopTrusting(c.UserContext(), h.db, u.ID, 0); err != nil {
+			return err
+		}
+	} else if f.Trust {
+		if err := h.trustBrowser(c, u); err != nil {
+			return err
+		}
 	}
 	return h.completeLogin(c, u, p.remember, p.next, how)
 }

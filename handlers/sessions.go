@@ -22,7 +22,16 @@ func (h *handler) sessionsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.Sessions(rows))
+	u := currentUser(c)
+	fingerprint, err := h.fingerprint(c, u)
+	if err != nil {
+		return err
+	}
+	trusted, err := models.TrustedBrowsers(c.UserContext(), h.db, u.ID, fingerprint, h.now())
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, views.Sessions(rows, trusted))
 }
 
 // sessionsSubmit ends one of the user's other sessions (in place with htmx)

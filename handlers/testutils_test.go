@@ -65,6 +65,13 @@ func newTestAppOn(t testing.TB, cfg handlers.Config, dbURL string, opts ...model
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newTestAppOver(t, cfg, store)
+}
+
+// newTestAppOver is newTestAppWith over an open store, which it closes at the end.
+func newTestAppOver(t testing.TB, cfg handlers.Config, store *models.Store) *testApp {
+	t.Helper()
+	ctx := context.Background()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

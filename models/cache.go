@@ -59,6 +59,8 @@ const (
 	TablePasskeys
 	TableAdminLog
 	TableLoginCodes
+	TableSocialAccounts
+	TableTrustedBrowsers
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -84,7 +86,7 @@ type knownTable struct {
 // migrations against it: the tables they create, their foreign keys (the
 // order, the cascades), the triggers of both engines.
 var knownTables = []knownTable{
-	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes},
+	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes | TableSocialAccounts | TableTrustedBrowsers},
 	{name: "settings", bit: TableSettings},
 	{name: "articles", bit: TableArticles},
 	{name: "sessions", bit: TableSessions},
@@ -97,6 +99,8 @@ var knownTables = []knownTable{
 	{name: "passkeys", bit: TablePasskeys},
 	{name: "admin_log", bit: TableAdminLog},
 	{name: "login_codes", bit: TableLoginCodes},
+	{name: "social_accounts", bit: TableSocialAccounts},
+	{name: "trusted_browsers", bit: TableTrustedBrowsers},
 }
 
 // tableBit is the bit of the table of this name, 0 for a name it does not know.

@@ -29,7 +29,7 @@ var (
 // TestClassify checks which tables a statement is taken to write.
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes
+	cascade := TableUsers | TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes | TableSocialAccounts | TableTrustedBrowsers
 	tests := []struct {
 		query  string
 		kind   statementKind

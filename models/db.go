@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -70,6 +71,29 @@ type Option func(*options)
 
 type options struct {
 	sessionStore string
+	timeout      time.Duration
+	logger       *slog.Logger
+}
+
+// StoreTimeout is how long a request's work with the stores may take by
+// default (Open's WithTimeout, the handlers' deadline): past it, the store
+// counts as unavailable and the request answers 503.
+const StoreTimeout = 10 * time.Second
+
+// WithTimeout bounds each connection attempt and each call on the session
+// storage (which Fiber gives no context) to d, StoreTimeout if zero.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.timeout = d
+		}
+	}
+}
+
+// WithLogger sends what the Redis client reports (a failed dial, a broken
+// connection) to logger as structured lines, instead of raw lines on stderr.
+func WithLogger(logger *slog.Logger) Option {
+	return func(o *options) { o.logger = logger }
 }
 
 // WithSessionStore keeps session payloads in the Redis at url
@@ -99,7 +123,7 @@ func LocalDir(url string) string {
 // file, given as a path or as sqlite:path, created if needed. Session
 // payloads go in the database unless an option says otherwise.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	var o options
+	o := options{timeout: StoreTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -140,7 +164,7 @@ func openSQLite(ctx context.Context, path string, o options) (*Store, error) {
 		return watchDataVersion(ctx, db, c)
 	}}
 	// The storage leaves the database open when it closes.
-	err = store.openSessions(o, db.Close, func() SessionStorage {
+	err = store.openSessions(o, db.Close, func() contextStorage {
 		return sqlite3.NewFromConnection(db.DB, sqlite3.Config{Table: SessionDataTable, GCInterval: sessionGCInterval})
 	})
 	if err != nil {
@@ -169,6 +193,14 @@ func openPostgres(ctx context.Context, url string, o options) (*Store, error) {
 	}
 	config.MaxConnIdleTime = 5 * time.Minute
 	config.MaxConnLifetime = time.Hour
+	// A server that does not answer a connection, or stops acknowledging
+	// what is sent on one (a partition), fails it within the timeout
+	// instead of the kernel's minutes; the request's deadline covers a
+	// server that acknowledges but stays silent.
+	if config.ConnConfig.ConnectTimeout == 0 {
+		config.ConnConfig.ConnectTimeout = o.timeout
+	}
+	config.ConnConfig.DialFunc = dialer(o.timeout).DialContext
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to open the database: %w", err)
@@ -203,8 +235,9 @@ func openPostgres(ctx context.Context, url string, o options) (*Store, error) {
 		})
 	}}
 	// The storage closes the pool when it closes; closing it again does nothing.
-	err = store.openSessions(o, closeDB, func() SessionStorage {
-		return postgres.New(postgres.Config{DB: pool, Table: schema + "." + SessionDataTable, GCInterval: sessionGCInterval})
+	err = store.openSessions(o, closeDB, func() contextStorage {
+		table := schema + "." + SessionDataTable
+		return pgSessions{postgres.New(postgres.Config{DB: pool, Table: table, GCInterval: sessionGCInterval}), pool, table}
 	})
 	if err != nil {
 		return nil, err
@@ -218,31 +251,44 @@ var plainIdentifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // openSessions sets the store's session storage: Redis if the options name
 // one, else the database's own, which inDB opens. closeDB closes the database
 // alone; on failure it is called here.
-func (s *Store) openSessions(o options, closeDB func() error, inDB func() SessionStorage) error {
+func (s *Store) openSessions(o options, closeDB func() error, inDB func() contextStorage) error {
 	if o.sessionStore != "" {
-		sessions, err := openRedis(o.sessionStore)
+		sessions, err := openRedis(o)
 		if err != nil {
 			closeDB()
 			return err
 		}
-		s.Sessions = redisSessions{sessions}
+		s.Sessions = timedSessions{redisSessions{sessions}, o.timeout}
 		s.close = func() error { return errors.Join(closeDB(), sessions.Close()) }
 		return nil
 	}
-	if err := catchPanic("open the session storage", func() { s.Sessions = inDB() }); err != nil {
+	var storage contextStorage
+	if err := catchPanic("open the session storage", func() { storage = inDB() }); err != nil {
 		closeDB()
 		return err
 	}
-	s.close = func() error { return errors.Join(s.Sessions.Close(), closeDB()) }
+	s.Sessions = timedSessions{storage, o.timeout}
+	s.close = func() error { return errors.Join(storage.Close(), closeDB()) }
 	return nil
 }
 
-// openRedis connects to the Redis at url for the session storage.
-func openRedis(url string) (*redis.Storage, error) {
-	options, err := goredis.ParseURL(url)
+// openRedis connects to the Redis at o.sessionStore for the session storage.
+func openRedis(o options) (*redis.Storage, error) {
+	options, err := goredis.ParseURL(o.sessionStore)
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to read the session store URL: %w", err)
 	}
+	if o.logger != nil {
+		// The client's one logger is global: the last store opened names it.
+		goredis.SetLogger(redisLogger{o.logger})
+	}
+	// A Redis that is down or silent fails a call within the timeout, and
+	// a call's context (its deadline) is kept to as well.
+	options.DialTimeout = o.timeout
+	options.ReadTimeout = o.timeout
+	options.WriteTimeout = o.timeout
+	options.PoolTimeout = o.timeout
+	options.ContextTimeoutEnabled = true
 	// Maintenance notifications are for Redis clusters that move shards; a
 	// Redis 7 server refuses to be asked, and each refusal would be logged.
 	options.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
@@ -263,13 +309,16 @@ type redisSessions struct{ *redis.Storage }
 // deleteOutside deletes the payloads of keys from sessions unless they live
 // in the database, where the caller's SQL deletes them in its transaction.
 func deleteOutside(ctx context.Context, sessions SessionStorage, keys []string) error {
+	if timed, ok := sessions.(timedSessions); ok {
+		sessions = timed.contextStorage
+	}
 	external, ok := sessions.(redisSessions)
 	keys = slices.DeleteFunc(keys, func(key string) bool { return key == "" })
 	if !ok || len(keys) == 0 {
 		return nil
 	}
 	if err := external.Conn().Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("models: unable to delete session payloads: %w", err)
+		return sessionError("delete", err)
 	}
 	return nil
 }

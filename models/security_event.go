@@ -47,6 +47,9 @@ const (
 	EventRecoveryCodesRenewed = "recovery_codes_renewed"
 	EventPasskeyAdded         = "passkey_added"
 	EventPasskeyRemoved       = "passkey_removed"
+	// Accounts at other sites that log the user in.
+	EventSocialConnected    = "social_connected"
+	EventSocialDisconnected = "social_disconnected"
 )
 
 // SecurityLogRetention is how long security events are kept.

@@ -125,11 +125,18 @@ func EndOtherSessions(ctx context.Context, db bun.IDB, sessions SessionStorage, 
 	return ended, err
 }
 
-// endOtherSessions ends every session of the user except the one with keepKey,
+// endOtherSessions ends every session of the user except the one with keepKey
+// and forgets the browsers they trusted,
 // expired ones too, and returns how many were live: the only ones the user
 // was ever shown.
 func endOtherSessions(ctx context.Context, tx bun.IDB, sessions SessionStorage, userID int64, keepKey string) (int, error) {
 	if err := deleteSessionData(ctx, tx, userID, keepKey); err != nil {
+		return 0, err
+	}
+	// Whoever ends a user's sessions (a new password, "log out everywhere",
+	// the admin) means to shut other browsers out: those the user trusted
+	// to skip the second step too.
+	if err := StopTrusting(ctx, tx, userID, 0); err != nil {
 		return 0, err
 	}
 	var ended []Session

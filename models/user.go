@@ -230,6 +230,16 @@ func DeleteUser(ctx context.Context, db bun.IDB, sessions SessionStorage, id int
 	})
 }
 
+// UndoSignup deletes a new account whose signup could not be finished,
+// with what went with it (its log entry, its session row), so that the
+// signup can be tried again. Its session payload was never stored.
+func UndoSignup(ctx context.Context, db bun.IDB, id int64) error {
+	if _, err := db.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("models: unable to undo the signup of user #%d: %w", id, err)
+	}
+	return nil
+}
+
 // notFound turns sql.ErrNoRows into ErrNotFound and wraps other errors.
 func notFound(err error, what string) error {
 	switch {
@@ -308,4 +318,14 @@ func ChangePassword(ctx context.Context, db bun.IDB, sessions SessionStorage, us
 		return createSession(ctx, tx, current)
 	})
 	return ended, err
+}
+
+// EmailInUse reports whether any account, confirmed or not, has this
+// address in any letter case.
+func EmailInUse(ctx context.Context, db bun.IDB, email string) (bool, error) {
+	exists, err := db.NewSelect().Model((*User)(nil)).Where("lower(email) = lower(?)", email).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("models: unable to look up an address: %w", err)
+	}
+	return exists, nil
 }

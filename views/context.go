@@ -22,7 +22,12 @@ type Page struct {
 	Passkeys  bool   // the site offers passkeys
 	// LoginCodes: the site mails sign-in codes (GATEHOUSE_LOGIN_BY_CODE).
 	LoginCodes bool
+	// SocialProviders are the sites people may log in with, in order.
+	SocialProviders []SocialProvider
 }
+
+// SocialProvider is a site people may log in with, as the login page offers it.
+type SocialProvider struct{ Name, Label string }
 
 // Message is a one-shot notice (Django's messages framework).
 type Message struct {

@@ -187,14 +187,19 @@ func NewSignupForm() SignupForm {
 // Validate checks the username's shape and the two passwords; whether the
 // username is taken is for the database to say.
 func (f *SignupForm) Validate() bool {
-	if f.checkRequired("username", f.Username) {
-		if problem := models.UsernameProblem(f.Username); problem != "" {
-			f.AddError("username", UsernameProblem(problem, f.Username))
-		}
-	}
+	f.checkUsername("username", f.Username)
 	f.checkEmail("email", f.Email)
 	f.checkNewPassword("password1", f.Password1, "password2", f.Password2, password.User{Username: f.Username, Email: f.Email})
 	return f.Valid()
+}
+
+// checkUsername checks a new username against Django's rules.
+func (f *Form) checkUsername(field, username string) {
+	if f.checkRequired(field, username) {
+		if problem := models.UsernameProblem(username); problem != "" {
+			f.AddError(field, UsernameProblem(problem, username))
+		}
+	}
 }
 
 // UsernameProblem is the Text of a models.UsernameProblem code for username.

@@ -16,6 +16,11 @@ const (
 	PathPassword      = "/accounts/password/"
 	PathAccountDelete = "/accounts/delete/"
 	PathSetLanguage   = "/i18n/setlang/"
+	// The accounts at other sites that log the user in.
+	PathSocial           = "/accounts/social/"
+	PathSocialDisconnect = "/accounts/social/disconnect/"
+	// A person a provider vouched for chooses a username.
+	PathSocialSignup = "/accounts/social/signup/"
 	// Sign-in codes by mail: ask for one, then type it.
 	PathLoginCode      = "/accounts/login/code/"
 	PathLoginCodeEnter = "/accounts/login/code/enter/"
@@ -44,7 +49,9 @@ func withNext(path, next string) string {
 // Paths of the account security pages.
 const (
 	PathSessions = "/accounts/sessions/"
-	PathActivity = "/accounts/activity/"
+	// PathTrustedBrowsers stops trusting browsers that skip the second step.
+	PathTrustedBrowsers = "/accounts/sessions/trusted/"
+	PathActivity        = "/accounts/activity/"
 	// PathConfirm asks for the password again before a sensitive change.
 	PathConfirm = "/accounts/confirm/"
 )
@@ -95,3 +102,12 @@ func ResetPath(uidb64, token string) string {
 func EmailVerifyPath(uidb64, token string) string {
 	return "/accounts/email/verify/" + uidb64 + "/" + token + "/"
 }
+
+// SocialLoginPath starts a login with the provider of this name.
+func SocialLoginPath(provider string) string { return "/accounts/social/" + provider + "/login/" }
+
+// SocialCallbackPath is where the provider of this name sends the browser back.
+func SocialCallbackPath(provider string) string { return "/accounts/social/" + provider + "/callback/" }
+
+// SocialConnectPath connects the provider of this name to the logged-in account.
+func SocialConnectPath(provider string) string { return "/accounts/social/" + provider + "/connect/" }

@@ -26,6 +26,7 @@ func RecoveryCodesLeft(n int) string {
 type SecondStepForm struct {
 	Form
 	Code     string
+	Trust    bool // skip the second step in this browser for 30 days
 	Passkeys bool // the user has passkeys, and may use one instead
 	Recovery bool // a recovery code is to be typed: letters, not the phone's digits
 }
@@ -165,3 +166,21 @@ func (f *LoginCodeForm) Validate() bool {
 
 // LoginCodeWrong is the one answer to a code that logs no one in.
 func LoginCodeWrong() Text { return Msg("login_code.wrong") }
+
+// SocialSignupForm asks a person a provider vouched for to choose a username.
+type SocialSignupForm struct {
+	Form
+	Username string
+	Provider string // the provider's label
+}
+
+// NewSocialSignupForm returns an empty username form for a person from provider.
+func NewSocialSignupForm(provider string) SocialSignupForm {
+	return SocialSignupForm{Form: newForm(field{"username", "field.username"}), Provider: provider}
+}
+
+// Validate checks the username as signup does (Django's rules).
+func (f *SocialSignupForm) Validate() bool {
+	f.checkUsername("username", f.Username)
+	return f.Valid()
+}

@@ -61,13 +61,17 @@ type settings struct {
 	mailDir      string
 	baseURL      string
 	resetTimeout time.Duration
-	language     string
-	pwnedURL     string
-	pwnedMin     int
-	loginByCode  bool
-	require2FA   string
-	cpuProfile   string
-	memProfile   string
+	// requestTimeout bounds each request's work with the stores (0: models.StoreTimeout).
+	requestTimeout time.Duration
+	language       string
+	pwnedURL       string
+	pwnedMin       int
+	loginByCode    bool
+	require2FA     string
+	cpuProfile     string
+	memProfile     string
+	// logger receives what the stores' clients report (serve's log).
+	logger *slog.Logger
 }
 
 func run(args []string) error {
@@ -89,11 +93,18 @@ func run(args []string) error {
 		require2FA:   envOr("GATEHOUSE_REQUIRE_2FA", string(models.TwoFactorStaff)),
 	}
 	if value := os.Getenv("GATEHOUSE_PASSWORD_RESET_TIMEOUT"); value != "" {
-		timeout, err := parseTimeout(value)
+		timeout, err := parseTimeout("password reset timeout", value)
 		if err != nil {
 			return err
 		}
 		s.resetTimeout = timeout
+	}
+	if value := os.Getenv("GATEHOUSE_REQUEST_TIMEOUT"); value != "" {
+		timeout, err := parseTimeout("request timeout", value)
+		if err != nil {
+			return err
+		}
+		s.requestTimeout = timeout
 	}
 	s.pwnedURL = password.DefaultBreachURL
 	if value, ok := os.LookupEnv("GATEHOUSE_PWNED_URL"); ok {
@@ -118,6 +129,7 @@ func run(args []string) error {
 	}
 	flags.StringVar(&s.db, "db", s.db, "SQLite database file, or postgres://user@host/db URL (env GATEHOUSE_DB)")
 	flags.StringVar(&s.sessionStore, "session-store", s.sessionStore, "keep session payloads in Redis: redis://host:6379/0 (env GATEHOUSE_SESSION_STORE; default: in the database)")
+	flags.DurationVar(&s.requestTimeout, "request-timeout", s.requestTimeout, "how long a request's (and a connection's) work with the database and Redis may take before it answers 503 (env GATEHOUSE_REQUEST_TIMEOUT, a duration or seconds; default 10s)")
 
 	switch command {
 	case "serve":
@@ -197,6 +209,7 @@ func serve(s settings) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	s.logger = logger
 	// A newcomer's first run says what it is doing, and then what to do next.
 	say := views.WithLanguage(ctx, views.LanguageByCode(s.language))
 	fmt.Fprintln(os.Stderr, views.T(say, "cli.opening", views.Args{"DB": redactURL(s.db)}))
@@ -227,8 +240,10 @@ func serve(s settings) error {
 		BaseURL:              s.baseURL,
 		PasswordResetTimeout: s.resetTimeout,
 		Language:             s.language,
+		RequestTimeout:       s.requestTimeout,
 		BreachedPasswords:    &password.BreachChecker{URL: s.pwnedURL, Min: s.pwnedMin},
 		LoginCodesOff:        !s.loginByCode,
+		SocialProviders:      socialProviders(os.Environ()),
 		RequireTwoFactor:     policy,
 		Logger:               logger,
 		AccessLog:            s.accessLog,
@@ -264,7 +279,11 @@ func serve(s settings) error {
 
 // open opens the database and session store the settings name.
 func (s *settings) open(ctx context.Context) (*models.Store, error) {
-	return models.Open(ctx, s.db, models.WithSessionStore(s.sessionStore))
+	opts := []models.Option{models.WithSessionStore(s.sessionStore), models.WithTimeout(s.requestTimeout)}
+	if s.logger != nil {
+		opts = append(opts, models.WithLogger(s.logger))
+	}
+	return models.Open(ctx, s.db, opts...)
 }
 
 // redactURL hides the password in a database URL, for messages and logs.
@@ -277,13 +296,13 @@ func redactURL(raw string) string {
 }
 
 // parseTimeout reads a duration ("1h30m") or, as Django's setting, seconds.
-func parseTimeout(value string) (time.Duration, error) {
+func parseTimeout(name, value string) (time.Duration, error) {
 	if seconds, err := strconv.Atoi(value); err == nil && seconds > 0 {
 		return time.Duration(seconds) * time.Second, nil
 	}
 	timeout, err := time.ParseDuration(value)
 	if err != nil || timeout <= 0 {
-		return 0, fmt.Errorf("password reset timeout %q: give a duration such as 1h, or seconds", value)
+		return 0, fmt.Errorf("%s %q: give a duration such as 1h or 10s, or seconds", name, value)
 	}
 	return timeout, nil
 }

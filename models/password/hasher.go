@@ -254,3 +254,9 @@ func decodePBKDF2(rest string, newHash func() hash.Hash) (storedHash, error) {
 		upgrade: true,
 	}, nil
 }
+
+// Usable reports whether encoded can ever match a password: not empty and
+// not Django's unusable mark ("!…").
+func Usable(encoded string) bool {
+	return encoded != "" && !strings.HasPrefix(encoded, "!")
+}

@@ -5,9 +5,12 @@ package twofactor
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -159,4 +162,26 @@ func HasFactor(ctx context.Context, db bun.IDB, userID int64) (bool, error) {
 		return false, fmt.Errorf("twofactor: unable to read the factors of user #%d: %w", userID, err)
 	}
 	return has, nil
+}
+
+// Fingerprint sums up how the user logs in: the password's hash, when TOTP
+// was turned on, the recovery codes left and the passkeys. Any change of
+// them (a new password, two-factor off and on, a recovery code used or
+// renewed, a passkey added or removed) changes it.
+func Fingerprint(ctx context.Context, db bun.IDB, userID int64, passwordHash string) (string, error) {
+	var parts []string
+	err := db.NewRaw(`SELECT 'totp:' || CAST(enabled_at AS TEXT) FROM two_factor WHERE user_id = ? AND enabled_at IS NOT NULL
+		UNION ALL SELECT 'code:' || CAST(id AS TEXT) FROM recovery_codes WHERE user_id = ?
+		UNION ALL SELECT 'passkey:' || CAST(id AS TEXT) FROM passkeys WHERE user_id = ?`, userID, userID, userID).Scan(ctx, &parts)
+	if err != nil {
+		return "", fmt.Errorf("twofactor: unable to read the factors of user #%d: %w", userID, err)
+	}
+	slices.Sort(parts)
+	sum := sha256.New()
+	sum.Write([]byte(passwordHash))
+	for _, part := range parts {
+		sum.Write([]byte{0})
+		sum.Write([]byte(part))
+	}
+	return hex.EncodeToString(sum.Sum(nil)), nil
 }
