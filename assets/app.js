@@ -21,6 +21,133 @@ document.addEventListener("htmx:afterSettle", () => {
   }
 });
 
+// A part swapped in for the one the user acted in (a form after a save, a
+// table row after its button) keeps the focus where it was: on the control
+// at the same place among the new part's controls, found by the part's id or
+// data-testid. Registered after the handlers above, it gives way to them.
+const controls = "a[href], button, input:not([type=hidden]), select, textarea";
+let actedIn = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const part = event.detail.target, active = document.activeElement;
+  actedIn = null;
+  if (part && active && active !== document.body && part.contains(active)) {
+    actedIn = { id: part.id, testid: part.dataset.testid, index: [...part.querySelectorAll(controls)].indexOf(active) };
+  }
+});
+document.addEventListener("htmx:afterSettle", () => {
+  const was = actedIn;
+  if (!was || (document.activeElement && document.activeElement !== document.body)) {
+    return;
+  }
+  actedIn = null;
+  const part = (was.id && document.getElementById(was.id)) ||
+    (was.testid && document.querySelector(`[data-testid="${CSS.escape(was.testid)}"]`));
+  const control = part && part.querySelectorAll(controls)[was.index];
+  if (control) {
+    control.focus();
+  }
+});
+
+// onEach runs attach once on each element the selector finds, on the page
+// and in every part htmx swaps in later.
+const onEach = (selector, attach) => {
+  const attachAll = (root) => {
+    for (const element of root.querySelectorAll(selector)) {
+      if (!("bound" in element.dataset)) {
+        element.dataset.bound = "";
+        attach(element);
+      }
+    }
+  };
+  attachAll(document);
+  document.addEventListener("htmx:load", (event) => attachAll(event.detail.elt));
+};
+
+// A field needed only when another changes (the current password, to change
+// the address) shows only then; without this script it always shows.
+onEach("[data-needed-when-changed]", (part) => {
+  const source = document.getElementById(part.dataset.neededWhenChanged);
+  const update = () => {
+    part.hidden = source.value.trim().toLowerCase() === part.dataset.original.toLowerCase();
+  };
+  source.addEventListener("input", update);
+  update();
+});
+
+// Copy buttons, shown only with this script and a clipboard: each copies
+// the data-value (or the text) of the element it names, and says so.
+for (const button of document.querySelectorAll("[data-copy]")) {
+  if (!navigator.clipboard) {
+    continue;
+  }
+  button.hidden = false;
+  const label = button.textContent;
+  button.addEventListener("click", async () => {
+    const source = document.getElementById(button.dataset.copy);
+    await navigator.clipboard.writeText(source.dataset.value || source.innerText);
+    button.textContent = button.dataset.copied;
+    setTimeout(() => { button.textContent = label; }, 3000);
+  });
+}
+
+// Print buttons, shown only with this script.
+for (const button of document.querySelectorAll("[data-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}
+
+// A counter of the characters typed into a field with a maximum, so the
+// limit is seen before the field stops taking more.
+onEach("[data-count-of]", (counter) => {
+  const field = document.getElementById(counter.dataset.countOf);
+  const update = () => {
+    const length = [...field.value].length;
+    counter.textContent = `${length}/${field.maxLength}`;
+    counter.classList.toggle("counter-full", length >= field.maxLength);
+  };
+  field.addEventListener("input", update);
+  update();
+});
+
+// Show-password toggles, shown only with this script: pressed, the field
+// shows what was typed; a form sent or swapped hides it again.
+onEach("[data-show-password]", (toggle) => {
+  toggle.hidden = false;
+});
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-show-password]");
+  const field = toggle && document.getElementById(toggle.dataset.showPassword);
+  if (field) {
+    const shown = field.type === "password";
+    field.type = shown ? "text" : "password";
+    toggle.setAttribute("aria-pressed", String(shown));
+  }
+});
+document.addEventListener("submit", (event) => {
+  for (const toggle of event.target.querySelectorAll('[data-show-password][aria-pressed="true"]')) {
+    toggle.click();
+  }
+});
+
+// An hx-confirm question is asked in the page's own dialog, not with the
+// browser's confirm(); Cancel (the default, and Escape) sends nothing.
+document.addEventListener("htmx:confirm", (event) => {
+  const dialog = document.getElementById("confirm-dialog");
+  if (!event.detail.question || !dialog) {
+    return;
+  }
+  event.preventDefault();
+  dialog.querySelector("#confirm-question").textContent = event.detail.question;
+  dialog.returnValue = "";
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue === "yes") {
+      event.detail.issueRequest(true);
+    }
+  }, { once: true });
+  dialog.showModal();
+  dialog.querySelector('[value="no"]').focus();
+});
+
 // Messages never pile up: of those shown since the page loaded, the latest
 // few stay (a user deleting entry after entry sees the last deletions).
 const maxMessages = 3;
@@ -39,18 +166,33 @@ document.addEventListener("htmx:load", (event) => {
   shownMessages.splice(0, shownMessages.length, ...live.slice(-maxMessages));
 });
 
-// Times come in UTC; shown in the viewer's own time zone, with UTC kept in
-// the title.
-const localTime = new Intl.DateTimeFormat(undefined, {
+// Times come in UTC. A time says how long ago it was ("5 minutes ago") in
+// the page's language, the full time in the viewer's own time zone in its
+// title; a date (data-date) is the day, a clock time (data-clock) the time
+// of day, in the viewer's zone.
+const language = document.documentElement.lang || undefined;
+const localTime = new Intl.DateTimeFormat(language, {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
 });
+const localDate = new Intl.DateTimeFormat(language, { year: "numeric", month: "short", day: "numeric" });
+const localClock = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" });
+const relative = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
+const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+const ago = (at) => {
+  const seconds = (at.getTime() - Date.now()) / 1000;
+  if (Math.abs(seconds) < 45) {
+    return relative.format(0, "second");
+  }
+  const [unit, size] = units.find(([, size]) => Math.abs(seconds) >= size);
+  return relative.format(Math.round(seconds / size), unit);
+};
 const showLocalTimes = (root) => {
   for (const time of root.matches("time[datetime]") ? [root] : root.querySelectorAll("time[datetime]")) {
     const at = new Date(time.dateTime);
     if (!time.dataset.local && !Number.isNaN(at.getTime())) {
       time.dataset.local = "";
-      time.title = time.textContent;
-      time.textContent = localTime.format(at);
+      time.title = localTime.format(at);
+      time.textContent = "date" in time.dataset ? localDate.format(at) : "clock" in time.dataset ? localClock.format(at) : ago(at);
     }
   }
 };

@@ -200,9 +200,9 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		saved.Text += " Too many mails went to " + f.Email + " lately: send its confirmation link later, from here."
 	}
 	if isHTMX(c) {
-		// The message, right above the form, takes the focus from the button.
+		// No field takes the focus: it stays on Save, the message announced.
 		f.FocusOn("")
-		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.EmailResend(f, true), views.FlashOOB(true, saved)))
+		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.EmailResend(f, true), views.FlashOOB(saved)))
 	}
 	h.flash(c, saved.Level, saved.Text)
 	return h.redirect(c, views.PathProfile)

@@ -393,13 +393,20 @@ func TestLogout(t *testing.T) {
 		c.loginAs("alice", goodPassword)
 		stolen := c.cookie("sessionid")
 
+		// A GET asks, with the button that posts; it logs nobody out.
 		res := c.get("/accounts/logout/")
-		wantStatus(t, res, http.StatusMethodNotAllowed)
-		if got := res.Header.Get("Allow"); got != "POST" {
-			t.Errorf("Allow %q, want POST", got)
+		wantStatus(t, res, http.StatusOK)
+		if got := res.text(t, `[data-testid="logout-page"] h1`); got != "Log out?" {
+			t.Errorf("GET /accounts/logout/ asks %q", got)
+		}
+		if n := res.doc(t).Find(`form[data-testid="logout-form"][method="post"][action="/accounts/logout/"] button[type=submit]`).Length(); n != 1 {
+			t.Errorf("the logout page has %d POST forms to log out, want 1", n)
+		}
+		if got := c.loggedInAs(); got != "alice" {
+			t.Fatalf("a GET of the logout page logged alice out (header greets %q)", got)
 		}
 
-		res = c.postForm("/articles/", "/accounts/logout/", nil)
+		res = c.postForm("/accounts/logout/", "/accounts/logout/", nil)
 		wantRedirect(t, res, htmx, "/articles/")
 		if got := c.loggedInAs(); got != "" {
 			t.Fatalf("after logout the header greets %q", got)

@@ -142,10 +142,9 @@ func idParam(c *fiber.Ctx) (int64, error) {
 }
 
 // adminMessage answers an admin action: with htmx, the fragment and the
-// message in the live region, the message taking the focus unless the
-// fragment gives it a place (the button pressed is gone with the swap);
-// without htmx, the message on the page at back.
-func (h *handler) adminMessage(c *fiber.Ctx, back string, message views.Message, focusMessage bool, fragment func() (templ.Component, error)) error {
+// message in the live region, announced while the focus stays where the
+// admin acted; without htmx, the message on the page at back.
+func (h *handler) adminMessage(c *fiber.Ctx, back string, message views.Message, fragment func() (templ.Component, error)) error {
 	if !isHTMX(c) {
 		h.flash(c, message.Level, message.Text)
 		return h.redirect(c, back)
@@ -154,5 +153,5 @@ func (h *handler) adminMessage(c *fiber.Ctx, back string, message views.Message,
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, templ.Join(component, views.FlashOOB(focusMessage, message)))
+	return h.render(c, fiber.StatusOK, templ.Join(component, views.FlashOOB(message)))
 }

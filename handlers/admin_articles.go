@@ -80,7 +80,7 @@ func (h *handler) adminArticleDelete(c *fiber.Ctx) error {
 	}
 	deleted := views.Message{Level: views.LevelSuccess, Text: "Article “" + models.Isolated(a.Title) + "” by " + models.Isolated(a.Author.Username) + " was deleted."}
 	if isHTMX(c) && c.Get(hxTarget) == views.AdminArticleRowID(a.ID) {
-		return h.render(c, fiber.StatusOK, templ.Join(views.AdminArticleDeleted(a), views.FlashOOB(false, deleted)))
+		return h.render(c, fiber.StatusOK, templ.Join(views.AdminArticleDeleted(a), views.FlashOOB(deleted)))
 	}
 	h.flash(c, deleted.Level, deleted.Text)
 	return h.redirect(c, views.PathAdminArticles)

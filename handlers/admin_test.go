@@ -466,7 +466,7 @@ func TestAdminUserEdit(t *testing.T) {
 		}
 		// The entry is on the user's page, field by field.
 		shown := c.get(page).text(t, `[data-testid="admin-log"]`)
-		if !strings.Contains(shown, "email: old@example.com → new@example.com") {
+		if !strings.Contains(shown, "Email address: old@example.com → new@example.com") {
 			t.Errorf("the user's page shows the log as %q", shown)
 		}
 	})

@@ -175,7 +175,7 @@ func (h *handler) adminUserActive(c *fiber.Ctx) error {
 	if !strings.HasPrefix(back, views.PathAdminUsers) {
 		back = views.PathAdminUsers
 	}
-	return h.adminMessage(c, back, message, true, func() (templ.Component, error) {
+	return h.adminMessage(c, back, message, func() (templ.Component, error) {
 		return views.AdminUserRow(u, viewer), nil
 	})
 }
@@ -251,7 +251,7 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 	}
 	for _, e := range events {
 		row := views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
-			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled}
+			Warning: views.EventWarning(e.Kind)}
 		if e.Detail != "" {
 			row.What += ": " + e.Detail
 		}
@@ -341,13 +341,13 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 		}
 		message = views.Message{Level: views.LevelSuccess, Text: "Saved " + u.Username + ": " + strings.Join(fields, ", ") + "."}
 	}
-	return h.adminMessage(c, views.AdminUserPath(u.ID), message, true, func() (templ.Component, error) {
+	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
 		saved, err := models.UserByID(c.UserContext(), h.db, u.ID)
 		if err != nil {
 			return nil, err
 		}
 		fresh := views.NewAdminUserForm(saved, f.WithFlags)
-		fresh.FocusOn("") // the message has it
+		fresh.FocusOn("") // the focus stays on Save
 		return views.AdminUserFormView(saved, fresh), nil
 	})
 }
@@ -394,7 +394,7 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 		return err
 	}
 	message := views.Message{Level: views.LevelSuccess, Text: "The password of " + u.Username + " was set; " + views.Count(int64(ended), "session", "sessions") + " ended."}
-	return h.adminMessage(c, views.AdminUserPath(u.ID), message, true, func() (templ.Component, error) {
+	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
 		fresh := views.NewSetPasswordForm(nil)
 		fresh.FocusOn("")
 		return views.AdminPasswordFormView(u, fresh), nil
@@ -445,7 +445,7 @@ func (h *handler) adminUserSessions(c *fiber.Ctx) error {
 		return adminRefusal(err)
 	}
 	message := views.Message{Level: views.LevelSuccess, Text: views.Count(int64(ended), "session", "sessions") + " of " + u.Username + " ended."}
-	return h.adminMessage(c, views.AdminUserPath(u.ID), message, false, func() (templ.Component, error) {
+	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
 		rows, err := h.adminSessionRows(c.UserContext(), u.ID)
 		return views.AdminSessionsCard(u, rows, true), err
 	})

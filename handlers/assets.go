@@ -11,7 +11,9 @@ import (
 func (h *handler) asset(c *fiber.Ctx) error {
 	file, ok := assets.Lookup(c.Params("name"))
 	if !ok {
-		return fiber.ErrNotFound
+		// On to the session middleware and the 404 page: a logged-in user's
+		// 404 shows their header.
+		return c.Next()
 	}
 	c.Set(fiber.HeaderContentType, file.ContentType)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")

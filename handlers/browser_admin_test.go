@@ -75,8 +75,9 @@ func TestBrowserAdminUsers(t *testing.T) {
 			t.Errorf("message %q", got)
 		}
 		if js {
-			if !tb.eventually(`document.activeElement.matches("#messages .message-success")`) {
-				t.Errorf("after deactivating in place the focus is not on the message")
+			// The focus stays on the row's new button, the page where it was.
+			if !tb.eventually(`document.activeElement.matches(` + jsString(aliceRow+` [data-testid="toggle-active"]`) + `)`) {
+				t.Errorf("after deactivating in place the focus is on %s, not the row's button", run(tb, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 80)`)))
 			}
 		}
 		tb.everyScheme("users-row-deactivated")

@@ -121,6 +121,11 @@ func (b *browser) tab(js bool) *tab {
 	if !js {
 		tb.setScripts(false)
 	}
+	// The site's own confirmation dialog is answered Yes, unless a test
+	// keeps it open to look at it.
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: acceptDialogsJS}); err != nil {
+		b.t.Fatal(err)
+	}
 	tb.do(chromedp.EmulateViewport(1280, 900))
 	b.t.Cleanup(func() {
 		tb.mu.Lock()
@@ -132,8 +137,24 @@ func (b *browser) tab(js bool) *tab {
 	return tb
 }
 
-// watch records what must not happen, and accepts confirm() dialogs as a user
-// who means it would.
+// acceptDialogsJS presses Yes in the site's confirmation dialog as it opens,
+// unless window.gatehouseKeepDialogs is set, and notes each question asked
+// in window.gatehouseAsked.
+const acceptDialogsJS = `new MutationObserver((records) => {
+	for (const record of records) {
+		const dialog = record.target;
+		if (dialog.matches("dialog[data-confirm][open]")) {
+			(window.gatehouseAsked = window.gatehouseAsked || []).push(dialog.querySelector("#confirm-question").textContent);
+			if (!window.gatehouseKeepDialogs) {
+				dialog.querySelector('[value="yes"]').click();
+			}
+		}
+	}
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ["open"] });`
+
+// watch records what must not happen, a browser's own dialog among them
+// (the site asks in its page: confirm() is not its look), and accepts such a
+// dialog so the test goes on.
 func (tb *tab) watch() {
 	record := func(format string, args ...any) {
 		tb.mu.Lock()
@@ -187,8 +208,8 @@ func (tb *tab) watch() {
 			if err != nil {
 				return
 			}
+			record("the browser's own %s dialog opened: %q", ev.Type, ev.Message)
 			chromedp.Call(tb.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-			_ = ev
 		}
 	}()
 }
@@ -316,7 +337,9 @@ func (tb *tab) fill(name, value string) {
 	tb.t.Helper()
 	selector := fmt.Sprintf("[name=%q]", name)
 	tb.ready(selector)
-	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.querySelector(%q).value = ''", selector)),
+	// Emptied as a user's keys would, with an input event: a script that
+	// watches the field sees it emptied even when nothing is typed after.
+	tb.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf("(e => { e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); })(document.querySelector(%q))", selector)),
 		chromedp.SendKeys(chromedp.CSS(selector), value))
 	// Waiting for the value waits until every key reached the page: a click
 	// sent right after SendKeys could overtake the last keys (seen with

@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/models"
@@ -35,33 +33,16 @@ func (b *browser) device(userAgent string) *tab {
 	return tb
 }
 
-// dialogs records the messages of the JavaScript dialogs the tab opens from
-// now on (the harness accepts them); stop ends the recording.
+// dialogs records the questions the site's confirmation dialog asks from
+// now on, while the page stays (the harness answers them Yes); stop ends
+// the recording.
 func (tb *tab) dialogs() (messages func() []string, stop func()) {
-	ctx, cancel := context.WithCancel(tb.ctx)
-	var mu sync.Mutex
+	start := run(tb, chromedp.Evaluate[int](`(window.gatehouseAsked || []).length`))
 	var seen []string
-	done := make(chan struct{})
-	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	go func() {
-		defer close(done)
-		for ev, err := range events {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			seen = append(seen, ev.Message)
-			mu.Unlock()
-		}
-	}()
-	return func() []string {
-			mu.Lock()
-			defer mu.Unlock()
-			return append([]string(nil), seen...)
-		}, func() {
-			cancel()
-			<-done
-		}
+	read := func() []string {
+		return run(tb, chromedp.Evaluate[[]string](fmt.Sprintf(`(window.gatehouseAsked || []).slice(%d)`, start)))
+	}
+	return func() []string { return seen }, func() { seen = read() }
 }
 
 // postRedirectGet clicks a button that posts a form as a page (with or
@@ -103,16 +84,23 @@ func (tb *tab) axeClean(state string) {
 }
 
 // sideways lists what sticks out to the right of a 390 px wide viewport, or
-// what of the page can be scrolled to sideways.
+// what of the page can be scrolled to sideways; what lies in a frame of its
+// own that scrolls or clips (a row of tabs) sticks out of nothing.
 const sideways = `(() => {
 	const width = document.documentElement.clientWidth;
 	const found = [];
+	const framed = (e) => {
+		for (let n = e.parentElement; n && n !== document.body; n = n.parentElement) {
+			if (["auto", "scroll", "hidden"].includes(getComputedStyle(n).overflowX)) return true;
+		}
+		return false;
+	};
 	if (document.documentElement.scrollWidth > width) {
 		found.push("the page scrolls sideways: " + document.documentElement.scrollWidth + " px wide in " + width);
 	}
 	for (const e of document.querySelectorAll("main *, header *")) {
 		const r = e.getBoundingClientRect();
-		if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5) && !e.closest(".skip-link, .visually-hidden")) {
+		if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5) && !e.closest(".skip-link, .visually-hidden") && !framed(e)) {
 			found.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).replace(/ /g, ".") : "") +
 				" spans " + Math.round(r.left) + "–" + Math.round(r.right) + " px");
 		}
@@ -436,6 +424,7 @@ func TestBrowserSessionsAccountNav(t *testing.T) {
 			{"/accounts/password/", "Password"},
 			{"/accounts/2fa/", "Two-factor"},
 			{"/accounts/passkeys/", "Passkeys"},
+			{"/accounts/social/", "Other sites"},
 			{"/accounts/sessions/", "Sessions"},
 			{"/accounts/activity/", "Security activity"},
 		}

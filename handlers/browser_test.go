@@ -433,7 +433,7 @@ func TestBrowserErrorPages(t *testing.T) {
 	}{
 		{"/no/such/page/", 404},
 		{"/articles/12345/", 404},
-		{"/accounts/logout/", 405},
+		{"/accounts/email/resend/", 405},
 	} {
 		if status := tb.open(tt.path); status != tt.status {
 			t.Errorf("%s: %d, want %d", tt.path, status, tt.status)

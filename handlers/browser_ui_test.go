@@ -234,17 +234,18 @@ var longName = strings.Repeat("bartholomew_fitzwilliam_", 7)[:models.UsernameMax
 
 // everyScheme inspects the page (screenshots at 1280 and 390 px, axe with
 // no violation at all, nothing sticking out at 390 px) in the light and the
-// dark scheme, and checks that at 390 px it does not scroll sideways.
+// dark scheme, and checks that at 390 and 1280 px it does not scroll sideways.
 func (tb *tab) everyScheme(state string) {
 	tb.t.Helper()
 	for _, scheme := range schemes {
 		tb.scheme(scheme)
 		tb.inspect(state + "-" + scheme)
-		tb.do(chromedp.EmulateViewport(390, 900))
-		if got := run(tb, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`)); got[0] > got[1] {
-			tb.t.Errorf("%s (%s, js=%v): the page is %d px wide in a %d px window", state, scheme, tb.js, got[0], got[1])
+		for _, width := range []int64{390, 1280} {
+			tb.do(chromedp.EmulateViewport(width, 900))
+			if got := run(tb, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`)); got[0] > got[1] {
+				tb.t.Errorf("%s (%s, js=%v): the page is %d px wide in a %d px window", state, scheme, tb.js, got[0], got[1])
+			}
 		}
-		tb.do(chromedp.EmulateViewport(1280, 900))
 	}
 	tb.scheme("light")
 }
@@ -278,14 +279,17 @@ func TestBrowserUIHeader(t *testing.T) {
 	if got := currentLinks(); got != "/articles/" {
 		t.Errorf("on the articles the header marks %q as current", got)
 	}
-	// The name is cut with an ellipsis, whole in the title, and Log out stays in view.
+	// "Hello, name": the name cut with an ellipsis, whole in the title; a
+	// visible Settings link and Log out stay in view.
 	name := run(tb, chromedp.Evaluate[[]string](`(() => {
-		const link = document.querySelector('[data-testid="settings-link"]'), name = link.querySelector('[data-testid="username"]');
+		const greeting = document.querySelector('[data-testid="greeting"]'), name = greeting.querySelector('[data-testid="username"]');
+		const link = document.querySelector('[data-testid="settings-link"]'), settings = link.getBoundingClientRect();
 		const out = document.querySelector('.site-header form[action="/accounts/logout/"] button').getBoundingClientRect();
-		return [link.getAttribute("href"), link.title, getComputedStyle(name).textOverflow, String(name.scrollWidth > name.clientWidth), String(out.right <= window.innerWidth)];
+		return [greeting.textContent.slice(0, 7), name.title, getComputedStyle(name).textOverflow, String(name.scrollWidth > name.clientWidth),
+			link.getAttribute("href"), link.textContent.trim(), String(settings.left >= 0 && settings.right <= window.innerWidth), String(out.right <= window.innerWidth)];
 	})()`))
-	if want := []string{"/accounts/update/", longName + " – settings", "ellipsis", "true", "true"}; strings.Join(name, "|") != strings.Join(want, "|") {
-		t.Errorf("the header's name link: href, title, overflow, cut, Log out in view = %q, want %q", name, want)
+	if want := []string{"Hello, ", longName, "ellipsis", "true", "/accounts/update/", "Settings", "true", "true"}; strings.Join(name, "|") != strings.Join(want, "|") {
+		t.Errorf("the header: greeting, name's title, overflow, cut, Settings href, label, in view, Log out in view = %q, want %q", name, want)
 	}
 	if got := tb.count(`.site-header a[href="/accounts/delete/"], .site-header form[action="/accounts/delete/"]`); got != 0 {
 		t.Error("account deletion is still in the header")
@@ -306,7 +310,7 @@ func (tb *tab) inView(selector string) bool {
 	})()`, selector)))
 }
 
-func TestBrowserUISavedSettingsFocusTheMessage(t *testing.T) {
+func TestBrowserUISavedSettingsKeepTheFocus(t *testing.T) {
 	bothBrowsers(t, func(t *testing.T, b *browser, js bool) {
 		b.app.createUser("alice", goodPassword)
 		tb := b.tab(js)
@@ -319,16 +323,27 @@ func TestBrowserUISavedSettingsFocusTheMessage(t *testing.T) {
 		} else {
 			tb.submitValid("profile-form")
 		}
-		// On the page still, the message right above the form, with the focus.
+		// On the page still, the message right above the form, in the live
+		// region. Saved in place, the focus stays on Save, where the user
+		// acted; after a page load it is on the message.
 		if got := tb.path(); got != "/accounts/update/" {
 			t.Fatalf("after saving the profile the browser is at %s", got)
 		}
-		if !tb.eventually(`document.activeElement && document.activeElement.matches("#messages .message")`) {
-			t.Errorf("after saving, focus is on %s, want the message", run(tb, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 80)`)))
+		want := `#messages .message`
+		if js {
+			want = `[data-testid="profile-form"] button[type=submit]`
+			if got := run(tb, chromedp.Evaluate[string](`document.querySelector("#messages").getAttribute("aria-live") + " " + document.querySelector("#messages").getAttribute("role")`)); got != "polite status" {
+				t.Errorf("the messages are no live region: %q", got)
+			}
 		}
+		if !tb.eventually(`document.activeElement && document.activeElement.matches(` + jsString(want) + `)`) {
+			t.Errorf("after saving, focus is on %s, want %s", run(tb, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 80)`)), want)
+		}
+		// Right above the form after a page load; saved in place with the
+		// page scrolled to Save, it stays in view at the top all the same.
 		gap := run(tb, chromedp.Evaluate[float64](`document.querySelector('[data-testid="profile-form"]').closest(".card").getBoundingClientRect().top - document.querySelector("#messages .message").getBoundingClientRect().bottom`))
-		if gap < 0 || gap > 40 || !tb.inView("#messages .message") {
-			t.Errorf("the message is %v px above the profile's card (in view: %v), want right above it", gap, tb.inView("#messages .message"))
+		if (!js && (gap < 0 || gap > 40)) || !tb.inView("#messages .message") {
+			t.Errorf("the message is %v px above the profile's card (in view: %v), want right above it and in view", gap, tb.inView("#messages .message"))
 		}
 		tb.look("profile-saved-message")
 
@@ -410,9 +425,14 @@ func TestBrowserUILocalTimes(t *testing.T) {
 		shown := tb.text(`[data-testid="article-detail"] .meta time`)
 		seoul := a.CreatedAt.In(time.FixedZone("KST", 9*3600))
 		if js {
-			// "Nov 30, 2026, 07:57 PM GMT+9", say: the viewer's zone, not UTC.
-			if strings.Contains(shown, "UTC") || !strings.Contains(shown, "GMT+9") || !strings.Contains(shown, seoul.Format(":04")) {
-				t.Errorf("in Seoul the time reads %q, want it in Seoul's time (%s)", shown, seoul.Format("15:04"))
+			// "Nov 30, 2026, 07:57 PM GMT+9" in the title, say: the viewer's
+			// zone, not UTC; the text says how long ago.
+			full := run(tb, chromedp.Evaluate[string](`document.querySelector('[data-testid="article-detail"] .meta time').title`))
+			if strings.Contains(full, "UTC") || !strings.Contains(full, "GMT+9") || !strings.Contains(full, seoul.Format(":04")) {
+				t.Errorf("in Seoul the time's title reads %q, want it in Seoul's time (%s)", full, seoul.Format("15:04"))
+			}
+			if !strings.HasSuffix(shown, "ago") && shown != "now" {
+				t.Errorf("the time reads %q, want how long ago", shown)
 			}
 		} else if want := a.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC"); shown != want {
 			t.Errorf("without JavaScript the time reads %q, want %q", shown, want)
@@ -498,8 +518,10 @@ func TestBrowserUITourAnonymous(t *testing.T) {
 	tb.everyScheme("reset-link-invalid")
 	tb.open("/no/such/page/")
 	tb.everyScheme("error-404")
-	tb.open("/accounts/logout/")
+	tb.open("/accounts/email/resend/")
 	tb.everyScheme("error-405")
+	tb.open("/accounts/logout/")
+	tb.everyScheme("logout-anonymous")
 }
 
 func TestBrowserUITourArticles(t *testing.T) {
@@ -562,6 +584,8 @@ func TestBrowserUITourSettings(t *testing.T) {
 	tb.everyScheme("password-errors")
 	tb.open("/accounts/sessions/")
 	tb.everyScheme("sessions")
+	tb.open("/accounts/logout/")
+	tb.everyScheme("logout-ask")
 }
 
 func TestBrowserUITourSettingsToDeletion(t *testing.T) {

@@ -17,6 +17,9 @@ const (
 	// (LANGUAGE_COOKIE_NAME), so that a site moving from Django, or sharing
 	// its domain with one, keeps the choice across the move.
 	languageCookie = "django_language"
+	// resetToCookie carries the address a reset link was asked for to the
+	// "Check your email" page, which repeats it, signed and for minutes.
+	resetToCookie = "reset_to"
 )
 
 // cookieName is the name a cookie has on this site: over HTTPS the session

@@ -412,7 +412,7 @@ func (h *handler) render(c *fiber.Ctx, status int, component templ.Component) er
 // stand above a form that now has errors.
 func (h *handler) renderForm(c *fiber.Ctx, status int, form, page templ.Component) error {
 	if isHTMX(c) {
-		return h.render(c, status, templ.Join(form, views.FlashOOB(false)))
+		return h.render(c, status, templ.Join(form, views.FlashOOB()))
 	}
 	return h.render(c, status, page)
 }

@@ -57,6 +57,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		// Refused before the hasher runs: guessing costs the attacker, not
 		// us. Nothing is written either; the log has the lock already.
 		f.AddError("", refusal)
+		f.RetryAt = retryAt
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
 	}
 	switch {
@@ -138,6 +139,12 @@ func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, nex
 		return h.redirect(c, next)
 	}
 	return h.redirect(c, views.PathArticles)
+}
+
+// logoutPage asks "Log out?" with the button that posts: a link or a typed
+// address reaches it, and only a POST logs out.
+func (h *handler) logoutPage(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, views.Logout())
 }
 
 // logout ends the session, if there is one; it never fails for a visitor

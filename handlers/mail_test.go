@@ -410,6 +410,19 @@ func TestPasswordResetFlow(t *testing.T) {
 		if got := done.text(t, `[data-testid="password-reset-done"]`); !strings.Contains(got, "Check your email") {
 			t.Errorf("done page says %q", got)
 		}
+		// It repeats the address as typed, once: a reload says it without.
+		if got := done.text(t, `[data-testid="reset-email"]`); got != "aLICE@example.COM" {
+			t.Errorf("the done page repeats the address as %q", got)
+		}
+		if got := mtGetPlain(r, "/accounts/password_reset/done/").text(t, `[data-testid="reset-email"]`); got != "" {
+			t.Errorf("a reload still shows the address %q", got)
+		}
+		// A cookie not of our making shows nothing.
+		forged := app.client()
+		forged.setCookie("reset_to", "ZXZpbEBleGFtcGxlLmNvbQ.not-a-signature")
+		if got := forged.get("/accounts/password_reset/done/").text(t, `[data-testid="reset-email"]`); got != "" {
+			t.Errorf("a forged cookie shows %q", got)
+		}
 
 		// The mail.
 		m := box.next(email, mtSubjectReset)
@@ -697,7 +710,8 @@ func TestPasswordResetNoEnumeration(t *testing.T) {
 		a := answer{status: res.StatusCode, location: res.Header.Get("Location"), redirect: res.Header.Get("HX-Redirect"),
 			body: res.body, cookies: strings.Join(names, ",")}
 		if next := a.location + a.redirect; next != "" {
-			a.page = mtGetPlain(c, next).text(t, "main")
+			// The page repeats the address typed: the same for any address.
+			a.page = strings.ReplaceAll(mtGetPlain(c, next).text(t, "main"), email, "‹address›")
 		}
 		return a
 	}

@@ -169,5 +169,5 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, templ.Join(views.PasskeysCard(p, true), views.FlashOOB(false, message)))
+	return h.render(c, fiber.StatusOK, templ.Join(views.PasskeysCard(p, true), views.FlashOOB(message)))
 }

@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -49,7 +52,25 @@ func (h *handler) passwordResetSubmit(c *fiber.Ctx) error {
 			h.log.Error("password reset mail failed", "err", err)
 		}
 	})
+	encoded := base64.RawURLEncoding.EncodeToString([]byte(f.Email))
+	h.setCookie(c, resetToCookie, encoded+"."+h.signer.signString(resetToCookie, []byte(f.Email)), h.now().Add(10*time.Minute))
 	return h.redirect(c, views.PathPasswordResetDone)
+}
+
+// resetTo is the address the reset form was just sent with, from its
+// signed cookie, which it clears; "" if there is none or it was not ours.
+func (h *handler) resetTo(c *fiber.Ctx) string {
+	value := c.Cookies(h.cookieName(resetToCookie))
+	if value == "" {
+		return ""
+	}
+	h.clearCookie(c, resetToCookie)
+	encoded, signature, _ := strings.Cut(value, ".")
+	email, err := base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil || !h.signer.verify(resetToCookie, email, signature) {
+		return ""
+	}
+	return string(email)
 }
 
 // mailResetLinks enqueues a reset link for each account with this confirmed
@@ -92,7 +113,7 @@ func (h *handler) enqueueResetMail(ctx context.Context, db bun.IDB, u *models.Us
 
 // passwordResetDone says a mail may be on its way.
 func (h *handler) passwordResetDone(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.PasswordResetDone(h.resetTokens.MaxAge()))
+	return h.render(c, fiber.StatusOK, views.PasswordResetDone(h.resetTo(c), h.resetTokens.MaxAge()))
 }
 
 // resetLink checks a reset link's token, moves it into a cookie and sends

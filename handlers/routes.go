@@ -52,6 +52,7 @@ func (h *handler) routes(app *fiber.App, accessLog bool) {
 	app.Post("/accounts/social/:provider/connect/", noStore, h.loginRequiredThen(fixedPage(views.PathSocial)), h.recentAuthRequired(views.PathSocial), h.socialConnect)
 	app.Post(views.PathSocialSignup, noStore, h.anonymousOnly, h.socialSignupSubmit)
 	app.Post(views.PathTrustedBrowsers, noStore, h.loginRequired, h.stopTrusting)
+	app.Get(views.PathLogout, noStore, h.logoutPage)
 	app.Post(views.PathLogout, h.logout)
 	app.Get(views.PathSignup, noStore, h.anonymousOnly, h.signupPage)
 	app.Post(views.PathSignup, noStore, h.anonymousOnly, h.signupSubmit)

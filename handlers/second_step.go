@@ -100,6 +100,7 @@ func (h *handler) secondStepPage(c *fiber.Ctx) error {
 	if p == nil || err != nil {
 		return err
 	}
+	f.Recovery = c.Query("recovery") != ""
 	return h.render(c, fiber.StatusOK, views.SecondStep(f))
 }
 

@@ -150,8 +150,8 @@ func TestAttackBruteForceOneAccount(t *testing.T) {
 		res := atkLogin(c, "alice", pass)
 		atkWantThrottled(t, res, 15*time.Minute)
 		wantFragment(t, res, false, "login-form")
-		if got := res.text(t, ".form-errors"); !strings.Contains(got, "Too many failed attempts. Please try again in 15 minutes.") {
-			t.Errorf("form error %q", got)
+		if got := res.text(t, `[data-testid="locked-out"]`); !strings.Contains(got, "Too many failed attempts. Please try again in 15 minutes.") {
+			t.Errorf("lockout notice %q", got)
 		}
 		if strings.Contains(res.body, "Please enter a correct username and password.") {
 			t.Error("a refused attempt says the password was wrong: it was never checked")
@@ -368,8 +368,20 @@ func TestAttackThrottledLoginHTMX(t *testing.T) {
 	res := atkLogin(c, "alice", goodPassword)
 	atkWantThrottled(t, res, 15*time.Minute)
 	wantFragment(t, res, true, "login-form")
-	if got := res.text(t, `form[data-testid="login-form"] .form-errors`); !strings.HasPrefix(got, "Too many failed attempts.") {
-		t.Errorf("form error %q", got)
+	// A pause to wait out, not an error to fix: when it ends, and the ways in
+	// that do not wait.
+	notice := res.doc(t).Find(`form[data-testid="login-form"] [data-testid="locked-out"]`)
+	if got := strings.Join(strings.Fields(notice.Text()), " "); !strings.Contains(got, "Too many failed attempts.") || !strings.Contains(got, "again at") {
+		t.Errorf("lockout notice %q", got)
+	}
+	if n := res.doc(t).Find(`form[data-testid="login-form"] .form-errors, form[data-testid="login-form"] .error-summary`).Length(); n != 0 {
+		t.Error("the lockout is shown as a form error")
+	}
+	if at, _ := notice.Find("time[datetime]").Attr("datetime"); at == "" {
+		t.Error("the lockout notice does not say when it ends")
+	}
+	if href, _ := notice.Find(`a[data-testid="locked-out-reset"]`).Attr("href"); href != "/accounts/password_reset/" {
+		t.Errorf("the lockout notice links %q for a forgotten password", href)
 	}
 	if got := res.Header.Get("HX-Redirect"); got != "" {
 		t.Errorf("a refused login redirects to %q", got)

@@ -99,7 +99,7 @@ func (h *handler) sessionEnded(c *fiber.Ctx, text string) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, templ.Join(views.SessionsCard(rows, true), views.FlashOOB(false, message)))
+	return h.render(c, fiber.StatusOK, templ.Join(views.SessionsCard(rows, true), views.FlashOOB(message)))
 }
 
 // sessionRows are the user's live sessions for the page, with their keys.
@@ -145,7 +145,7 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
 		rows[i] = views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
-			Warning: e.Kind == models.EventLoginFailed || e.Kind == models.EventThrottled || e.Kind == models.EventTwoFactorFailed}
+			Warning: views.EventWarning(e.Kind)}
 		switch {
 		case e.Detail == "":
 		case e.Kind == models.EventSessionRevoked || e.Kind == models.EventPasskeyAdded || e.Kind == models.EventPasskeyRemoved:

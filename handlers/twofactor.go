@@ -100,7 +100,7 @@ func totpSetupView(setup twofactor.Setup) (views.TOTPSetup, error) {
 	if err != nil {
 		return views.TOTPSetup{}, err
 	}
-	return views.TOTPSetup{Secret: setup.Secret, QRCode: qr}, nil
+	return views.TOTPSetup{URL: setup.URL, Secret: setup.Secret, QRCode: qr}, nil
 }
 
 // twoFactorSetupSubmit turns two-factor on once the app's first code is

@@ -219,10 +219,36 @@ func orNone(s string) string {
 	return s
 }
 
-// changedValue is a field's value as a logged change shows it.
-func changedValue(value string) string {
-	if value == "" {
-		return "(empty)"
+// changeLabels are the message keys of the labels of the fields the admin
+// log records, as their forms or the admin name them.
+var changeLabels = map[string]string{
+	"email": "field.email", "first_name": "field.first_name", "last_name": "field.last_name",
+	"is_active": "admin.change.is_active", "is_staff": "admin.change.is_staff", "is_superuser": "admin.change.is_superuser",
+	"live_sessions": "admin.change.live_sessions", "two_factor": "admin.change.two_factor",
+	"two_factor_exempt": "admin.change.two_factor_exempt",
+}
+
+// changeLabel is a changed field's label; a field with none stays as recorded.
+func changeLabel(ctx context.Context, field string) string {
+	if key, ok := changeLabels[field]; ok {
+		return T(ctx, key)
+	}
+	return field
+}
+
+// changeValue is a recorded value in words: yes and no for a flag.
+func changeValue(ctx context.Context, value string) string {
+	switch value {
+	case "":
+		return T(ctx, "admin.change.empty")
+	case "true":
+		return T(ctx, "admin.change.yes")
+	case "false":
+		return T(ctx, "admin.change.no")
+	case "on":
+		return T(ctx, "admin.change.on")
+	case "off":
+		return T(ctx, "admin.change.off")
 	}
 	return value
 }

@@ -3,6 +3,7 @@ package views
 import (
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gatehouse/models"
@@ -151,6 +152,9 @@ type LoginForm struct {
 	Password string
 	Remember bool
 	Next     string
+	// RetryAt, when not zero, is when logging in with a password is allowed
+	// again: the form says so in place of an error, with the other ways in.
+	RetryAt time.Time
 }
 
 // NewLoginForm returns an empty login form.
@@ -277,14 +281,17 @@ func (f *Form) checkEmail(field, email string) {
 	}
 }
 
-// validEmail accepts a bare address, local@domain, with no display name.
+// validEmail accepts a bare address, local@domain, with no display name,
+// whose domain has a dot (a@b is refused) unless it is localhost, as
+// Django's EmailValidator has it.
 func validEmail(email string) bool {
 	address, err := mail.ParseAddress(email)
 	if err != nil || address.Name != "" || address.Address != email {
 		return false
 	}
 	_, domain, _ := strings.Cut(email, "@")
-	return domain != "" && !strings.ContainsAny(email, " \t\r\n")
+	dotted := strings.Contains(strings.Trim(domain, "."), ".") && !strings.Contains(domain, "..")
+	return (domain == "localhost" || dotted) && !strings.ContainsAny(email, " \t\r\n")
 }
 
 // PasswordForm is Django's PasswordChangeForm.

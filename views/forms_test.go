@@ -46,3 +46,14 @@ func TestNamesRefuseMisleadingCharacters(t *testing.T) {
 		}
 	}
 }
+
+func TestEmailNeedsADottedDomain(t *testing.T) {
+	for email, want := range map[string]bool{
+		"a@example.com": true, "a@localhost": true, "a.b+c@mail.example.co.kr": true,
+		"a@b": false, "a@b.": false, "a@.b": false, "a@b..c": false, "a@": false, "Alice <a@example.com>": false,
+	} {
+		if got := validEmail(email); got != want {
+			t.Errorf("validEmail(%q) = %v, want %v", email, got, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 
+	"gatehouse/models"
 	"gatehouse/models/useragent"
 )
 
@@ -225,6 +226,17 @@ func (l *Language) translate(key string, count *int, args []Args) string {
 
 // HasMessage reports whether l's file holds key.
 func (l *Language) HasMessage(key string) bool { return l.keys[key] }
+
+// EventWarning reports whether an event of this kind is shown as a warning
+// (red, ⚠): a failed or refused attempt. The user's log and the admin's
+// both ask here, so one event looks the same in both.
+func EventWarning(kind string) bool {
+	switch kind {
+	case models.EventLoginFailed, models.EventThrottled, models.EventTwoFactorFailed:
+		return true
+	}
+	return false
+}
 
 // EventDescription says in words what a security log entry of this kind
 // records; an unknown kind (from a later version, say) is shown as it is.

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -274,5 +275,49 @@ func TestLanguages(t *testing.T) {
 	}
 	if LanguageByCode("ko") == nil || LanguageByCode("KO") != nil || LanguageByCode("ko-KR") != nil || LanguageByCode("") != nil {
 		t.Error("LanguageByCode takes only the codes of the files")
+	}
+}
+
+func TestAdminLogChangesReadable(t *testing.T) {
+	for _, tt := range []struct {
+		code   string
+		change models.FieldChange
+		want   string
+	}{
+		{"en", models.FieldChange{Field: "is_active", From: "true", To: "false"}, "Active: yes → no"},
+		{"en", models.FieldChange{Field: "email", From: "", To: "a@example.com"}, "Email address: (empty) → a@example.com"},
+		{"en", models.FieldChange{Field: "two_factor", From: "on", To: "off"}, "Two-factor: on → off"},
+		{"en", models.FieldChange{Field: models.FieldPassword}, "Password set"},
+		{"ko", models.FieldChange{Field: "is_staff", From: "false", To: "true"}, "스태프: 아니요 → 예"},
+	} {
+		var line strings.Builder
+		if err := changeLine(tt.change).Render(inLanguage(tt.code), &line); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.NewReplacer("<bdi>", "", "</bdi>", "").Replace(line.String()); got != tt.want {
+			t.Errorf("%s %+v reads %q, want %q", tt.code, tt.change, got, tt.want)
+		}
+	}
+}
+
+func TestOneSeverityForAnEvent(t *testing.T) {
+	for kind, want := range map[string]bool{
+		models.EventLoginFailed: true, models.EventThrottled: true, models.EventTwoFactorFailed: true,
+		models.EventLogin: false, models.EventPasswordChanged: false,
+	} {
+		if EventWarning(kind) != want {
+			t.Errorf("%s: warning %v, want %v", kind, !want, want)
+		}
+	}
+}
+
+func TestMailFitsAPhone(t *testing.T) {
+	ctx := inLanguage("en")
+	var html strings.Builder
+	if err := PasswordResetMail(ctx, "alice", "http://127.0.0.1:3000/accounts/reset/MQ/token/", time.Hour, nil).HTML.Render(ctx, &html); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), `<meta name="viewport" content="width=device-width, initial-scale=1">`) {
+		t.Errorf("the HTML mail has no viewport meta:\n%s", html.String())
 	}
 }

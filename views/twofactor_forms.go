@@ -28,6 +28,7 @@ type SecondStepForm struct {
 	Code     string
 	Trust    bool // skip the second step in this browser for 30 days
 	Passkeys bool // the user has passkeys, and may use one instead
+	Recovery bool // a recovery code is to be typed: letters, not the phone's digits
 }
 
 // NewSecondStepForm returns an empty second-step form.
@@ -70,6 +71,7 @@ func (f *ConfirmForm) Validate() bool {
 
 // TOTPSetup is what the setup page shows of the secret being set up.
 type TOTPSetup struct {
+	URL    string // the otpauth:// URL, to open in an authenticator app on this phone
 	Secret string // base32, grouped for reading
 	QRCode string // a data: URL of a PNG of the otpauth:// URL
 }

@@ -29,10 +29,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/models/mail"
 	"gatehouse/models/password"
+	"gatehouse/views"
 )
 
 func main() {
@@ -207,6 +210,9 @@ func serve(s settings) error {
 	defer stop()
 
 	s.logger = logger
+	// A newcomer's first run says what it is doing, and then what to do next.
+	say := views.WithLanguage(ctx, views.LanguageByCode(s.language))
+	fmt.Fprintln(os.Stderr, views.T(say, "cli.opening", views.Args{"DB": redactURL(s.db)}))
 	store, err := s.open(ctx)
 	if err != nil {
 		return err
@@ -246,6 +252,15 @@ func serve(s settings) error {
 		return err
 	}
 
+	app.Hooks().OnListen(func(fiber.ListenData) error {
+		fmt.Fprintln(os.Stderr, views.T(say, "cli.serving", views.Args{"URL": "http://" + s.addr + "/"}))
+		fmt.Fprintln(os.Stderr, views.T(say, "cli.next_steps", views.Args{"Command": "go run ./cmd/gatehouse createsuperuser"}))
+		if s.smtpURL == "" {
+			fmt.Fprintln(os.Stderr, views.T(say, "cli.outbox", views.Args{"Outbox": s.mailDir}))
+		}
+		fmt.Fprintln(os.Stderr, views.T(say, "cli.stop"))
+		return nil
+	})
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- app.Listen(s.addr) }()
 	logger.Info("gatehouse is serving", "url", "http://"+s.addr+"/", "db", redactURL(s.db))

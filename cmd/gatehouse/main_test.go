@@ -439,3 +439,30 @@ func TestPipedPasswordKeepsSpaces(t *testing.T) {
 		t.Fatal("the spaces around a piped password were dropped")
 	}
 }
+
+func TestServeSaysWhatToDoNext(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	in := startInstance(t, addr, filepath.Join(t.TempDir(), "first.db"))
+	// The OnListen hook prints just as the port opens: the first answer may
+	// come a moment before the lines are written.
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(in.logText(), "Stop it with Ctrl+C."); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	log := in.logText()
+	for _, want := range []string{
+		"Opening the database",
+		"Gatehouse is running: open http://" + addr + "/ in your browser.",
+		"go run ./cmd/gatehouse createsuperuser",
+		"written as .eml files to",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the first run's output lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Index(log, "Opening the database") > strings.Index(log, "Gatehouse is running") {
+		t.Errorf("the output says it serves before it opens the database:\n%s", log)
+	}
+}
