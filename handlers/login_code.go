@@ -152,21 +152,42 @@ func (h *handler) loginCodeEnterSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = models.ErrLoginCodeWrong
-	if len(users) > 0 {
-		err = models.UseLoginCode(ctx, h.db, users[0].ID, f.Code, h.now())
-	}
-	if errors.Is(err, models.ErrLoginCodeWrong) {
+	// Wrong codes count against the client's address as failed logins do:
+	// guesses across many addresses, and a flood of log entries, stop there.
+	keys := []throttle.Key{throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c)))}
+	outcome, retryAt, err := h.throttle.Try(ctx, keys, nil, func() (throttle.Outcome, error) {
+		err := models.ErrLoginCodeWrong
 		if len(users) > 0 {
-			if err := h.recordEvent(c, models.EventLoginFailed, users[0].ID, users[0].Username, "sign-in code"); err != nil {
-				return err
-			}
+			err = models.UseLoginCode(ctx, h.db, users[0].ID, f.Code, h.now())
 		}
-		f.AddError("code", views.LoginCodeWrong())
-		return render(fiber.StatusUnprocessableEntity)
+		switch {
+		case errors.Is(err, models.ErrLoginCodeWrong):
+			return throttle.Counted, nil
+		case err != nil:
+			return throttle.Untried, err
+		}
+		return throttle.Succeeded, nil
+	})
+	if refusal, ok := h.tryRefused(c, outcome, retryAt, err); ok {
+		f.AddError("", refusal)
+		return render(fiber.StatusTooManyRequests)
 	}
 	if err != nil {
 		return err
+	}
+	if outcome == throttle.Counted {
+		// Logged for an unknown address too (as a failed login with an
+		// unknown username is): the answer takes as long either way.
+		var id int64
+		name := email
+		if len(users) > 0 {
+			id, name = users[0].ID, users[0].Username
+		}
+		if err := h.recordEvent(c, models.EventLoginFailed, id, name, "sign-in code"); err != nil {
+			return err
+		}
+		f.AddError("code", views.LoginCodeWrong())
+		return render(fiber.StatusUnprocessableEntity)
 	}
 	u := &users[0]
 	sess, err := h.session(c)

@@ -12,6 +12,7 @@ import (
 	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/models/dbtest"
+	"gatehouse/models/throttle"
 	"gatehouse/views"
 )
 
@@ -170,4 +171,21 @@ func TestLoginCodeOff(t *testing.T) {
 	}
 	wantStatus(t, c.get(views.PathLoginCode), http.StatusNotFound)
 	wantStatus(t, c.postForm(views.PathLogin, views.PathLoginCode, url.Values{"email": {"a@example.com"}}), http.StatusNotFound)
+}
+
+// TestLoginCodeGuessesThrottled: wrong codes from one address, whatever the
+// addresses they are for, are refused past the login's limit per address.
+func TestLoginCodeGuessesThrottled(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	c := app.client()
+	askLoginCode(t, c, "nobody@example.com")
+	for range throttle.LoginPerAddress.Limit {
+		wantStatus(t, enterLoginCode(c, "AAAA2222"), http.StatusUnprocessableEntity)
+	}
+	res := enterLoginCode(c, "AAAA2222")
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
 }
