@@ -46,6 +46,10 @@ type pendingSocialSignup struct {
 	Person   social.Person `json:"person"`
 	Next     string        `json:"next"`
 	Until    int64         `json:"until"`
+	// Form is the one-time value of the username form shown for it: on a
+	// shared browser, whoever comes later and posts a username without
+	// that form does not take the account the provider vouched for.
+	Form string `json:"form"`
 }
 
 // socialClient returns the client of the provider the URL names.
@@ -330,10 +334,12 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 		}
 	}
 	// The username is taken or refused: the person chooses one.
+	pending.Form = rand.Text()
 	if err := h.keepSocialSignup(c, pending); err != nil {
 		return err
 	}
 	f := views.NewSocialSignupForm(client.Label)
+	f.Token = pending.Form
 	f.Username = username
 	if username != "" {
 		f.Validate()
@@ -396,10 +402,11 @@ func (h *handler) socialSignupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if pending == nil {
+	if pending == nil || subtle.ConstantTimeCompare([]byte(formValue(c, "form")), []byte(pending.Form)) != 1 {
 		return h.redirect(c, views.PathLogin)
 	}
 	f := views.NewSocialSignupForm(client.Label)
+	f.Token = pending.Form
 	f.Username = models.NormalizeUsername(trimmedValue(c, "username"))
 	if f.Validate() {
 		taken, err := models.UsernameTaken(c.UserContext(), h.db, f.Username)

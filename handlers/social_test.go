@@ -173,9 +173,13 @@ func TestSocialLoginRefusals(t *testing.T) {
 	res = callback(c, providerSendsBack(t, c, ""))
 	wantStatus(t, res, http.StatusOK)
 	wantFragment(t, res, false, "social-signup-form")
-	res = c.postForm(views.PathSocialSignup, views.PathSocialSignup, url.Values{"username": {"bad name!"}})
+	form, _ := res.doc(t).Find(`[data-testid="social-signup-form"] input[name="form"]`).Attr("value")
+	// Someone else at this browser, posting a username without that form,
+	// does not take the account.
+	wantRedirect(t, c.postForm(views.PathSocialSignup, views.PathSocialSignup, url.Values{"username": {"squatter"}}), false, views.PathLogin)
+	res = c.postForm(views.PathSocialSignup, views.PathSocialSignup, url.Values{"username": {"bad name!"}, "form": {form}})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
-	wantRedirect(t, c.postForm(views.PathSocialSignup, views.PathSocialSignup, url.Values{"username": {"erin"}}), false, views.PathArticles)
+	wantRedirect(t, c.postForm(views.PathSocialSignup, views.PathSocialSignup, url.Values{"username": {"erin"}, "form": {form}}), false, views.PathArticles)
 	if got := c.loggedInAs(); got != "erin" {
 		t.Fatalf("after choosing: %q", got)
 	}

@@ -172,6 +172,7 @@ type SocialSignupForm struct {
 	Form
 	Username string
 	Provider string // the provider's label
+	Token    string // the one-time value that ties a post to this form
 }
 
 // NewSocialSignupForm returns an empty username form for a person from provider.
