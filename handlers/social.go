@@ -138,6 +138,11 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 		for _, key := range []string{keySocialProvider, keySocialState, keySocialNonce, keySocialVerifier, keySocialNext, keySocialUntil, keySocialConnect} {
 			sess.Delete(key) // once: a replayed callback finds nothing
 		}
+		// Stored now, whatever follows: a connection or a failure would
+		// otherwise leave the state in the store.
+		if err := h.saveSession(c, sess); err != nil {
+			return err
+		}
 	}
 	if u := currentUser(c); (u == nil) != (connecting == 0) || (u != nil && u.ID != connecting) {
 		// A login's callback reaching a logged-in browser, or a connection's
@@ -278,11 +283,6 @@ func (h *handler) socialDisconnect(c *fiber.Ctx) error {
 // socialFailed ends a login at a provider that proves no one: the session
 // forgets it, and the page says so plainly, with the way back to login.
 func (h *handler) socialFailed(c *fiber.Ctx, client *social.Client, key string) error {
-	if sess, err := h.existingSession(c); err == nil && sess != nil {
-		if err := h.saveSession(c, sess); err != nil {
-			return err
-		}
-	}
 	return h.render(c, fiber.StatusBadRequest, views.SocialFailed(views.Msg(key, views.Args{"Provider": client.Label})))
 }
 
