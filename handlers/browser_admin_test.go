@@ -64,6 +64,11 @@ func TestBrowserAdminUsers(t *testing.T) {
 		// The list, a search, a row deactivated in place and back.
 		tb.open(views.PathAdminUsers)
 		tb.everyScheme("users")
+		// The whole table fits its card at 1280 px: the actions column was
+		// cut off behind the table's own scrollbar.
+		if got := run(tb, chromedp.Evaluate[[]int](`(w => [w.scrollWidth, w.clientWidth])(document.querySelector(".table-wrap"))`)); got[0] > got[1] {
+			t.Errorf("the users table is %d px wide in a %d px card", got[0], got[1])
+		}
 		tb.open(views.PathAdminUsers + "?q=user00001&active=yes&sort=username")
 		if got := tb.text(`[data-testid="user-total"]`); got != "9 users" {
 			t.Errorf("search total %q", got)
