@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
@@ -84,6 +85,13 @@ func newTestAppOver(t testing.TB, cfg handlers.Config, store *models.Store) *tes
 	}
 	cfg.PasswordParams = testParams
 	cfg.BaseURL = baseURL
+	if cfg.RequestTimeout == 0 {
+		// Under -race on a loaded machine a Django hash (260,000 rounds of
+		// PBKDF2, bcrypt at cost 12) takes seconds: past the default
+		// deadline, a login would answer 503. Tests of the deadline set
+		// their own.
+		cfg.RequestTimeout = 2 * time.Minute
+	}
 	if cfg.RequireTwoFactor == "" {
 		// Staff use the admin without enrolling a second factor in most
 		// tests; the policy's default (staff) has tests of its own.
