@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"gatehouse/handlers"
 	"gatehouse/models"
@@ -30,23 +29,14 @@ func askLoginCode(t *testing.T, c *client, email string) {
 // mailedLoginCode waits for the next sign-in code mailed to email.
 func mailedLoginCode(t *testing.T, box *mtMailbox, email string) string {
 	t.Helper()
-	deadline := time.Now().Add(mtWait)
-	for time.Now().Before(deadline) {
-		for _, m := range box.all() {
-			match := loginCodeIn.FindStringSubmatch(m.subject)
-			if match == nil || !strings.EqualFold(m.to, email) || box.seen[m.id] {
-				continue
-			}
-			box.seen[m.id] = true
-			if !strings.Contains(m.text, "\n"+match[1]+"\n") || !strings.Contains(m.html, match[1]) {
-				t.Errorf("the code is not in the mail's parts:\n%s", m.text)
-			}
-			return match[1]
-		}
-		time.Sleep(20 * time.Millisecond) // as mtMailbox.next polls the outbox folder
+	m := box.nextWhere("with a sign-in code to "+email, func(m mtMail) bool {
+		return strings.EqualFold(m.to, email) && loginCodeIn.MatchString(m.subject)
+	})
+	code := loginCodeIn.FindStringSubmatch(m.subject)[1]
+	if !strings.Contains(m.text, "\n"+code+"\n") || !strings.Contains(m.html, code) {
+		t.Errorf("the code is not in the mail's parts:\n%s", m.text)
 	}
-	t.Fatalf("no sign-in code mailed to %s within %v; delivered:\n%s", email, mtWait, box.summary())
-	return ""
+	return code
 }
 
 func enterLoginCode(c *client, code string) *response {

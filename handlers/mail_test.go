@@ -179,33 +179,29 @@ func (b *mtMailbox) all() []mtMail {
 	return mails
 }
 
-// matching returns the delivered mails to the address (in any letter case)
-// with this subject.
-func (b *mtMailbox) matching(to, subject string) []mtMail {
-	b.t.Helper()
-	var mails []mtMail
-	for _, m := range b.all() {
-		if strings.EqualFold(m.to, to) && m.subject == subject {
-			mails = append(mails, m)
-		}
-	}
-	return mails
-}
-
 // next waits for a mail to the address with this subject that next has not
 // returned before, and returns it.
 func (b *mtMailbox) next(to, subject string) mtMail {
 	b.t.Helper()
+	return b.nextWhere(fmt.Sprintf("%q to %s", subject, to), func(m mtMail) bool {
+		return strings.EqualFold(m.to, to) && m.subject == subject
+	})
+}
+
+// nextWhere waits for a mail that match accepts and next has not returned
+// before (what says which, for the failure), and returns it.
+func (b *mtMailbox) nextWhere(what string, match func(mtMail) bool) mtMail {
+	b.t.Helper()
 	deadline := time.Now().Add(mtWait)
 	for {
-		for _, m := range b.matching(to, subject) {
-			if !b.seen[m.id] {
+		for _, m := range b.all() {
+			if match(m) && !b.seen[m.id] {
 				b.seen[m.id] = true
 				return m
 			}
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("no new mail %q to %s within %v; delivered:\n%s", subject, to, mtWait, b.summary())
+			b.t.Fatalf("no new mail %s within %v; delivered:\n%s", what, mtWait, b.summary())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

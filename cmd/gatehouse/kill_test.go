@@ -88,6 +88,16 @@ func (in *instance) logText() string {
 	return string(data)
 }
 
+// stop ends the process as an operator does (SIGTERM) and waits for it to
+// exit: its output is then whole.
+func (in *instance) stop() {
+	in.t.Helper()
+	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		in.t.Fatal(err)
+	}
+	in.cmd.Wait()
+}
+
 // kill ends the process with SIGKILL: no shutdown, no goodbye to PostgreSQL.
 func (in *instance) kill() {
 	in.t.Helper()
