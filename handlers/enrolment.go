@@ -36,10 +36,10 @@ func (h *handler) enrolmentRequired(c *fiber.Ctx) error {
 		}
 	}
 	has, err := h.hasSecondFactor(c, u.ID)
-	if err != nil || has {
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return err
+	}
+	if has {
 		return c.Next()
 	}
 	key := "two_factor.enrol_required"

@@ -93,10 +93,10 @@ func (h *handler) secondStepNeeded(c *fiber.Ctx, u *models.User) (bool, error) {
 // the first factor was given, for the security log.
 func (h *handler) afterFirstFactor(c *fiber.Ctx, u *models.User, remember bool, next, how string) error {
 	secondStep, err := h.secondStepNeeded(c, u)
-	if err != nil || !secondStep {
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return err
+	}
+	if !secondStep {
 		return h.completeLogin(c, u, remember, next, how)
 	}
 	trusted, err := h.browserTrusted(c, u)

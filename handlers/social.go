@@ -314,11 +314,6 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 			return err
 		}
 		if taken {
-			if sess, err := h.existingSession(c); err == nil && sess != nil {
-				if err := h.saveSession(c, sess); err != nil {
-					return err
-				}
-			}
 			return h.render(c, fiber.StatusConflict, views.SocialAddressTaken(client.Label, person.Email))
 		}
 	}

@@ -53,6 +53,13 @@ func providerSendsBack(t *testing.T, c *client, next string) string {
 		!strings.HasSuffix(q.Get("redirect_uri"), "/accounts/social/mock/callback/") {
 		t.Fatalf("authorization request without PKCE S256, nonce, state or the callback: %s", authorize)
 	}
+	return atProvider(t, authorize)
+}
+
+// atProvider opens the provider's authorization page, where the person
+// logs in at once, and returns where the provider sends the browser back.
+func atProvider(t *testing.T, authorize string) string {
+	t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	answer, err := noFollow.Get(authorize)
 	if err != nil {
@@ -217,13 +224,7 @@ func connectProvider(t *testing.T, c *client) *response {
 	t.Helper()
 	res := c.postForm(views.PathSocial, views.SocialConnectPath("mock"), nil)
 	wantStatus(t, res, http.StatusSeeOther)
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	answer, err := noFollow.Get(res.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer.Body.Close()
-	return callback(c, answer.Header.Get("Location"))
+	return callback(c, atProvider(t, res.Header.Get("Location")))
 }
 
 // TestSocialConnectAndDisconnect: a user connects a provider account from
