@@ -2,6 +2,16 @@
 // forbid inline script.
 "use strict";
 
+// On a phone the settings' and the admin's tabs are one row that scrolls
+// sideways: the page's own tab is brought into it, not left past the edge.
+for (const current of document.querySelectorAll('.settings-nav [aria-current="page"], .admin-nav [aria-current="page"]')) {
+  const row = current.closest("ul");
+  if (row && row.scrollWidth > row.clientWidth) {
+    const tab = current.getBoundingClientRect(), box = row.getBoundingClientRect();
+    row.scrollLeft += tab.left - box.left - (box.width - tab.width) / 2;
+  }
+}
+
 // After a form swaps in with errors, move focus to its first invalid field,
 // as a full page load with autofocus would.
 document.addEventListener("htmx:afterSettle", () => {

@@ -108,6 +108,7 @@ func TestBrowserUISettingsTabsOnAPhone(t *testing.T) {
 		{views.PathAccountDelete, views.PathProfile},
 		{views.PathTwoFactorSetup, views.PathTwoFactor},
 		{views.ConfirmPath(views.PathTwoFactorSetup), views.PathTwoFactor},
+		{views.PathSessions, views.PathSessions}, // past the edge of the row at first
 	} {
 		tb.open(page.path)
 		tb.do(chromedp.EmulateViewport(390, 900))
@@ -115,10 +116,15 @@ func TestBrowserUISettingsTabsOnAPhone(t *testing.T) {
 			const items = [...document.querySelectorAll(".settings-nav li")];
 			const rows = new Set(items.map(li => Math.round(li.getBoundingClientRect().top))).size;
 			const marked = [...document.querySelectorAll(".settings-nav a[aria-current]")].map(a => a.getAttribute("href"));
-			return [String(rows), marked.join(" ")];
+			const tab = document.querySelector(".settings-nav a[aria-current]").getBoundingClientRect();
+			const row = document.querySelector(".settings-nav ul").getBoundingClientRect();
+			return [String(rows), marked.join(" "), String(tab.left >= row.left && tab.right <= row.right)];
 		})()`))
 		if got[0] != "1" || got[1] != page.marked {
 			t.Errorf("on %s at 390 px the tabs are in %s rows, marked %q, want 1 row, %q", page.path, got[0], got[1], page.marked)
+		}
+		if got[2] != "true" {
+			t.Errorf("on %s at 390 px the page's own tab is past the edge of the row", page.path)
 		}
 	}
 	tb.open(views.PathAccountDelete)
