@@ -126,18 +126,7 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	if err != nil {
 		return &clientError{fiber.StatusBadRequest, views.Msg("passkey.unknown")}
 	}
-	passkeys, err := twofactor.Passkeys(c.UserContext(), h.db, u.ID)
-	if err != nil {
-		return err
-	}
-	totp, err := twofactor.Enabled(c.UserContext(), h.db, u.ID)
-	if err != nil {
-		return err
-	}
-	if h.mustKeepFactor(c, totp || len(passkeys) > 1) {
-		return &clientError{fiber.StatusConflict, lastFactorRequired()}
-	}
-	var name string
+	var name string // removeFactor refuses (409) a last factor the policy needs
 	err = h.changeWithNotice(c, func(ctx context.Context, tx bun.Tx) (subject, body views.Text, err error) {
 		err = h.removeFactor(ctx, tx, u, func() (err error) {
 			name, err = twofactor.RemovePasskey(ctx, tx, u.ID, id)
