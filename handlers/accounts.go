@@ -118,11 +118,11 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		}
 		h.mail.Notify()
 	}
-	welcome := "Welcome, " + u.Username + ". Your account is ready."
+	welcome := views.Say(views.LevelSuccess, views.Msg("flash.welcome", views.Args{"Username": u.Username}))
 	if mailed {
-		welcome += " We sent a link to " + u.Email + " to confirm it."
+		welcome.Text = append(welcome.Text, views.Msg("flash.confirm_sent", views.Args{"Email": u.Email}))
 	}
-	h.flash(c, views.LevelSuccess, welcome)
+	h.flashMessage(c, welcome)
 	return h.redirect(c, views.PathArticles)
 }
 
@@ -193,18 +193,18 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	f.SavedEmail, f.EmailVerified = f.Email, u.EmailVerified && !changed
-	saved := views.Message{Level: views.LevelSuccess, Text: "Your profile was saved."}
+	saved := views.Say(views.LevelSuccess, views.Msg("flash.profile_saved"))
 	if mailed {
-		saved.Text += " We sent a link to " + f.Email + " to confirm it."
+		saved.Text = append(saved.Text, views.Msg("flash.confirm_sent", views.Args{"Email": f.Email}))
 	} else if changed && f.Email != "" {
-		saved.Text += " Too many mails went to " + f.Email + " lately: send its confirmation link later, from here."
+		saved.Text = append(saved.Text, views.Msg("flash.confirm_limited", views.Args{"Email": f.Email}))
 	}
 	if isHTMX(c) {
 		// No field takes the focus: it stays on Save, the message announced.
 		f.FocusOn("")
 		return h.render(c, fiber.StatusOK, templ.Join(views.ProfileFormView(f), views.EmailResend(f, true), views.FlashOOB(saved)))
 	}
-	h.flash(c, saved.Level, saved.Text)
+	h.flashMessage(c, saved)
 	return h.redirect(c, views.PathProfile)
 }
 
@@ -252,7 +252,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, ""); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "Your password was changed. "+endedSessions(ended))
+	h.flash(c, views.LevelSuccess, views.Msg("flash.password_changed"), endedSessions(ended))
 	return h.redirect(c, views.PathPassword)
 }
 
@@ -300,7 +300,7 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 		return err
 	}
 	h.rotateCSRFToken(c)
-	h.flash(c, views.LevelInfo, "Your account was deleted.")
+	h.flash(c, views.LevelInfo, views.Msg("flash.account_deleted"))
 	return h.redirect(c, views.PathArticles)
 }
 

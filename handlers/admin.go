@@ -146,7 +146,7 @@ func idParam(c *fiber.Ctx) (int64, error) {
 // admin acted; without htmx, the message on the page at back.
 func (h *handler) adminMessage(c *fiber.Ctx, back string, message views.Message, fragment func() (templ.Component, error)) error {
 	if !isHTMX(c) {
-		h.flash(c, message.Level, message.Text)
+		h.flashMessage(c, message)
 		return h.redirect(c, back)
 	}
 	component, err := fragment()

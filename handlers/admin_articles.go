@@ -78,10 +78,10 @@ func (h *handler) adminArticleDelete(c *fiber.Ctx) error {
 	if err := models.AdminDeleteArticle(c.UserContext(), h.db, currentUser(c), a.ID); err != nil {
 		return adminRefusal(err)
 	}
-	deleted := views.Message{Level: views.LevelSuccess, Text: "Article “" + models.Isolated(a.Title) + "” by " + models.Isolated(a.Author.Username) + " was deleted."}
+	deleted := views.Say(views.LevelSuccess, views.Msg("admin.flash.article_deleted", views.Args{"Title": models.Isolated(a.Title), "Author": models.Isolated(a.Author.Username)}))
 	if isHTMX(c) && c.Get(hxTarget) == views.AdminArticleRowID(a.ID) {
 		return h.render(c, fiber.StatusOK, templ.Join(views.AdminArticleDeleted(a), views.FlashOOB(deleted)))
 	}
-	h.flash(c, deleted.Level, deleted.Text)
+	h.flashMessage(c, deleted)
 	return h.redirect(c, views.PathAdminArticles)
 }

@@ -70,7 +70,7 @@ func (h *handler) adminUsersSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if len(ids) == 0 {
-		h.flash(c, views.LevelError, "Select at least one user first.")
+		h.flash(c, views.LevelError, views.Msg("admin.flash.select_first"))
 		return h.redirect(c, views.PathAdminUsers)
 	}
 	ctx := c.UserContext()
@@ -88,27 +88,25 @@ func (h *handler) adminUsersSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	level, text := bulkMessage(ctx, action, result)
-	h.flash(c, level, text)
+	h.flashMessage(c, bulkMessage(action, result))
 	return h.redirect(c, views.PathAdminUsers)
 }
 
 // bulkMessage says what a bulk action did, and whom it left alone and why.
-func bulkMessage(ctx context.Context, action string, result models.BulkResult) (level, text string) {
-	done := "Activated "
+func bulkMessage(action string, result models.BulkResult) views.Message {
+	done := views.MsgN("admin.flash.bulk_activated", len(result.Changed))
 	if action == "deactivate" {
-		done = "Deactivated "
+		done = views.MsgN("admin.flash.bulk_deactivated", len(result.Changed))
 	}
-	text = done + views.Count(int64(len(result.Changed)), "user", "users") + "."
+	message := views.Say(views.LevelSuccess, done)
 	if action == "deactivate" && len(result.Changed) > 0 {
-		text += " Their sessions have ended."
+		message.Text = append(message.Text, views.Msg("admin.flash.bulk_sessions_ended"))
 	}
-	level = views.LevelSuccess
 	for _, skip := range result.Skipped {
-		text += " " + skip.Username + " was left alone: " + refusalText(skip.Reason).In(ctx)
-		level = views.LevelError
+		message.Text = append(message.Text, views.Msg("admin.flash.left_alone", views.Args{"Username": skip.Username}), refusalText(skip.Reason))
+		message.Level = views.LevelError
 	}
-	return level, text
+	return message
 }
 
 // formIDs reads the ids a form posted under name; one that is not a
@@ -162,14 +160,18 @@ func (h *handler) adminUserActive(c *fiber.Ctx) error {
 	if u, err = models.UserByID(ctx, h.db, u.ID); err != nil {
 		return adminRefusal(err)
 	}
-	message := views.Message{Level: views.LevelInfo, Text: u.Username + " was already " + activeWord(u.IsActive) + "."}
+	who := views.Args{"Username": u.Username}
+	message := views.Say(views.LevelInfo, views.Msg("admin.flash.already_inactive", who))
+	if u.IsActive {
+		message = views.Say(views.LevelInfo, views.Msg("admin.flash.already_active", who))
+	}
 	switch {
 	case len(result.Changed) > 0 && active:
-		message = views.Message{Level: views.LevelSuccess, Text: u.Username + " was activated."}
+		message = views.Say(views.LevelSuccess, views.Msg("admin.flash.activated", who))
 	case len(result.Changed) > 0:
-		message = views.Message{Level: views.LevelSuccess, Text: u.Username + " was deactivated, and their sessions have ended."}
+		message = views.Say(views.LevelSuccess, views.Msg("admin.flash.deactivated", who))
 	case len(result.Skipped) > 0:
-		message = views.Message{Level: views.LevelError, Text: refusalText(result.Skipped[0].Reason).In(c.UserContext())}
+		message = views.Say(views.LevelError, refusalText(result.Skipped[0].Reason))
 	}
 	back := safeNext(formValue(c, "next"))
 	if !strings.HasPrefix(back, views.PathAdminUsers) {
@@ -178,13 +180,6 @@ func (h *handler) adminUserActive(c *fiber.Ctx) error {
 	return h.adminMessage(c, back, message, func() (templ.Component, error) {
 		return views.AdminUserRow(u, viewer), nil
 	})
-}
-
-func activeWord(active bool) string {
-	if active {
-		return "active"
-	}
-	return "inactive"
 }
 
 // adminUser loads the user the URL names.
@@ -333,13 +328,13 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	message := views.Message{Level: views.LevelInfo, Text: "Nothing changed."}
+	message := views.Say(views.LevelInfo, views.Msg("admin.flash.nothing_changed"))
 	if len(changes) > 0 {
 		fields := make([]string, len(changes))
 		for i, change := range changes {
 			fields[i] = change.Field
 		}
-		message = views.Message{Level: views.LevelSuccess, Text: "Saved " + u.Username + ": " + strings.Join(fields, ", ") + "."}
+		message = views.Say(views.LevelSuccess, views.Msg("admin.flash.saved", views.Args{"Username": u.Username, "Fields": strings.Join(fields, ", ")}))
 	}
 	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
 		saved, err := models.UserByID(c.UserContext(), h.db, u.ID)
@@ -393,7 +388,7 @@ func (h *handler) adminUserPassword(c *fiber.Ctx) error {
 	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, byAdmin(currentUser(c))); err != nil {
 		return err
 	}
-	message := views.Message{Level: views.LevelSuccess, Text: "The password of " + u.Username + " was set; " + views.Count(int64(ended), "session", "sessions") + " ended."}
+	message := views.Say(views.LevelSuccess, views.MsgN("admin.flash.password_set", ended, views.Args{"Username": u.Username}))
 	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
 		fresh := views.NewSetPasswordForm(nil)
 		fresh.FocusOn("")
@@ -425,7 +420,7 @@ func (h *handler) adminUserReset(c *fiber.Ctx) error {
 		return err
 	}
 	h.mail.Notify()
-	h.flash(c, views.LevelSuccess, "A password reset link was mailed to "+u.Email+".")
+	h.flash(c, views.LevelSuccess, views.Msg("admin.flash.reset_mailed", views.Args{"Email": u.Email}))
 	return h.redirect(c, views.AdminUserPath(u.ID))
 }
 
@@ -444,7 +439,7 @@ func (h *handler) adminUserSessions(c *fiber.Ctx) error {
 	if err != nil {
 		return adminRefusal(err)
 	}
-	message := views.Message{Level: views.LevelSuccess, Text: views.Count(int64(ended), "session", "sessions") + " of " + u.Username + " ended."}
+	message := views.Say(views.LevelSuccess, views.MsgN("admin.flash.sessions_ended", ended, views.Args{"Username": u.Username}))
 	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
 		rows, err := h.adminSessionRows(c.UserContext(), u.ID)
 		return views.AdminSessionsCard(u, rows, true), err
@@ -470,13 +465,13 @@ func (h *handler) adminUserTwoFactor(c *fiber.Ctx) error {
 	if err != nil {
 		return adminRefusal(err)
 	}
-	text := "Two-factor authentication was already off for " + u.Username + "."
+	text := views.Msg("admin.flash.two_factor_was_off", views.Args{"Username": u.Username})
 	if wasOn {
 		h.mail.Notify()
 		if err := h.recordEvent(c, models.EventTwoFactorDisabled, u.ID, u.Username, byAdmin(actor)); err != nil {
 			return err
 		}
-		text = "Two-factor authentication is off for " + u.Username + "; they can log in with their password alone."
+		text = views.Msg("admin.flash.two_factor_off", views.Args{"Username": u.Username})
 	}
 	h.flash(c, views.LevelSuccess, text)
 	return h.redirect(c, views.AdminUserPath(u.ID))
@@ -517,7 +512,7 @@ func (h *handler) adminUserDelete(c *fiber.Ctx) error {
 	if err := models.AdminDeleteUser(c.UserContext(), h.db, h.sessionStorage, currentUser(c), u.ID); err != nil {
 		return adminRefusal(err)
 	}
-	h.flash(c, views.LevelSuccess, "The user "+u.Username+" was deleted.")
+	h.flash(c, views.LevelSuccess, views.Msg("admin.flash.user_deleted", views.Args{"Username": u.Username}))
 	return h.redirect(c, views.PathAdminUsers)
 }
 

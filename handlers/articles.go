@@ -122,7 +122,7 @@ func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "Article published.")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.article_published"))
 	return h.redirect(c, views.ArticlePath(a.ID))
 }
 
@@ -151,7 +151,7 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "Article saved.")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.article_saved"))
 	return h.redirect(c, views.ArticlePath(a.ID))
 }
 
@@ -178,14 +178,14 @@ func (h *handler) articleDelete(c *fiber.Ctx) error {
 	if err := models.DeleteArticle(c.UserContext(), h.db, a.ID); err != nil {
 		return err
 	}
-	deleted := views.Message{Level: views.LevelInfo, Text: "Article “" + a.Title + "” was deleted."}
+	deleted := views.Say(views.LevelInfo, views.Msg("flash.article_deleted", views.Args{"Title": a.Title}))
 	if isHTMX(c) && c.Get(hxTarget) == views.ArticleItemID(a) {
 		// The entry swaps for the message, where the user is looking (the
 		// top of a long list may be far above), and it takes the focus
 		// that the pressed button, gone with the entry, had.
 		return h.render(c, fiber.StatusOK, views.ArticleDeleted(deleted))
 	}
-	h.flash(c, deleted.Level, deleted.Text)
+	h.flashMessage(c, deleted)
 	return h.redirect(c, views.PathArticles)
 }
 

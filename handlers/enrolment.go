@@ -46,7 +46,7 @@ func (h *handler) enrolmentRequired(c *fiber.Ctx) error {
 	if adminOnly {
 		key = "two_factor.enrol_required_admin"
 	}
-	h.flash(c, views.LevelInfo, views.T(c.UserContext(), key))
+	h.flash(c, views.LevelInfo, views.Msg(key))
 	return h.redirect(c, views.PathTwoFactor)
 }
 

@@ -18,8 +18,13 @@ const localMessages = "messages"
 const maxMessages = 3
 
 // flash queues a message for the next full page this browser loads.
-func (h *handler) flash(c *fiber.Ctx, level, text string) {
-	pending := append(h.pendingMessages(c), views.Message{Level: level, Text: text})
+func (h *handler) flash(c *fiber.Ctx, level string, text ...views.Text) {
+	h.flashMessage(c, views.Say(level, text...))
+}
+
+// flashMessage queues message for the next page shown.
+func (h *handler) flashMessage(c *fiber.Ctx, message views.Message) {
+	pending := append(h.pendingMessages(c), message)
 	pending = pending[max(0, len(pending)-maxMessages):]
 	c.Locals(localMessages, pending)
 	encoded, err := json.Marshal(pending)

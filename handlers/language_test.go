@@ -14,6 +14,8 @@ import (
 	"gatehouse/models"
 	"gatehouse/models/dbtest"
 	"gatehouse/models/mail"
+	"gatehouse/views"
+	"gatehouse/views/i18ntest"
 )
 
 // The words of the skip link in each language: which language a page is in.
@@ -109,6 +111,20 @@ func TestLanguageChoiceOrder(t *testing.T) {
 func withLanguage(c *client, acceptLanguage string) *client {
 	c.acceptLanguage = acceptLanguage
 	return c
+}
+
+// wantKorean fails the test if res, a page or fragment asked for in
+// Korean, is not marked Korean or has English words left in what a person
+// reads (allowed: brand names, the test's own usernames and values).
+func wantKorean(t *testing.T, res *response, allowed ...string) {
+	t.Helper()
+	if lang := res.Header.Get("Content-Language"); lang != "" && lang != "ko" {
+		t.Errorf("%s: Content-Language %q", res.Request.URL.Path, lang)
+	}
+	allowed = append(allowed, views.SiteName, "Gatehouse")
+	if left := i18ntest.EnglishLeft(res.body, allowed...); len(left) > 0 {
+		t.Errorf("%s: English left in the Korean page: %q", res.Request.URL.Path, left)
+	}
 }
 
 // TestDefaultLanguage checks GATEHOUSE_LANGUAGE: the language of whoever

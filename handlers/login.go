@@ -134,7 +134,7 @@ func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, nex
 	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, detail); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "Welcome back, "+u.Username+".")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.welcome_back", views.Args{"Username": u.Username}))
 	if next != "" {
 		return h.redirect(c, next)
 	}
@@ -161,7 +161,7 @@ func (h *handler) logout(c *fiber.Ctx) error {
 	}
 	h.rotateCSRFToken(c)
 	if u != nil {
-		h.flash(c, views.LevelInfo, "You have been logged out.")
+		h.flash(c, views.LevelInfo, views.Msg("flash.logged_out"))
 	}
 	return h.redirect(c, views.PathArticles)
 }

@@ -54,7 +54,7 @@ func (h *handler) mailRefused(c *fiber.Ctx, err error, page string) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, views.LevelError, "Too many mails went to this address lately. Please try again in an hour.")
+	h.flash(c, views.LevelError, views.Msg("flash.mail_limited"))
 	return h.redirect(c, page)
 }
 

@@ -112,7 +112,7 @@ func (h *handler) passkeyRegisterSubmit(c *fiber.Ctx) error {
 	if err := h.recordEvent(c, models.EventPasskeyAdded, u.ID, u.Username, name); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "Passkey “"+name+"” added. You can now log in with it, without your password.")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.passkey_added", views.Args{"Name": name}))
 	return h.redirect(c, views.PathPasskeys)
 }
 
@@ -138,7 +138,7 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 		subject, body = views.Msg("mail.notice.passkey_removed.subject"), views.Msg("mail.notice.passkey_removed.body", views.Args{"Name": name})
 		return subject, body, nil
 	})
-	text := "That passkey had already been removed."
+	text := views.Msg("flash.passkey_gone")
 	switch {
 	case errors.Is(err, twofactor.ErrPasskeyNotFound):
 	case err != nil:
@@ -147,11 +147,11 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 		if err := h.recordEvent(c, models.EventPasskeyRemoved, u.ID, u.Username, name); err != nil {
 			return err
 		}
-		text = "Passkey “" + name + "” removed."
+		text = views.Msg("flash.passkey_removed", views.Args{"Name": name})
 	}
-	message := views.Message{Level: views.LevelSuccess, Text: text}
+	message := views.Say(views.LevelSuccess, text)
 	if !isHTMX(c) {
-		h.flash(c, message.Level, message.Text)
+		h.flashMessage(c, message)
 		return h.redirect(c, views.PathPasskeys)
 	}
 	p, err := h.passkeysView(c)

@@ -248,7 +248,7 @@ func (h *handler) emailVerifySubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "Your email address "+u.Email+" is confirmed.")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.email_confirmed", views.Args{"Email": u.Email}))
 	if currentUser(c) != nil {
 		return h.redirect(c, views.PathProfile)
 	}
@@ -269,7 +269,7 @@ func (h *handler) emailResend(c *fiber.Ctx) error {
 		return err
 	}
 	h.mail.Notify()
-	h.flash(c, views.LevelSuccess, "We sent a new confirmation link to "+u.Email+".")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.confirm_resent", views.Args{"Email": u.Email}))
 	return h.redirect(c, views.PathProfile)
 }
 

@@ -228,6 +228,6 @@ func (h *handler) startOver(c *fiber.Ctx, next string) error {
 	if err := h.endSession(c); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelInfo, "Please log in again: the login took too long, or was not started.")
+	h.flash(c, views.LevelInfo, views.Msg("flash.login_again"))
 	return h.redirect(c, views.LoginPath(next))
 }

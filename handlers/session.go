@@ -202,14 +202,11 @@ func (h *handler) cyclePassword(c *fiber.Ctx, hash string) (int, error) {
 }
 
 // endedSessions says how many other sessions a change logged out.
-func endedSessions(n int) string {
-	switch n {
-	case 0:
-		return "You were not logged in anywhere else."
-	case 1:
-		return "Your one other session was logged out."
+func endedSessions(n int) views.Text {
+	if n == 0 {
+		return views.Msg("flash.no_other_sessions")
 	}
-	return fmt.Sprintf("Your %d other sessions were logged out.", n)
+	return views.MsgN("flash.other_sessions_ended", n)
 }
 
 // session returns the request's session, loading it if loadUser did not.

@@ -81,18 +81,18 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, row.Device); err != nil {
 			return err
 		}
-		return h.sessionEnded(c, row.Device+" was logged out.")
+		return h.sessionEnded(c, views.Msg("flash.session_ended", views.Args{"Device": row.Device}))
 	}
 	// Ended already: by another tab, or by expiring.
-	return h.sessionEnded(c, "That session had already ended.")
+	return h.sessionEnded(c, views.Msg("flash.session_gone"))
 }
 
 // sessionEnded answers the end of sessions: with htmx, the list as it now
 // is, and the message in the live region; without, a redirect to the page.
-func (h *handler) sessionEnded(c *fiber.Ctx, text string) error {
-	message := views.Message{Level: views.LevelSuccess, Text: text}
+func (h *handler) sessionEnded(c *fiber.Ctx, text views.Text) error {
+	message := views.Say(views.LevelSuccess, text)
 	if !isHTMX(c) {
-		h.flash(c, message.Level, message.Text)
+		h.flashMessage(c, message)
 		return h.redirect(c, views.PathSessions)
 	}
 	rows, _, err := h.sessionRows(c)

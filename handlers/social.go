@@ -198,7 +198,7 @@ func (h *handler) socialConnected(c *fiber.Ctx, client *social.Client, person *s
 	if err := h.recordEvent(c, models.EventSocialConnected, u.ID, u.Username, client.Label); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, views.T(ctx, "social.settings.connected_flash", views.Args{"Provider": client.Label}))
+	h.flash(c, views.LevelSuccess, views.Msg("social.settings.connected_flash", views.Args{"Provider": client.Label}))
 	return h.redirect(c, views.PathSocial)
 }
 
@@ -276,7 +276,7 @@ func (h *handler) socialDisconnect(c *fiber.Ctx) error {
 	if err := h.recordEvent(c, models.EventSocialDisconnected, u.ID, u.Username, label); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, views.T(ctx, "social.settings.disconnected_flash", views.Args{"Provider": label}))
+	h.flash(c, views.LevelSuccess, views.Msg("social.settings.disconnected_flash", views.Args{"Provider": label}))
 	return h.redirect(c, views.PathSocial)
 }
 

@@ -61,6 +61,6 @@ func (h *handler) stopTrusting(c *fiber.Ctx) error {
 	if err := models.StopTrusting(c.UserContext(), h.db, currentUser(c).ID, id); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, views.T(c.UserContext(), "trusted.stopped"))
+	h.flash(c, views.LevelSuccess, views.Msg("trusted.stopped"))
 	return h.redirect(c, views.PathSessions)
 }

@@ -116,7 +116,7 @@ func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !ok {
-		h.flash(c, views.LevelInfo, views.T(h.withLanguage(c), "two_factor.setup_expired"))
+		h.flash(c, views.LevelInfo, views.Msg("two_factor.setup_expired"))
 		return h.redirect(c, views.PathTwoFactorSetup)
 	}
 	view, err := totpSetupView(setup)
@@ -148,7 +148,7 @@ func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
 			if err := h.keepFreshCodes(c, codes, true); err != nil {
 				return err
 			}
-			h.flash(c, views.LevelSuccess, "Two-factor authentication is on.")
+			h.flash(c, views.LevelSuccess, views.Msg("flash.two_factor_on"))
 			return h.redirect(c, views.PathRecoveryCodes)
 		}
 		f.AddError("code", views.Msg("two_factor.setup_code_wrong"))
@@ -180,7 +180,7 @@ func (h *handler) recoveryCodesPage(c *fiber.Ctx) error {
 	justEnabled, _ := sess.Get(keyJustEnabled).(bool)
 	codes, err := h.twoFactor.OpenCodes(currentUser(c).ID, sealed)
 	if len(sealed) == 0 || err != nil {
-		h.flash(c, views.LevelInfo, "Recovery codes are shown only once, when they are made. Make new ones if you lost them.")
+		h.flash(c, views.LevelInfo, views.Msg("flash.codes_shown_once"))
 		return c.Redirect(views.PathTwoFactor, fiber.StatusFound)
 	}
 	sess.Delete(keyFreshCodes)
@@ -214,7 +214,7 @@ func (h *handler) recoveryCodesSubmit(c *fiber.Ctx) error {
 	if err := h.keepFreshCodes(c, codes, false); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, "New recovery codes were made; the old ones no longer work.")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.codes_new"))
 	return h.redirect(c, views.PathRecoveryCodes)
 }
 
@@ -290,7 +290,7 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	h.flash(c, views.LevelSuccess, "Two-factor authentication is off.")
+	h.flash(c, views.LevelSuccess, views.Msg("flash.two_factor_off"))
 	return h.redirect(c, views.PathTwoFactor)
 }
 

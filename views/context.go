@@ -5,6 +5,7 @@ package views
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -32,7 +33,24 @@ type SocialProvider struct{ Name, Label string }
 // Message is a one-shot notice (Django's messages framework).
 type Message struct {
 	Level string // LevelSuccess, LevelInfo or LevelError
-	Text  string
+	// Text is one or more sentences, put into words when shown: a message
+	// queued before a login is read in the language the login chose.
+	Text []Text
+}
+
+// Say is a message of level made of texts, one sentence or more.
+func Say(level string, texts ...Text) Message { return Message{Level: level, Text: texts} }
+
+// In is the message's sentences in the language of ctx, one after another.
+func (m Message) In(ctx context.Context) string {
+	l := LanguageOf(ctx)
+	words := make([]string, 0, len(m.Text))
+	for _, text := range m.Text {
+		if !text.Empty() {
+			words = append(words, text.in(l))
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 type pageKey struct{}

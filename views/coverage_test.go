@@ -2,34 +2,13 @@ package views
 
 import (
 	"context"
-	"html"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"gatehouse/views/i18ntest"
 )
-
-// englishRun is two or more Latin words in a row: a sentence, or a piece
-// of one, left untranslated.
-var englishRun = regexp.MustCompile(`[A-Za-z][A-Za-z'’]+(?:[ ,.:;-]+[A-Za-z][A-Za-z'’]+)+`)
-
-var (
-	tags    = regexp.MustCompile(`(?s)<[^>]*>`)
-	address = regexp.MustCompile(`\S+@\S+|https?://\S+`)
-)
-
-// englishLeft lists the runs of English words in text (HTML tags, web and
-// mail addresses taken out) that are not among allowed: brand names,
-// fixtures' names. A page or mail in Korean should have none.
-func englishLeft(text string, allowed ...string) []string {
-	text = html.UnescapeString(tags.ReplaceAllString(text, " "))
-	text = address.ReplaceAllString(text, " ")
-	for _, a := range allowed {
-		text = strings.ReplaceAll(text, a, " ")
-	}
-	return englishRun.FindAllString(text, -1)
-}
 
 // TestMailInKoreanHasNoEnglish renders every mail in Korean and fails on
 // English words left in its subject, text or HTML. (The pages get the
@@ -66,14 +45,14 @@ func TestMailInKoreanHasNoEnglish(t *testing.T) {
 			t.Errorf("%s: HTML not marked Korean", name)
 		}
 		for part, text := range map[string]string{"subject": m.Subject, "text": m.Text, "html": body.String()} {
-			if left := englishLeft(text, SiteName, "Firefox", "Kakao"); len(left) > 0 {
+			if left := i18ntest.EnglishLeft(text, SiteName, "Firefox", "Kakao"); len(left) > 0 {
 				t.Errorf("%s, %s: English left: %q", name, part, left)
 			}
 		}
 	}
 	// The check finds what it is for.
 	english := PasswordResetMail(context.Background(), "jeongwoo", link, time.Hour, nil)
-	if left := englishLeft(english.Text, SiteName); len(left) == 0 {
+	if left := i18ntest.EnglishLeft(english.Text, SiteName); len(left) == 0 {
 		t.Error("the English mail passes as Korean")
 	}
 }

@@ -1,9 +1,5 @@
 package views
 
-import (
-	"strconv"
-)
-
 // codeMaxLength bounds a typed code: a recovery code with spaces fits.
 const codeMaxLength = 32
 
@@ -11,14 +7,11 @@ const codeMaxLength = 32
 func WrongSecondFactor() Text { return Msg("two_factor.code_wrong") }
 
 // RecoveryCodesLeft says how many recovery codes are left after one was used.
-func RecoveryCodesLeft(n int) string {
-	switch n {
-	case 0:
-		return "You used your last recovery code: make new ones in your two-factor settings."
-	case 1:
-		return "You used a recovery code: 1 is left. Consider making new ones in your two-factor settings."
+func RecoveryCodesLeft(n int) Text {
+	if n == 0 {
+		return Msg("flash.last_recovery_code")
 	}
-	return "You used a recovery code: " + strconv.Itoa(n) + " are left."
+	return MsgN("flash.recovery_codes_left", n)
 }
 
 // SecondStepForm takes the second factor after a right password: an

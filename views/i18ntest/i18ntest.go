@@ -1,0 +1,45 @@
+// Package i18ntest finds English left in a page or mail that should be in
+// another language. The views' and the handlers' tests share it.
+package i18ntest
+
+import (
+	"html"
+	"regexp"
+	"strings"
+)
+
+// englishRun is two or more Latin words in a row: a sentence, or a piece
+// of one, left untranslated.
+var englishRun = regexp.MustCompile(`[A-Za-z][A-Za-z'’]+(?:[ ,.:;-]+[A-Za-z][A-Za-z'’]+)+`)
+
+var (
+	comments = regexp.MustCompile(`(?s)<!--.*?-->`)
+	hidden   = regexp.MustCompile(`(?is)<(script|style|svg)\b.*?</(script|style|svg)>`)
+	tags     = regexp.MustCompile(`(?s)<[^>]*>`)
+	address  = regexp.MustCompile(`\S+@\S+|https?://\S+`)
+)
+
+// readable is what a person reads in an HTML page or text: the text
+// between tags and the attributes read aloud or shown (alt, title,
+// placeholder, aria-label, a button's value).
+var readable = regexp.MustCompile(`(?i)\s(?:alt|title|placeholder|aria-label|aria-description)="([^"]*)"`)
+
+// EnglishLeft lists the runs of English words in text (HTML tags, scripts,
+// web and mail addresses taken out; the attributes a person reads kept)
+// that are not among allowed: brand names, fixtures' names. A page or
+// mail in Korean should have none.
+func EnglishLeft(text string, allowed ...string) []string {
+	text = comments.ReplaceAllString(text, " ")
+	text = hidden.ReplaceAllString(text, " ")
+	var attrs []string
+	for _, m := range readable.FindAllStringSubmatch(text, -1) {
+		attrs = append(attrs, m[1])
+	}
+	text = tags.ReplaceAllString(text, " ") + " \n " + strings.Join(attrs, " \n ")
+	text = html.UnescapeString(text)
+	text = address.ReplaceAllString(text, " ")
+	for _, a := range allowed {
+		text = strings.ReplaceAll(text, a, " ")
+	}
+	return englishRun.FindAllString(text, -1)
+}
