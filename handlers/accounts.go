@@ -210,6 +210,9 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 
 // passwordPage shows the password change form.
 func (h *handler) passwordPage(c *fiber.Ctx) error {
+	if !password.Usable(currentUser(c).Password) {
+		return h.redirect(c, views.PathPasswordSet) // nothing to change yet
+	}
 	return h.render(c, fiber.StatusOK, views.Password(views.NewPasswordForm()))
 }
 
@@ -217,6 +220,9 @@ func (h *handler) passwordPage(c *fiber.Ctx) error {
 // ends every other session of the user.
 func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	u := currentUser(c)
+	if !password.Usable(u.Password) {
+		return h.redirect(c, views.PathPasswordSet)
+	}
 	f, err := newPasswordForm(c)
 	if err != nil {
 		return err

@@ -240,6 +240,9 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 	if p.Sessions, err = h.adminSessionRows(ctx, u.ID); err != nil {
 		return p, err
 	}
+	if p.Connections, err = h.adminConnections(ctx, u.ID); err != nil {
+		return p, err
+	}
 	events, err := models.UserEvents(ctx, h.db, u.ID, 0, eventsPerPage)
 	if err != nil {
 		return p, err

@@ -14,9 +14,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"gatehouse/models"
-	"gatehouse/models/password"
 	"gatehouse/models/social"
-	"gatehouse/models/twofactor"
+	"gatehouse/models/throttle"
 	"gatehouse/views"
 )
 
@@ -35,7 +34,8 @@ const (
 	keySocialVerifier = "_social_verifier"
 	keySocialNext     = "_social_next"
 	keySocialUntil    = "_social_until"
-	keySocialConnect  = "_social_connect" // the user id connecting the provider, 0 for a login
+	keySocialConnect  = "_social_connect" // the user id connecting the provider or confirming with it, 0 for a login
+	keySocialConfirm  = "_social_confirm" // true: the user is confirming it is them, not connecting
 	keySocialSignup   = "_social_signup"  // JSON of pendingSocialSignup
 )
 
@@ -67,7 +67,7 @@ func (h *handler) socialLogin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.startSocial(c, client, 0, safeNext(formValue(c, "next")))
+	return h.startSocial(c, client, 0, false, safeNext(formValue(c, "next")))
 }
 
 // socialConnect sends a logged-in user, who just confirmed it is them, to
@@ -77,14 +77,39 @@ func (h *handler) socialConnect(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.startSocial(c, client, currentUser(c).ID, views.PathSocial)
+	return h.startSocial(c, client, currentUser(c).ID, false, views.PathSocial)
+}
+
+// socialConfirm sends a logged-in user to a provider their account is
+// connected to, to confirm it is them before a sensitive change ("sudo
+// mode"): the way for an account with no password of its own.
+func (h *handler) socialConfirm(c *fiber.Ctx) error {
+	client, err := h.socialClient(c)
+	if err != nil {
+		return err
+	}
+	return h.startSocial(c, client, currentUser(c).ID, true, safeNext(formValue(c, "next")))
 }
 
 // startSocial sends the browser to the provider, with a state, a nonce and
 // a PKCE verifier kept in this browser's session: the callback must come
-// back here, once. connecting is the user connecting the provider, or 0
-// for a login.
-func (h *handler) startSocial(c *fiber.Ctx, client *social.Client, connecting int64, next string) error {
+// back here, once. connecting is the user connecting the provider (or,
+// with confirming, confirming it is them with it), or 0 for a login.
+//
+// An address locked out of logging in by password is locked out here too,
+// and each start, which stores a session, is counted per address.
+func (h *handler) startSocial(c *fiber.Ctx, client *social.Client, connecting int64, confirming bool, next string) error {
+	address := addressSubject(h.clientAddress(c))
+	retryAt, err := h.throttle.Check(c.UserContext(), throttle.LoginPerAddress.Key(address))
+	if err == nil && retryAt.IsZero() {
+		retryAt, err = h.throttle.Count(c.UserContext(), throttle.SocialStartsPerAddress.Key(address))
+	}
+	if err != nil {
+		return err
+	}
+	if !retryAt.IsZero() {
+		return &clientError{fiber.StatusTooManyRequests, h.refusal(c, retryAt)}
+	}
 	state, nonce, verifier := rand.Text(), rand.Text(), rand.Text()+rand.Text()
 	target, err := client.Start(c.UserContext(), state, nonce, verifier)
 	if err != nil {
@@ -106,6 +131,7 @@ func (h *handler) startSocial(c *fiber.Ctx, client *social.Client, connecting in
 	sess.Set(keySocialNext, next)
 	sess.Set(keySocialUntil, until)
 	sess.Set(keySocialConnect, connecting)
+	sess.Set(keySocialConfirm, confirming)
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}
@@ -127,6 +153,7 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 	}
 	var provider, state, nonce, verifier, next string
 	var until, connecting int64
+	var confirming bool
 	if sess != nil {
 		provider, _ = sess.Get(keySocialProvider).(string)
 		state, _ = sess.Get(keySocialState).(string)
@@ -135,7 +162,8 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 		next, _ = sess.Get(keySocialNext).(string)
 		until, _ = sess.Get(keySocialUntil).(int64)
 		connecting, _ = sess.Get(keySocialConnect).(int64)
-		for _, key := range []string{keySocialProvider, keySocialState, keySocialNonce, keySocialVerifier, keySocialNext, keySocialUntil, keySocialConnect} {
+		confirming, _ = sess.Get(keySocialConfirm).(bool)
+		for _, key := range []string{keySocialProvider, keySocialState, keySocialNonce, keySocialVerifier, keySocialNext, keySocialUntil, keySocialConnect, keySocialConfirm} {
 			sess.Delete(key) // once: a replayed callback finds nothing
 		}
 		// Stored now, whatever follows: a connection or a failure would
@@ -151,7 +179,7 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 	}
 	given := c.Query("state")
 	if state == "" || provider != client.Name || subtle.ConstantTimeCompare([]byte(given), []byte(state)) != 1 || !h.now().Before(time.Unix(until, 0)) {
-		return h.socialFailed(c, client, "social.failed_state")
+		return h.socialRefused(c, client, "social.failed_state")
 	}
 	if c.Query("error") != "" || c.Query("code") == "" {
 		return h.socialFailed(c, client, "social.failed_denied")
@@ -159,13 +187,16 @@ func (h *handler) socialCallback(c *fiber.Ctx) error {
 	person, err := client.Finish(c.UserContext(), c.Query("code"), verifier, nonce)
 	if errors.Is(err, social.ErrRefused) {
 		h.log.Warn("social login refused", "provider", client.Name, "err", err)
-		return h.socialFailed(c, client, "social.failed_token")
+		return h.socialRefused(c, client, "social.failed_token")
 	}
 	if err != nil {
 		h.log.Error("social login: provider unreachable", "provider", client.Name, "err", err)
 		return h.socialFailed(c, client, "social.unreachable")
 	}
-	if connecting != 0 {
+	switch {
+	case connecting != 0 && confirming:
+		return h.socialConfirmed(c, client, person, next)
+	case connecting != 0:
 		return h.socialConnected(c, client, person)
 	}
 	return h.socialPerson(c, client, person, next)
@@ -202,6 +233,23 @@ func (h *handler) socialConnected(c *fiber.Ctx, client *social.Client, person *s
 	return h.redirect(c, views.PathSocial)
 }
 
+// socialConfirmed lets the user on, as a password confirmation would, if
+// the provider account that answered is one connected to them.
+func (h *handler) socialConfirmed(c *fiber.Ctx, client *social.Client, person *social.Person, next string) error {
+	ctx, u := c.UserContext(), currentUser(c)
+	account, err := social.AccountOf(ctx, h.db, client.Name, person.Subject)
+	switch {
+	case errors.Is(err, social.ErrNoAccount) || (err == nil && account.UserID != u.ID):
+		return h.socialFailed(c, client, "social.confirm.other_account")
+	case err != nil:
+		return err
+	}
+	if err := social.Used(ctx, h.db, account.ID, person.Email, h.now()); err != nil {
+		return err
+	}
+	return h.confirmed(c, next)
+}
+
 // socialSettingsPage lists the user's accounts at other sites.
 func (h *handler) socialSettingsPage(c *fiber.Ctx) error {
 	p, err := h.socialSettingsView(c)
@@ -220,12 +268,8 @@ func (h *handler) socialSettingsView(c *fiber.Ctx) (views.SocialSettingsPage, er
 	}
 	connected := map[string]bool{}
 	for _, a := range accounts {
-		label := a.Provider
-		if client, ok := h.social[a.Provider]; ok {
-			label = client.Label
-		}
 		connected[a.Provider] = true
-		p.Connected = append(p.Connected, views.SocialConnection{ID: a.ID, Label: label, Email: a.Email, Since: a.CreatedAt})
+		p.Connected = append(p.Connected, views.SocialConnection{ID: a.ID, Label: h.providerLabel(a.Provider), Email: a.Email, Since: a.CreatedAt})
 	}
 	for _, b := range h.socialButtons {
 		if !connected[b.Name] {
@@ -246,15 +290,11 @@ func (h *handler) socialDisconnect(c *fiber.Ctx) error {
 		return &clientError{fiber.StatusBadRequest, views.Msg("error.form_unreadable")}
 	}
 	ctx, u := c.UserContext(), currentUser(c)
-	accounts, err := social.Accounts(ctx, h.db, u.ID)
+	last, err := lastWayIn(ctx, h.db, u)
 	if err != nil {
 		return err
 	}
-	passkeys, err := twofactor.Passkeys(ctx, h.db, u.ID)
-	if err != nil {
-		return err
-	}
-	if len(accounts) <= 1 && len(passkeys) == 0 && !password.Usable(u.Password) {
+	if last {
 		p, err := h.socialSettingsView(c)
 		if err != nil {
 			return err
@@ -269,15 +309,22 @@ func (h *handler) socialDisconnect(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	label := name
-	if client, ok := h.social[name]; ok {
-		label = client.Label
-	}
+	label := h.providerLabel(name)
 	if err := h.recordEvent(c, models.EventSocialDisconnected, u.ID, u.Username, label); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("social.settings.disconnected_flash", views.Args{"Provider": label}))
 	return h.redirect(c, views.PathSocial)
+}
+
+// socialRefused is socialFailed for a callback that may be forged or
+// replayed (a wrong state, a token that does not verify): it counts as a
+// failed login from the client's address.
+func (h *handler) socialRefused(c *fiber.Ctx, client *social.Client, key string) error {
+	if err := h.throttle.Fail(c.UserContext(), throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c)))); err != nil {
+		return err
+	}
+	return h.socialFailed(c, client, key)
 }
 
 // socialFailed ends a login at a provider that proves no one: the session
@@ -300,6 +347,13 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 		}
 		if !u.IsActive {
 			return h.socialFailed(c, client, "social.failed_inactive")
+		}
+		retryAt, err := h.throttle.Count(ctx, throttle.SocialLoginsPerAccount.Key(client.Name+":"+person.Subject))
+		if err != nil {
+			return err
+		}
+		if !retryAt.IsZero() {
+			return h.render(c, fiber.StatusTooManyRequests, views.SocialFailed(h.limited(c, retryAt)))
 		}
 		if err := social.Used(ctx, h.db, account.ID, person.Email, h.now()); err != nil {
 			return err
@@ -427,10 +481,18 @@ func (h *handler) socialSignupSubmit(c *fiber.Ctx) error {
 // no usable password until they set one, the address confirmed only if
 // the provider says it verified it; then logs them in.
 func (h *handler) socialSignup(c *fiber.Ctx, client *social.Client, pending pendingSocialSignup, username string) error {
+	// Counted as every signup is, before the account is made.
+	retryAt, err := h.throttle.Count(c.UserContext(), throttle.SignupsPerAddress.Key(addressSubject(h.clientAddress(c))))
+	if err != nil {
+		return err
+	}
+	if !retryAt.IsZero() {
+		return h.render(c, fiber.StatusTooManyRequests, views.SocialFailed(h.limited(c, retryAt)))
+	}
 	p := pending.Person
 	u := &models.User{Username: username, Email: p.Email, EmailVerified: p.EmailVerified && p.Email != "", Password: "!",
 		IsActive: true, NotifyNewDevice: true, Language: h.language(c).Code()}
-	err := h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+	err = h.db.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := models.CreateUser(ctx, tx, u); err != nil {
 			return err
 		}

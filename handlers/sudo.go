@@ -6,6 +6,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
+	"gatehouse/models/password"
+	"gatehouse/models/social"
 	"gatehouse/models/twofactor"
 	"gatehouse/views"
 )
@@ -56,13 +58,24 @@ func (h *handler) confirmPage(c *fiber.Ctx) error {
 }
 
 // confirmForm is an empty confirmation form, offering a passkey when the
-// user has one.
+// user has one, and the sites the user logs in with.
 func (h *handler) confirmForm(c *fiber.Ctx) (views.ConfirmForm, error) {
+	ctx, u := c.UserContext(), currentUser(c)
 	f := views.NewConfirmForm()
+	f.NoPassword = !password.Usable(u.Password)
+	accounts, err := social.Accounts(ctx, h.db, u.ID)
+	if err != nil {
+		return f, err
+	}
+	for _, a := range accounts {
+		if client, ok := h.social[a.Provider]; ok {
+			f.Providers = append(f.Providers, views.SocialProvider{Name: client.Name, Label: client.Label})
+		}
+	}
 	if h.webAuthn == nil {
 		return f, nil
 	}
-	keys, err := twofactor.Passkeys(c.UserContext(), h.db, currentUser(c).ID)
+	keys, err := twofactor.Passkeys(ctx, h.db, u.ID)
 	f.Passkeys = len(keys) > 0
 	return f, err
 }
@@ -78,7 +91,7 @@ func (h *handler) confirmSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f.Passkeys = offer.Passkeys
+	f.Passkeys, f.NoPassword, f.Providers = offer.Passkeys, offer.NoPassword, offer.Providers
 	if f.Validate() {
 		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the confirmation form")
 		if err != nil {

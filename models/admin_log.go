@@ -51,6 +51,7 @@ const (
 	ActionTwoFactorOff = "two_factor_off"
 	ActionDelete       = "delete"
 	ActionImport       = "import"
+	ActionDisconnect   = "disconnect"
 	FieldPassword      = "password"
 	adminReprMaxLength = 200
 )
@@ -67,6 +68,7 @@ var AdminActions = []struct{ Name, Label string }{
 	{ActionTwoFactorOff, "Turned off two-factor"},
 	{ActionDelete, "Deleted"},
 	{ActionImport, "Imported from Django"},
+	{ActionDisconnect, "Disconnected another site"},
 }
 
 // ActionLabel says the action in words.

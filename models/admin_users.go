@@ -429,6 +429,26 @@ func AdminTurnOffTwoFactor(ctx context.Context, db bun.IDB, actor *User, id int6
 	return wasOn, err
 }
 
+// AdminDisconnect removes one of the user's accounts at other sites, for
+// actor, a superuser: disconnect deletes it within the transaction
+// (models/social does) and reports the provider's name, or "" if it was
+// gone already; the admin log records which provider it was.
+func AdminDisconnect(ctx context.Context, db bun.IDB, actor *User, id int64, disconnect func(context.Context, bun.Tx) (string, error)) (string, error) {
+	var provider string
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		actor, target, err := actorAndTarget(ctx, tx, actor, id, superuserAction)
+		if err != nil {
+			return err
+		}
+		if provider, err = disconnect(ctx, tx); err != nil || provider == "" {
+			return err
+		}
+		return recordAdminAction(ctx, tx, actorOf(actor), ActionDisconnect, ObjectUser, id, target.Username,
+			[]FieldChange{{Field: "social_account", From: provider}})
+	})
+	return provider, err
+}
+
 // RecordResetMail logs that actor had a password reset link mailed to target.
 func RecordResetMail(ctx context.Context, db bun.IDB, actor, target *User) error {
 	return recordAdminAction(ctx, db, actorOf(actor), ActionSendReset, ObjectUser, target.ID, target.Username, nil)

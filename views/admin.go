@@ -34,6 +34,7 @@ const (
 	AdminUserReset     = "reset/"
 	AdminUserSessions  = "sessions/"
 	AdminUserTwoFactor = "2fa/"
+	AdminUserSocial    = "social/"
 	AdminDelete        = "delete/"
 )
 
@@ -67,6 +68,7 @@ type AdminUserPage struct {
 	ArticleCount int64
 	Log          []models.AdminLogEntry
 	TwoFactor    bool // on for this user
+	Connections  []SocialConnection
 }
 
 // AdminDeletion says what deleting a user takes with them.

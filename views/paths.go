@@ -15,6 +15,7 @@ const (
 	PathSignup        = "/accounts/signup/"
 	PathProfile       = "/accounts/update/"
 	PathPassword      = "/accounts/password/"
+	PathPasswordSet   = "/accounts/password/set/"
 	PathAccountDelete = "/accounts/delete/"
 	PathSetLanguage   = "/i18n/setlang/"
 	// The accounts at other sites that log the user in.
@@ -134,6 +135,10 @@ func RedactTokens(path string) string {
 
 // SocialLoginPath starts a login with the provider of this name.
 func SocialLoginPath(provider string) string { return "/accounts/social/" + provider + "/login/" }
+
+// SocialConfirmPath is where a logged-in user confirms it is them with a
+// provider their account is connected to.
+func SocialConfirmPath(provider string) string { return "/accounts/social/" + provider + "/confirm/" }
 
 // SocialCallbackPath is where the provider of this name sends the browser back.
 func SocialCallbackPath(provider string) string { return "/accounts/social/" + provider + "/callback/" }

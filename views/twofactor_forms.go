@@ -49,6 +49,10 @@ type ConfirmForm struct {
 	Next     string
 	Passkeys bool   // the user has passkeys, and may confirm with one instead
 	Problem  string // why a passkey did not confirm
+	// NoPassword is an account without a usable password (made through
+	// another site): it confirms with Providers, the sites it logs in with.
+	NoPassword bool
+	Providers  []SocialProvider
 }
 
 // NewConfirmForm returns an empty confirmation form.

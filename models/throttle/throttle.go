@@ -68,6 +68,14 @@ var (
 	// address, each of which stores a session for its challenge: without
 	// it, anyone could fill the session store as fast as they can post.
 	PasskeyPromptsPerAddress = Rule{"passkey-prompt-address", 100, 15 * time.Minute}
+	// SocialStartsPerAddress counts logins at other sites begun from one
+	// client address: each stores a session for its state, as a passkey
+	// prompt does.
+	SocialStartsPerAddress = Rule{"social-start-address", 100, 15 * time.Minute}
+	// SocialLoginsPerAccount counts logins through one account at another
+	// site: each makes a session, and a stolen provider account (or a
+	// provider gone wrong) should not open hundreds.
+	SocialLoginsPerAccount = Rule{"social-account", 10, 15 * time.Minute}
 )
 
 // Key is one subject counted under a rule: a case-folded username, a client
