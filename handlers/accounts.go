@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -100,6 +101,14 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return h.welcome(c, u, mailed, views.PathArticles)
+}
+
+// welcome logs in u, whose account was just made, in this browser (which
+// it trusts from now on), mails the confirmation link if mail may go to
+// their unconfirmed address, and greets them on next. If the session
+// cannot be saved, the account is undone: the person may simply try again.
+func (h *handler) welcome(c *fiber.Ctx, u *models.User, mail bool, next string) error {
 	if err := h.login(c, u, false); err != nil {
 		undoCtx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), h.requestTimeout)
 		defer cancel()
@@ -111,6 +120,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	h.trustDevice(c, u.UsernameKey)
 	// The confirmation mail follows the account, which stands without it:
 	// if it cannot be queued, the profile page offers to send it again.
+	mailed := mail && u.Email != "" && !u.EmailVerified
 	if mailed {
 		if err := h.sendVerification(c.UserContext(), h.db, u); err != nil {
 			h.log.Error("confirmation mail not queued", "user", u.ID, "err", err)
@@ -123,7 +133,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		welcome.Text = append(welcome.Text, views.Msg("flash.confirm_sent", views.Args{"Email": u.Email}))
 	}
 	h.flashMessage(c, welcome)
-	return h.redirect(c, views.PathArticles)
+	return h.redirect(c, cmp.Or(next, views.PathArticles))
 }
 
 // profilePage shows the profile form filled with the user's details.

@@ -89,9 +89,11 @@ type handler struct {
 	twoFactorRule  models.TwoFactorPolicy
 	social         map[string]*social.Client // by name
 	socialButtons  []views.SocialProvider    // in the login page's order
-	signer         signer
-	csrfTokens     csrfTokens
-	cache          *models.Cache
+	// contentSecurityPolicy is the header every answer carries.
+	contentSecurityPolicy string
+	signer                signer
+	csrfTokens            csrfTokens
+	cache                 *models.Cache
 	// renderedEntries keeps index entries by what they show, so that an
 	// index page loaded again renders only its new entries.
 	renderedEntries *views.RenderedEntries
@@ -276,13 +278,16 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		now:             cfg.Now,
 		defaultLanguage: defaultLanguage,
 	}
+	var formOrigins []string
 	for _, p := range providers {
 		if _, dup := h.social[p.Name]; dup {
 			return nil, fmt.Errorf("handlers: social provider %q twice", p.Name)
 		}
 		h.social[p.Name] = social.NewClient(p, h.baseURL+views.SocialCallbackPath(p.Name), h.now)
 		h.socialButtons = append(h.socialButtons, views.SocialProvider{Name: p.Name, Label: p.Label})
+		formOrigins = append(formOrigins, p.FormOrigins()...)
 	}
+	h.contentSecurityPolicy = contentSecurityPolicy(formOrigins)
 	h.sessions = session.New(session.Config{
 		Storage:           store.Sessions,
 		KeyLookup:         "cookie:" + h.cookieName(sessionCookie),

@@ -12,9 +12,13 @@ import (
 )
 
 // contentSecurityPolicy allows scripts and styles from this site only: no
-// inline code, no framing.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+// inline code, no framing; forms lead to this site, or to the login pages
+// of the providers at formOrigins (their buttons' forms are redirected
+// there, and browsers hold redirects to form-action).
+func contentSecurityPolicy(formOrigins []string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"object-src 'none'; base-uri 'self'; form-action " + strings.Join(append([]string{"'self'"}, formOrigins...), " ") + "; frame-ancestors 'none'"
+}
 
 // securityHeaders sets the headers every response carries; over HTTPS, HSTS
 // too, so the browser never tries plain HTTP again.
@@ -25,7 +29,7 @@ func (h *handler) securityHeaders(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
 	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
-	c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
+	c.Set(fiber.HeaderContentSecurityPolicy, h.contentSecurityPolicy)
 	c.Set("Cross-Origin-Opener-Policy", "same-origin")
 	// Pages differ for htmx (a fragment) and browsers (the whole page).
 	c.Vary("HX-Request")

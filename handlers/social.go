@@ -508,5 +508,13 @@ func (h *handler) socialSignup(c *fiber.Ctx, client *social.Client, pending pend
 	if sess, err := h.existingSession(c); err == nil && sess != nil {
 		sess.Delete(keySocialSignup)
 	}
-	return h.completeLogin(c, u, false, pending.Next, "with "+client.Label)
+	mail := false
+	if u.Email != "" && !u.EmailVerified {
+		// An address the provider did not verify is confirmed by link, as
+		// at any signup, within the same limits.
+		if mail, err = h.mayMailFrom(c, u.Email); err != nil {
+			return err
+		}
+	}
+	return h.welcome(c, u, mail, pending.Next)
 }

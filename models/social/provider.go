@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +106,28 @@ func NewClient(p Provider, redirectURL string, now func() time.Time) *Client {
 	return &Client{Provider: p, redirectURL: redirectURL, now: now}
 }
 
+// FormOrigins are the origins the login button's form leads the browser
+// to (the authorization endpoint's): the pages' Content-Security-Policy
+// must allow them as form-action, or the browser stops at the redirect.
+func (p Provider) FormOrigins() []string {
+	var origins []string
+	for _, address := range []string{p.Issuer, p.AuthURL} {
+		if origin := originOf(address); origin != "" && !slices.Contains(origins, origin) {
+			origins = append(origins, origin)
+		}
+	}
+	return origins
+}
+
+// originOf is the scheme, host and port of an absolute URL, or "".
+func originOf(address string) string {
+	u, err := url.Parse(address)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // discover reads the provider's configuration once it answers.
 func (c *Client) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
 	c.mu.Lock()
@@ -123,9 +146,19 @@ func (c *Client) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVer
 	if err != nil {
 		return nil, nil, fmt.Errorf("social: %s: discovery: %w", c.Name, err)
 	}
+	endpoint := provider.Endpoint()
+	if c.AuthURL != "" {
+		endpoint.AuthURL = c.AuthURL
+	}
+	if origin := originOf(endpoint.AuthURL); !slices.Contains(c.FormOrigins(), origin) {
+		// The pages allow forms to lead to FormOrigins only (CSP
+		// form-action): a browser would stop at the redirect.
+		return nil, nil, fmt.Errorf("social: %s: the authorization endpoint %s is not at the issuer's origin; set GATEHOUSE_SOCIAL_%s_AUTH_URL to it",
+			c.Name, endpoint.AuthURL, strings.ToUpper(c.Name))
+	}
 	c.oauth = &oauth2.Config{
 		ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.redirectURL,
-		Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "email", "profile"},
+		Endpoint: endpoint, Scopes: []string{oidc.ScopeOpenID, "email", "profile"},
 	}
 	c.verifier = provider.Verifier(&oidc.Config{ClientID: c.ClientID, Now: c.now})
 	return c.oauth, c.verifier, nil
