@@ -225,3 +225,23 @@ func TestSocialLoginThrottles(t *testing.T) {
 	res = c.postForm(views.PathLogin, views.PathLogin, url.Values{"username": {"dan"}, "password": {"whatever it is"}})
 	wantStatus(t, res, http.StatusTooManyRequests)
 }
+
+// TestSocialFormAction: the pages let forms lead to this site and to the
+// configured providers' login pages only (CSP form-action), where the
+// login button's form is redirected; with no provider, to this site only.
+func TestSocialFormAction(t *testing.T) {
+	t.Parallel()
+	m := mockProvider(t)
+	issuer, err := url.Parse(m.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for app, want := range map[*testApp]string{
+		socialApp(t, m, dbtest.SQLite(t)): "form-action 'self' http://" + issuer.Host + ";",
+		newTestApp(t):                     "form-action 'self';",
+	} {
+		if got := app.client().get(views.PathLogin).Header.Get("Content-Security-Policy"); !strings.Contains(got, want) {
+			t.Errorf("CSP %q, want %q in it", got, want)
+		}
+	}
+}
