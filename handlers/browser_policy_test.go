@@ -68,3 +68,51 @@ func TestBrowserTwoFactorEnrolment(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserTrustThisBrowser: at the second step a user ticks "Trust
+// this browser", is not asked again after logging out and in, sees the
+// browser on the sessions page, stops trusting it there, and is asked
+// again.
+func TestBrowserTrustThisBrowser(t *testing.T) {
+	bothBrowsers(t, func(t *testing.T, b *browser, js bool) {
+		b.app.createUser("alice", goodPassword)
+		secret := enableTOTP(t, b.app, "alice")
+		tb := b.tab(js)
+		passwordStep := func() {
+			t.Helper()
+			tb.open(views.PathLogin)
+			tb.fill("username", "alice")
+			tb.fill("password", goodPassword)
+			tb.submitValid("login-form")
+		}
+		passwordStep()
+		if tb.path() != views.PathLoginSecondStep {
+			t.Fatalf("after the password: %s", tb.path())
+		}
+		tb.fill("code", totpCode(t, secret, time.Now().Add(30*time.Second)))
+		tb.check("trust")
+		tb.submitValid("second-step-form")
+		if tb.text(`[data-testid="username"]`) != "alice" {
+			t.Fatalf("after the second step: %s", tb.path())
+		}
+		tb.logOut()
+		passwordStep()
+		if tb.path() != views.PathArticles || tb.text(`[data-testid="username"]`) != "alice" {
+			t.Fatalf("a trusted browser was led to %s", tb.path())
+		}
+		tb.open(views.PathSessions)
+		if tb.count(`[data-testid="trusted-browser"]`) != 1 {
+			t.Fatalf("%d trusted browsers listed", tb.count(`[data-testid="trusted-browser"]`))
+		}
+		tb.everyScheme("trusted-browsers")
+		tb.submitPage(`[data-testid="trusted-browser"] button`)
+		if tb.count(`[data-testid="trusted-browser"]`) != 0 || !strings.Contains(tb.text(`[data-testid="messages"]`), "will ask for your second factor again") {
+			t.Fatalf("after stopping: %d listed, %q", tb.count(`[data-testid="trusted-browser"]`), tb.text(`[data-testid="messages"]`))
+		}
+		tb.logOut()
+		passwordStep()
+		if tb.path() != views.PathLoginSecondStep {
+			t.Fatalf("a browser no longer trusted was led to %s", tb.path())
+		}
+	})
+}
