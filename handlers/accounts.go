@@ -253,11 +253,20 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if !h.unbreached(c, &f.Form, "new_password1", f.NewPassword1) {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.PasswordFormView(f), views.Password(f))
 	}
-	hash, err := h.hasher.Hash(f.NewPassword1)
+	err = h.replacePassword(c, f.NewPassword1, views.Msg("flash.password_changed"))
 	if errors.Is(err, hashpool.ErrBusy) {
 		f.AddError("", hasherBusy(c))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.PasswordFormView(f), views.Password(f))
 	}
+	return err
+}
+
+// replacePassword gives the logged-in user newPassword: this session is
+// cycled and stays logged in, every other ends, the log and a notice
+// record it, and the password page says done. hashpool.ErrBusy: the hasher
+// had no room, and nothing changed.
+func (h *handler) replacePassword(c *fiber.Ctx, newPassword string, done views.Text) error {
+	hash, err := h.hasher.Hash(newPassword)
 	if err != nil {
 		return err
 	}
@@ -265,10 +274,11 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	u := currentUser(c)
 	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, ""); err != nil {
 		return err
 	}
-	h.flash(c, views.LevelSuccess, views.Msg("flash.password_changed"), endedSessions(ended))
+	h.flash(c, views.LevelSuccess, done, endedSessions(ended))
 	return h.redirect(c, views.PathPassword)
 }
 

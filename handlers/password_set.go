@@ -5,7 +5,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"gatehouse/models"
 	"gatehouse/models/hashpool"
 	"gatehouse/models/password"
 	"gatehouse/views"
@@ -39,21 +38,10 @@ func (h *handler) passwordSetSubmit(c *fiber.Ctx) error {
 	if !h.unbreached(c, &f.Form, "new_password1", f.NewPassword1) {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SetPasswordFormView(f, views.PathPasswordSet), views.PasswordSet(f))
 	}
-	hash, err := h.hasher.Hash(f.NewPassword1)
+	err := h.replacePassword(c, f.NewPassword1, views.Msg("password_set.done"))
 	if errors.Is(err, hashpool.ErrBusy) {
 		f.AddError("", hasherBusy(c))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.SetPasswordFormView(f, views.PathPasswordSet), views.PasswordSet(f))
 	}
-	if err != nil {
-		return err
-	}
-	ended, err := h.cyclePassword(c, hash)
-	if err != nil {
-		return err
-	}
-	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, ""); err != nil {
-		return err
-	}
-	h.flash(c, views.LevelSuccess, views.Msg("password_set.done"), endedSessions(ended))
-	return h.redirect(c, views.PathPassword)
+	return err
 }
