@@ -153,6 +153,7 @@ func TestKeysMadeInCodeExist(t *testing.T) {
 		password.TooSimilarUsername, password.TooSimilarFirstName, password.TooSimilarLastName,
 		password.TooSimilarEmail, password.TooShort, password.TooCommon, password.EntirelyNumeric,
 		"duration.days", "duration.hours", "duration.minutes", "duration.seconds",
+		dateDay, dateDayTime, dateClock,
 	}
 	for _, kind := range []string{
 		models.EventLogin, models.EventLoginFailed, models.EventThrottled, models.EventLogout,
