@@ -159,7 +159,7 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 		// password, so a borrowed session cannot take the account (ASVS 7.5.1).
 		problem, status := views.PasswordNeeded(), fiber.StatusUnprocessableEntity
 		if f.Password != "" {
-			if problem, status, err = h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the profile form"); err != nil {
+			if problem, status, err = h.checkCurrentPassword(c, f.Password, views.WrongPassword(), models.NewDetail("wrong_password_profile")); err != nil {
 				return err
 			}
 		}
@@ -239,7 +239,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	}
 	f.Validate(password.User{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName})
 	if f.OldPassword != "" {
-		problem, status, err := h.checkCurrentPassword(c, f.OldPassword, views.WrongOldPassword(), "the password form")
+		problem, status, err := h.checkCurrentPassword(c, f.OldPassword, views.WrongOldPassword(), models.NewDetail("wrong_password_password"))
 		if err != nil {
 			return err
 		}
@@ -301,7 +301,7 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 	}
 	u := currentUser(c)
 	if f.Validate() {
-		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the account deletion form")
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), models.NewDetail("wrong_password_account_deletion"))
 		if err != nil {
 			return err
 		}
@@ -335,7 +335,7 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 // when guesses are refused (429); nothing when it is right. Someone at an
 // unlocked, logged-in browser may guess too: guesses count per user, and
 // wrong ones are logged as failed logins, naming the form.
-func (h *handler) checkCurrentPassword(c *fiber.Ctx, password string, wrong views.Text, form string) (problem views.Text, status int, err error) {
+func (h *handler) checkCurrentPassword(c *fiber.Ctx, password string, wrong views.Text, failed models.Detail) (problem views.Text, status int, err error) {
 	u := currentUser(c)
 	key := throttle.PasswordCheckPerUser.Key(strconv.FormatInt(u.ID, 10))
 	outcome, retryAt, err := h.throttle.Try(c.UserContext(), []throttle.Key{key}, nil, func() (throttle.Outcome, error) {
@@ -358,7 +358,7 @@ func (h *handler) checkCurrentPassword(c *fiber.Ctx, password string, wrong view
 	case outcome == throttle.Succeeded:
 		return views.Text{}, 0, nil
 	}
-	if err := h.recordEvent(c, models.EventLoginFailed, u.ID, u.Username, "wrong password on "+form); err != nil {
+	if err := h.recordEvent(c, models.EventLoginFailed, u.ID, u.Username, failed.String()); err != nil {
 		return views.Text{}, 0, err
 	}
 	return wrong, fiber.StatusUnprocessableEntity, nil

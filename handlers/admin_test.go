@@ -875,7 +875,7 @@ func TestAdminTurnOffTwoFactor(t *testing.T) {
 		t.Fatalf("%d two-factor rows left", n)
 	}
 	wantLogged(t, app, "root", models.ActionTwoFactorOff, models.ObjectUser, bob.ID)
-	if n := app.count("SELECT count(*) FROM security_events WHERE user_id = ? AND kind = ? AND detail = ?", bob.ID, models.EventTwoFactorDisabled, "by an administrator, root"); n != 1 {
+	if n := app.count("SELECT count(*) FROM security_events WHERE user_id = ? AND kind = ? AND detail = ?", bob.ID, models.EventTwoFactorDisabled, models.NewDetail("by_admin", "Admin", "root").String()); n != 1 {
 		t.Errorf("%d entries in bob's own log", n)
 	}
 	if got := root.get(page).text(t, `[data-testid="messages"]`); !strings.Contains(got, "Two-factor authentication is off for bob") {
@@ -921,7 +921,7 @@ func TestAdminChangesReachTheUser(t *testing.T) {
 	}
 	root.postForm(page, page+views.AdminUserPassword, url.Values{"new_password1": {"a fresh passphrase 9"}, "new_password2": {"a fresh passphrase 9"}})
 	for _, kind := range []string{models.EventEmailChanged, models.EventPasswordChanged} {
-		if n := app.count("SELECT count(*) FROM security_events WHERE user_id = ? AND kind = ? AND detail = ?", bob.ID, kind, "by an administrator, root"); n != 1 {
+		if n := app.count("SELECT count(*) FROM security_events WHERE user_id = ? AND kind = ? AND detail = ?", bob.ID, kind, models.NewDetail("by_admin", "Admin", "root").String()); n != 1 {
 			t.Errorf("%d %s entries in bob's own log", n, kind)
 		}
 	}

@@ -248,12 +248,8 @@ func (h *handler) adminUserView(c *fiber.Ctx, u *models.User) (views.AdminUserPa
 		return p, err
 	}
 	for _, e := range events {
-		row := views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
-			Warning: views.EventWarning(e.Kind)}
-		if e.Detail != "" {
-			row.What += ": " + e.Detail
-		}
-		p.Events = append(p.Events, row)
+		p.Events = append(p.Events, views.EventRow{What: views.EventWhat(ctx, e.Kind, e.Detail), Device: views.Device(ctx, e.UserAgent),
+			Address: e.IP, CreatedAt: e.CreatedAt, Warning: views.EventWarning(e.Kind)})
 	}
 	if p.Articles, err = models.ArticlesBy(ctx, h.db, u.ID, adminLatest); err != nil {
 		return p, err
@@ -540,4 +536,6 @@ func changed(changes []models.FieldChange, field string) bool {
 }
 
 // byAdmin says, in a user's own security log, that an admin made a change.
-func byAdmin(actor *models.User) string { return "by an administrator, " + actor.Username }
+func byAdmin(actor *models.User) string {
+	return models.NewDetail("by_admin", "Admin", actor.Username).String()
+}

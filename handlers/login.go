@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -72,7 +71,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		f.FocusOn("password")
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginFormView(f), views.Login(f))
 	}
-	return h.afterFirstFactor(c, u, f.Remember, f.Next, "")
+	return h.afterFirstFactor(c, u, f.Remember, f.Next, models.Detail{})
 }
 
 // secondStepNeeded reports whether u must give a second factor after the
@@ -91,7 +90,7 @@ func (h *handler) secondStepNeeded(c *fiber.Ctx, u *models.User) (bool, error) {
 // a provider): to the second step when the user has one, unless this
 // browser is one they trusted to skip it; else to the login. how says how
 // the first factor was given, for the security log.
-func (h *handler) afterFirstFactor(c *fiber.Ctx, u *models.User, remember bool, next, how string) error {
+func (h *handler) afterFirstFactor(c *fiber.Ctx, u *models.User, remember bool, next string, how models.Detail) error {
 	secondStep, err := h.secondStepNeeded(c, u)
 	if err != nil {
 		return err
@@ -104,7 +103,12 @@ func (h *handler) afterFirstFactor(c *fiber.Ctx, u *models.User, remember bool, 
 		return err
 	}
 	if trusted {
-		return h.completeLogin(c, u, remember, next, strings.TrimSpace(how+" from a trusted browser"))
+		if how.Code == "" {
+			how = models.NewDetail("trusted_browser")
+		} else {
+			how = how.With(models.DetailTrusted, "yes")
+		}
+		return h.completeLogin(c, u, remember, next, how)
 	}
 	// Not logged in yet: the second factor is asked for first.
 	if err := h.beginSecondStep(c, u, remember, next); err != nil {
@@ -116,7 +120,7 @@ func (h *handler) afterFirstFactor(c *fiber.Ctx, u *models.User, remember bool, 
 // completeLogin logs u in once every factor they have was given: a new
 // session, a trusted device, the new-device notice, the log entry (with
 // how, in detail) and the welcome; then on to next, or the articles.
-func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, next, detail string) error {
+func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, next string, how models.Detail) error {
 	ctx := c.UserContext()
 	newDevice := h.trustedDevice(c, u.UsernameKey) == ""
 	if err := h.login(c, u, remember); err != nil {
@@ -131,7 +135,7 @@ func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, nex
 		}
 		h.mail.Notify()
 	}
-	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, detail); err != nil {
+	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, how.String()); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("flash.welcome_back", views.Args{"Username": u.Username}))

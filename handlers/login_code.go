@@ -183,7 +183,7 @@ func (h *handler) loginCodeEnterSubmit(c *fiber.Ctx) error {
 		if len(users) > 0 {
 			id, name = users[0].ID, users[0].Username
 		}
-		if err := h.recordEvent(c, models.EventLoginFailed, id, name, "sign-in code"); err != nil {
+		if err := h.recordEvent(c, models.EventLoginFailed, id, name, models.NewDetail("login_mail_code").String()); err != nil {
 			return err
 		}
 		f.AddError("code", views.LoginCodeWrong())
@@ -196,5 +196,5 @@ func (h *handler) loginCodeEnterSubmit(c *fiber.Ctx) error {
 	}
 	sess.Delete(keyLoginCodeEmail)
 	sess.Delete(keyLoginCodeNext)
-	return h.afterFirstFactor(c, u, false, next, "with a sign-in code by mail")
+	return h.afterFirstFactor(c, u, false, next, models.NewDetail("login_mail_code"))
 }

@@ -79,7 +79,7 @@ func TestLoginCode(t *testing.T) {
 			if err := app.db.NewRaw("SELECT detail FROM security_events WHERE kind = ? ORDER BY id DESC LIMIT 1", models.EventLogin).Scan(context.Background(), &detail); err != nil {
 				t.Fatal(err)
 			}
-			if detail != "with a sign-in code by mail" {
+			if detail != models.NewDetail("login_mail_code").String() {
 				t.Errorf("security log: %q", detail)
 			}
 			// Used up: another browser cannot log in with it.

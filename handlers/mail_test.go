@@ -523,7 +523,7 @@ func TestPasswordResetFlow(t *testing.T) {
 			t.Errorf("the security activity page does not show the reset:\n%s", events)
 		}
 		if n := app.count("SELECT COUNT(*) FROM security_events WHERE kind = ? AND user_id = ? AND detail = ?",
-			models.EventPasswordChanged, alice.ID, "reset by mail"); n != 1 {
+			models.EventPasswordChanged, alice.ID, models.NewDetail("reset_by_mail").String()); n != 1 {
 			t.Errorf("%d password-reset entries in the security log, want 1", n)
 		}
 

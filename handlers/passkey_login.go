@@ -66,7 +66,7 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 		if owner != nil {
 			userID, username = owner.ID, owner.Username
 		}
-		if err := h.recordEvent(c, models.EventLoginFailed, userID, username, "with a passkey"); err != nil {
+		if err := h.recordEvent(c, models.EventLoginFailed, userID, username, models.NewDetail("login_passkey").String()); err != nil {
 			return err
 		}
 		if err := h.recordLocks(c, userID, username, address); err != nil {
@@ -78,7 +78,7 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 	if err := twofactor.PasskeyUsed(c.UserContext(), h.db, owner.ID, credential, h.now()); err != nil {
 		return err
 	}
-	return h.completeLogin(c, owner, false, f.Next, "with a passkey")
+	return h.completeLogin(c, owner, false, f.Next, models.NewDetail("login_passkey"))
 }
 
 // passkeyOutcome is how a passkey attempt ended, for the throttle: a
@@ -145,7 +145,7 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 		return h.startOver(c, "")
 	case outcome == throttle.Counted:
 		h.log.Warn("passkey second step refused", "user", u.ID, "err", refused)
-		if err := h.secondStepFailed(c, p, u, "passkey"); err != nil {
+		if err := h.secondStepFailed(c, p, u, models.NewDetail("second_factor_passkey")); err != nil {
 			return err
 		}
 		f.AddError("", views.Msg("passkey.second_step_failed"))
@@ -154,7 +154,7 @@ func (h *handler) secondStepPasskeySubmit(c *fiber.Ctx) error {
 	if err := twofactor.PasskeyUsed(c.UserContext(), h.db, u.ID, credential, h.now()); err != nil {
 		return err
 	}
-	return h.completeLogin(c, u, p.remember, p.next, "with a password and a passkey")
+	return h.completeLogin(c, u, p.remember, p.next, models.NewDetail("login_password_passkey"))
 }
 
 // confirmPasskeyBegin asks for one of the current user's passkeys, verified

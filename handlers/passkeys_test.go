@@ -72,7 +72,7 @@ func TestPasskeyRegisterLogInRemove(t *testing.T) {
 	if !strings.Contains(page.text(t, `[data-testid="passkey"] .meta`), "never used") {
 		t.Fatalf("a new passkey's line: %q", page.text(t, `[data-testid="passkey"] .meta`))
 	}
-	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyAdded, "My laptop"); n != 1 {
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyAdded, models.NewDetail("named", "Name", "My laptop").String()); n != 1 {
 		t.Fatalf("%d passkey additions logged", n)
 	}
 
@@ -85,7 +85,7 @@ func TestPasskeyRegisterLogInRemove(t *testing.T) {
 	if got := c.loggedInAs(); got != "alice" {
 		t.Fatalf("after a passkey login: %q", got)
 	}
-	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventLogin, "with a passkey"); n != 1 {
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventLogin, models.NewDetail("login_passkey").String()); n != 1 {
 		t.Fatalf("%d passkey logins logged", n)
 	}
 	if !strings.Contains(c.get("/accounts/passkeys/").text(t, `[data-testid="passkey"] .meta`), "last used") {
@@ -104,7 +104,7 @@ func TestPasskeyRegisterLogInRemove(t *testing.T) {
 	if strings.Contains(res.body, "<html") || !strings.Contains(res.body, "You have no passkeys yet.") || !strings.Contains(res.body, "removed") {
 		t.Fatalf("htmx removal answer:\n%s", res.body)
 	}
-	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyRemoved, "My laptop"); n != 1 {
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyRemoved, models.NewDetail("named", "Name", "My laptop").String()); n != 1 {
 		t.Fatalf("%d passkey removals logged", n)
 	}
 	c.postForm("/articles/", "/accounts/logout/", nil)
@@ -319,7 +319,7 @@ func TestPasswordResetOffersToRemovePasskeys(t *testing.T) {
 	if len(notices) != 2 || strings.Contains(notices[0], "Intruder key") || !strings.Contains(notices[1], "its passkeys were removed: “\u2068Intruder key\u2069”") {
 		t.Errorf("reset notices:\n%q", notices)
 	}
-	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyRemoved, "Intruder key"); n != 1 {
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyRemoved, models.NewDetail("named", "Name", "Intruder key").String()); n != 1 {
 		t.Errorf("%d passkey removals logged, want 1", n)
 	}
 }

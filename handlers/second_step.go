@@ -155,16 +155,16 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 	case u == nil:
 		return h.startOver(c, "")
 	case outcome == throttle.Counted:
-		if err := h.secondStepFailed(c, p, u, ""); err != nil {
+		if err := h.secondStepFailed(c, p, u, models.Detail{}); err != nil {
 			return err
 		}
 		f.AddError("code", views.WrongSecondFactor())
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}
-	how := "with an authenticator code"
+	how := models.NewDetail("login_authenticator")
 	if check.Recovery {
-		how = "with a recovery code"
-		if err := h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(check.Left)+" left"); err != nil {
+		how = models.NewDetail("login_recovery_code")
+		if err := h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, models.NewDetail("recovery_codes_left", models.DetailCount, strconv.Itoa(check.Left)).String()); err != nil {
 			return err
 		}
 		h.flash(c, views.LevelInfo, views.RecoveryCodesLeft(check.Left))
@@ -202,8 +202,8 @@ func (h *handler) secondStepTry(c *fiber.Ctx, p *pendingLogin, check func(u *mod
 
 // secondStepFailed logs a wrong second factor of the pending login (detail
 // says which kind, if not a code) and the locks it set off.
-func (h *handler) secondStepFailed(c *fiber.Ctx, p *pendingLogin, u *models.User, detail string) error {
-	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, detail); err != nil {
+func (h *handler) secondStepFailed(c *fiber.Ctx, p *pendingLogin, u *models.User, detail models.Detail) error {
+	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, detail.String()); err != nil {
 		return err
 	}
 	return h.recordLocks(c, u.ID, u.Username, h.secondStepKeys(c, p))

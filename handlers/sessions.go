@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
+	"gatehouse/models/useragent"
 	"gatehouse/views"
 )
 
@@ -49,7 +50,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, "all other sessions"); err != nil {
+		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, models.NewDetail("all_other_sessions").String()); err != nil {
 			return err
 		}
 		// A setup secret this session was shown may have been seen from one of them.
@@ -63,7 +64,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		}
 		return h.sessionEnded(c, endedSessions(ended))
 	}
-	rows, keys, err := h.sessionRows(c)
+	rows, sessions, err := h.sessionRows(c)
 	if err != nil {
 		return err
 	}
@@ -74,11 +75,13 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if row.Current {
 			return &clientError{fiber.StatusBadRequest, views.Msg("sessions.end_current")}
 		}
-		err := models.EndUserSession(ctx, h.db, h.sessionStorage, u.ID, keys[i])
+		err := models.EndUserSession(ctx, h.db, h.sessionStorage, u.ID, sessions[i].Key)
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
 			return err
 		}
-		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, row.Device); err != nil {
+		device := useragent.Parse(sessions[i].UserAgent)
+		ended := models.NewDetail("session", models.DetailBrowser, device.Browser, models.DetailSystem, device.System)
+		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, ended.String()); err != nil {
 			return err
 		}
 		return h.sessionEnded(c, views.Msg("flash.session_ended", views.Args{"Device": row.Device}))
@@ -102,8 +105,9 @@ func (h *handler) sessionEnded(c *fiber.Ctx, text views.Text) error {
 	return h.render(c, fiber.StatusOK, templ.Join(views.SessionsCard(rows, true), views.FlashOOB(message)))
 }
 
-// sessionRows are the user's live sessions for the page, with their keys.
-func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []string, error) {
+// sessionRows are the user's live sessions for the page, with the sessions
+// they show (their keys, their browsers), in the same order.
+func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []models.Session, error) {
 	u, current := currentUser(c), currentSession(c)
 	sessions, err := models.UserSessions(c.UserContext(), h.db, u.ID, h.now())
 	if err != nil {
@@ -114,9 +118,7 @@ func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []string, error
 		sessions = append(append([]models.Session{sessions[i]}, sessions[:i]...), sessions[i+1:]...)
 	}
 	rows := make([]views.SessionRow, len(sessions))
-	keys := make([]string, len(sessions))
 	for i, s := range sessions {
-		keys[i] = s.Key
 		rows[i] = views.SessionRow{
 			Handle:     hex.EncodeToString(h.signer.sign("session-handle", []byte(s.Key))[:12]),
 			Device:     views.Device(c.UserContext(), s.UserAgent),
@@ -126,7 +128,7 @@ func (h *handler) sessionRows(c *fiber.Ctx) ([]views.SessionRow, []string, error
 			Current:    s.Key == current.Key,
 		}
 	}
-	return rows, keys, nil
+	return rows, sessions, nil
 }
 
 // activityPage shows the user's security log, newest first, 20 a page.
@@ -144,16 +146,8 @@ func (h *handler) activityPage(c *fiber.Ctx) error {
 	}
 	rows := make([]views.EventRow, len(events))
 	for i, e := range events {
-		rows[i] = views.EventRow{What: views.EventDescription(ctx, e.Kind), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
+		rows[i] = views.EventRow{What: views.EventWhat(ctx, e.Kind, e.Detail), Device: views.Device(ctx, e.UserAgent), Address: e.IP, CreatedAt: e.CreatedAt,
 			Warning: views.EventWarning(e.Kind)}
-		switch {
-		case e.Detail == "":
-		case e.Kind == models.EventSessionRevoked || e.Kind == models.EventPasskeyAdded || e.Kind == models.EventPasskeyRemoved:
-			rows[i].What += ": " + e.Detail
-		case e.Kind == models.EventLogin || e.Kind == models.EventRecoveryCodeUsed:
-			// How a login was made ("with a passkey"), how many codes are left.
-			rows[i].What += " (" + e.Detail + ")"
-		}
 	}
 	return h.render(c, fiber.StatusOK, views.Activity(views.ActivityPage{Events: rows, Page: page, Pages: pages}))
 }

@@ -226,7 +226,7 @@ func (h *handler) socialConnected(c *fiber.Ctx, client *social.Client, person *s
 		return err
 	}
 	h.mail.Notify()
-	if err := h.recordEvent(c, models.EventSocialConnected, u.ID, u.Username, client.Label); err != nil {
+	if err := h.recordEvent(c, models.EventSocialConnected, u.ID, u.Username, models.NewDetail("named", "Name", client.Label).String()); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("social.settings.connected_flash", views.Args{"Provider": client.Label}))
@@ -310,7 +310,7 @@ func (h *handler) socialDisconnect(c *fiber.Ctx) error {
 		return err
 	}
 	label := h.providerLabel(name)
-	if err := h.recordEvent(c, models.EventSocialDisconnected, u.ID, u.Username, label); err != nil {
+	if err := h.recordEvent(c, models.EventSocialDisconnected, u.ID, u.Username, models.NewDetail("named", "Name", label).String()); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("social.settings.disconnected_flash", views.Args{"Provider": label}))
@@ -358,7 +358,7 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 		if err := social.Used(ctx, h.db, account.ID, person.Email, h.now()); err != nil {
 			return err
 		}
-		return h.afterFirstFactor(c, u, false, next, "with "+client.Label)
+		return h.afterFirstFactor(c, u, false, next, models.NewDetail("login_provider", "Provider", client.Label))
 	case !errors.Is(err, social.ErrNoAccount):
 		return err
 	}
@@ -500,7 +500,7 @@ func (h *handler) socialSignup(c *fiber.Ctx, client *social.Client, pending pend
 			return err
 		}
 		return models.RecordEvent(ctx, tx, &models.SecurityEvent{UserID: u.ID, Username: u.Username, Kind: models.EventSignup,
-			IP: h.clientAddress(c).String(), UserAgent: c.Get(fiber.HeaderUserAgent), Detail: "with " + client.Label, CreatedAt: h.now()})
+			IP: h.clientAddress(c).String(), UserAgent: c.Get(fiber.HeaderUserAgent), Detail: models.NewDetail("login_provider", "Provider", client.Label).String(), CreatedAt: h.now()})
 	})
 	if err != nil {
 		return err

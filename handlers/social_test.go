@@ -102,7 +102,7 @@ func TestSocialLoginNewAndReturning(t *testing.T) {
 			if jane.Email != "Jane@Example.com" || !jane.EmailVerified || jane.Password != "!" {
 				t.Errorf("the new account: %+v", jane)
 			}
-			if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventSignup, "with Mock"); n != 1 {
+			if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventSignup, models.NewDetail("login_provider", "Provider", "Mock").String()); n != 1 {
 				t.Errorf("%d signups with Mock logged", n)
 			}
 
@@ -248,7 +248,7 @@ func TestSocialConnectAndDisconnect(t *testing.T) {
 	if got := page.text(t, `[data-testid="social-connection"] strong`); got != "Mock · alice.mock@example.com" {
 		t.Errorf("connection listed as %q", got)
 	}
-	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = 'Mock'", models.EventSocialConnected); n != 1 {
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventSocialConnected, models.NewDetail("named", "Name", "Mock").String()); n != 1 {
 		t.Errorf("%d connections logged", n)
 	}
 	box.next("alice@example.com", "A Mock account was connected to your Gatehouse account")

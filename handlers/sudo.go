@@ -93,7 +93,7 @@ func (h *handler) confirmSubmit(c *fiber.Ctx) error {
 	}
 	f.Passkeys, f.NoPassword, f.Providers = offer.Passkeys, offer.NoPassword, offer.Providers
 	if f.Validate() {
-		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the confirmation form")
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), models.NewDetail("wrong_password_confirmation"))
 		if err != nil {
 			return err
 		}

@@ -96,14 +96,14 @@ func (h *handler) recordLocks(c *fiber.Ctx, userID int64, username string, keys 
 		if retryAt.IsZero() {
 			continue
 		}
-		detail := "until " + retryAt.UTC().Format("15:04 UTC")
-		if key.Rule == throttle.TwoFactorPerUser || key.Rule == throttle.TwoFactorPerUserDay {
-			detail = "second factor locked " + detail
-		}
-		if key.Rule == throttle.LoginPerAddress {
-			err = h.recordEvent(c, models.EventThrottled, 0, "", "address locked "+detail)
-		} else {
-			err = h.recordEvent(c, models.EventThrottled, userID, username, detail)
+		until := retryAt.UTC().Format(time.RFC3339)
+		switch key.Rule {
+		case throttle.LoginPerAddress:
+			err = h.recordEvent(c, models.EventThrottled, 0, "", models.NewDetail("address_locked_until", models.DetailUntil, until).String())
+		case throttle.TwoFactorPerUser, throttle.TwoFactorPerUserDay:
+			err = h.recordEvent(c, models.EventThrottled, userID, username, models.NewDetail("second_factor_locked_until", models.DetailUntil, until).String())
+		default:
+			err = h.recordEvent(c, models.EventThrottled, userID, username, models.NewDetail("locked_until", models.DetailUntil, until).String())
 		}
 		if err != nil {
 			return err

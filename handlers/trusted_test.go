@@ -53,7 +53,7 @@ func TestTrustedBrowser(t *testing.T) {
 		if !skipsSecondStep(t, c) {
 			t.Fatal("the trusted browser was asked for the second step")
 		}
-		if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventLogin, "from a trusted browser"); n != 1 {
+		if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventLogin, models.NewDetail("trusted_browser").String()); n != 1 {
 			t.Errorf("%d logins from a trusted browser logged", n)
 		}
 		other := app.client()

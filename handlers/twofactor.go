@@ -261,7 +261,7 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 			return h.renderForm(c, status, views.TwoFactorDisableFormView(f), views.TwoFactorDisable(f))
 		}
 	} else {
-		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), "the two-factor form")
+		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), models.NewDetail("wrong_password_two_factor"))
 		if err != nil {
 			return err
 		}
@@ -317,11 +317,11 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem views.Te
 	case outcome == throttle.Refused:
 		return h.refusal(c, retryAt), fiber.StatusTooManyRequests, nil
 	case outcome == throttle.Succeeded && check.Recovery: // used up: logged as at login
-		return views.Text{}, 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, strconv.Itoa(check.Left)+" left, on the two-factor form")
+		return views.Text{}, 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, models.NewDetail("recovery_codes_left_two_factor_form", models.DetailCount, strconv.Itoa(check.Left)).String())
 	case outcome == throttle.Succeeded:
 		return views.Text{}, 0, nil
 	}
-	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, "on the two-factor form"); err != nil {
+	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, models.NewDetail("two_factor_form").String()); err != nil {
 		return views.Text{}, 0, err
 	}
 	if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {

@@ -192,7 +192,7 @@ func TestTwoFactorSetupAndLogin(t *testing.T) {
 		if got := c.loggedInAs(); got != "alice" {
 			t.Fatalf("after the second step: logged in as %q", got)
 		}
-		if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventLogin, "with an authenticator code"); n != 1 {
+		if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventLogin, models.NewDetail("login_authenticator").String()); n != 1 {
 			t.Fatalf("%d logins with a code logged", n)
 		}
 		if n := app.count("SELECT count(*) FROM security_events WHERE kind = ?", models.EventTwoFactorFailed); n != 1 {

@@ -259,13 +259,19 @@ type UserAgent string
 
 func (ua UserAgent) in(l *Language) string {
 	a := useragent.Parse(string(ua))
+	return deviceWords(l, a.Browser, a.System)
+}
+
+// deviceWords names a browser and a system (either may be unknown: "") in
+// l: "Firefox on Linux".
+func deviceWords(l *Language, browser, system string) string {
 	switch {
-	case a.Browser != "" && a.System != "":
-		return l.translate("device.browser_on_system", nil, []Args{{"Browser": a.Browser, "System": a.System}})
-	case a.Browser != "":
-		return a.Browser
-	case a.System != "":
-		return l.translate("device.unknown_browser_on", nil, []Args{{"System": a.System}})
+	case browser != "" && system != "":
+		return l.translate("device.browser_on_system", nil, []Args{{"Browser": browser, "System": system}})
+	case browser != "":
+		return browser
+	case system != "":
+		return l.translate("device.unknown_browser_on", nil, []Args{{"System": system}})
 	}
 	return l.translate("device.unknown", nil, nil)
 }

@@ -97,8 +97,9 @@ func TestMessageFilesHaveTheSameKeys(t *testing.T) {
 
 // keyUse finds message keys written literally in code: t(ctx, "…"),
 // tn(…), views.T(…), views.TN(…), Msg("…") and MsgN("…"), with any
-// expression as the context.
-var keyUse = regexp.MustCompile(`\b(?:t|tn|T|TN)\((?:[^(),"]|\([^()]*\))*,\s*"([^"]+)"|\bMsgN?\(\s*"([^"]+)"`)
+// expression as the context; and models.NewDetail("…"), a security log
+// detail's code, worded by its [event_detail] message.
+var keyUse = regexp.MustCompile(`\b(?:t|tn|T|TN)\((?:[^(),"]|\([^()]*\))*,\s*"([^"]+)"|\bMsgN?\(\s*"([^"]+)"|\bNewDetail\(\s*"([^"]+)"`)
 
 var comment = regexp.MustCompile(`(?m)^\s*//.*$`)
 
@@ -124,6 +125,9 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 		code := comment.ReplaceAllString(string(data), "") // examples in doc comments are no use
 		for _, match := range keyUse.FindAllStringSubmatch(code, -1) {
 			key := match[1] + match[2]
+			if match[3] != "" {
+				key = "event_detail." + match[3] // a security log entry's detail
+			}
 			used[key] = append(used[key], path)
 		}
 		return nil
@@ -131,7 +135,7 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"layout.skip", "form.required", "error.csrf", "mail.reset.subject"} {
+	for _, key := range []string{"layout.skip", "form.required", "error.csrf", "mail.reset.subject", "event_detail.reset_by_mail"} {
 		if used[key] == nil {
 			t.Fatalf("the scan did not find %q in the code: the pattern no longer matches how keys are written", key)
 		}
