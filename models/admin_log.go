@@ -56,29 +56,11 @@ const (
 	adminReprMaxLength = 200
 )
 
-// AdminActions are the actions, in the order a filter offers them, with
-// what each says in words.
-var AdminActions = []struct{ Name, Label string }{
-	{ActionChange, "Changed"},
-	{ActionActivate, "Activated"},
-	{ActionDeactivate, "Deactivated"},
-	{ActionSetPassword, "Set the password"},
-	{ActionSendReset, "Sent a password reset mail"},
-	{ActionEndSessions, "Ended the sessions"},
-	{ActionTwoFactorOff, "Turned off two-factor"},
-	{ActionDelete, "Deleted"},
-	{ActionImport, "Imported from Django"},
-	{ActionDisconnect, "Disconnected another site"},
-}
-
-// ActionLabel says the action in words.
-func (e AdminLogEntry) ActionLabel() string {
-	for _, a := range AdminActions {
-		if a.Name == e.Action {
-			return a.Label
-		}
-	}
-	return e.Action
+// AdminActions are the actions' names, in the order a filter offers them.
+// The views put them into words (admin.action.<name>).
+var AdminActions = []string{
+	ActionChange, ActionActivate, ActionDeactivate, ActionSetPassword, ActionSendReset,
+	ActionEndSessions, ActionTwoFactorOff, ActionDelete, ActionImport, ActionDisconnect,
 }
 
 // Changes are the fields the action changed, in the order recorded.

@@ -23,12 +23,13 @@ type UserQuery struct {
 	Sort      string // one of UserSorts' names; "" for the first
 }
 
-// UserSorts are the orders of the user list, the default first.
-var UserSorts = []struct{ Name, Label, order string }{
-	{"joined", "Newest first", "u.date_joined DESC, u.id DESC"},
-	{"oldest", "Oldest first", "u.date_joined ASC, u.id ASC"},
-	{"login", "Last login", "u.last_login DESC NULLS LAST, u.id DESC"},
-	{"username", "Username", "u.username_key ASC"},
+// UserSorts are the orders of the user list, the default first, by name
+// and SQL order. The views put the names into words (admin.sort.<name>).
+var UserSorts = []struct{ Name, order string }{
+	{"joined", "u.date_joined DESC, u.id DESC"},
+	{"oldest", "u.date_joined ASC, u.id ASC"},
+	{"login", "u.last_login DESC NULLS LAST, u.id DESC"},
+	{"username", "u.username_key ASC"},
 }
 
 // searchWords bounds the words of a search, each of which costs an OR of

@@ -191,17 +191,6 @@ func triState(b *bool) string {
 	return yesNo(*b)
 }
 
-// count says n things, "1 user", "3 users".
-func count(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.FormatInt(n, 10) + " " + many
-}
-
-// Count is count for handlers' messages.
-func Count(n int64, one, many string) string { return count(n, one, many) }
-
 // fullName is the user's first and last name, or "".
 func fullName(u *models.User) string {
 	switch {
@@ -213,12 +202,36 @@ func fullName(u *models.User) string {
 	return u.FirstName + " " + u.LastName
 }
 
-// orNone is s, or "none" for an empty s.
-func orNone(s string) string {
+// orNone is s, or "none" in words for an empty s.
+func orNone(ctx context.Context, s string) string {
 	if s == "" {
-		return "none"
+		return T(ctx, "admin.user.none")
 	}
 	return s
+}
+
+// orRaw is the message key in the language of ctx, or raw when no file
+// holds the key: a name from a later version, say, shows as it is.
+func orRaw(ctx context.Context, key, raw string) string {
+	if !SourceLanguage().HasMessage(key) {
+		return raw
+	}
+	return T(ctx, key)
+}
+
+// actionLabel says an admin action (one of models.AdminActions) in words.
+func actionLabel(ctx context.Context, action string) string {
+	return orRaw(ctx, "admin.action."+action, action)
+}
+
+// sortLabel names an order of the user list (one of models.UserSorts).
+func sortLabel(ctx context.Context, name string) string {
+	return orRaw(ctx, "admin.sort."+name, name)
+}
+
+// objectLabel names the kind of object an admin log entry is about.
+func objectLabel(ctx context.Context, objectType string) string {
+	return orRaw(ctx, "admin.object."+objectType, objectType)
 }
 
 // changeLabels are the message keys of the labels of the fields the admin

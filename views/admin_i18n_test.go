@@ -1,0 +1,63 @@
+package views
+
+import (
+	"testing"
+
+	"gatehouse/models"
+)
+
+// TestAdminKeysMadeInCodeExist checks the admin's keys the code builds
+// from the models' names rather than writes: each order of the user list,
+// each action of the admin log, each kind of object it is about, and the
+// links of the admin's navigation.
+func TestAdminKeysMadeInCodeExist(t *testing.T) {
+	var keys []string
+	for _, s := range models.UserSorts {
+		keys = append(keys, "admin.sort."+s.Name)
+	}
+	for _, a := range models.AdminActions {
+		keys = append(keys, "admin.action."+a)
+	}
+	for _, o := range []string{models.ObjectUser, models.ObjectArticle} {
+		keys = append(keys, "admin.object."+o)
+	}
+	for _, p := range adminPages {
+		keys = append(keys, p.label)
+	}
+	if len(keys) < 20 {
+		t.Fatalf("only %d keys: the models' lists were not found", len(keys))
+	}
+	for _, l := range Languages() {
+		for _, key := range keys {
+			if !l.HasMessage(key) {
+				t.Errorf("%s.toml lacks %q", l.Code(), key)
+			}
+		}
+	}
+}
+
+// TestAdminWordsInEnglishAndKorean checks a few of the admin's words as
+// each language says them, and that a name from a later version shows as
+// it is.
+func TestAdminWordsInEnglishAndKorean(t *testing.T) {
+	en, ko := inLanguage("en"), inLanguage("ko")
+	for _, tt := range []struct{ got, want string }{
+		{actionLabel(en, models.ActionDisconnect), "Disconnected another site"},
+		{actionLabel(ko, models.ActionDisconnect), "다른 사이트 연결 해제"},
+		{actionLabel(ko, "someday"), "someday"},
+		{sortLabel(en, "joined"), "Newest first"},
+		{sortLabel(ko, "username"), "아이디순"},
+		{objectLabel(en, models.ObjectArticle), "article"},
+		{objectLabel(ko, models.ObjectUser), "사용자"},
+		{TN(en, "admin.users.total", 1), "1 user"},
+		{TN(en, "admin.users.total", 3), "3 users"},
+		{TN(ko, "admin.users.total", 3), "사용자 3명"},
+		{bulkQuestion(en, "deactivate", 2), "Deactivate 2 users?"},
+		{usersTitle(en, 2), "Users, page 2"},
+		{orNone(en, ""), "none"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
