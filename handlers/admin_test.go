@@ -449,7 +449,7 @@ func TestAdminUserEdit(t *testing.T) {
 		if htmx {
 			wantStatus(t, res, http.StatusOK)
 			wantFragment(t, res, true, "admin-user-form")
-			if got := res.doc(t).Find(`#messages[hx-swap-oob]`).Text(); !strings.Contains(got, "Saved alice: email, first_name, last_name.") {
+			if got := res.doc(t).Find(`#messages[hx-swap-oob]`).Text(); !strings.Contains(got, "Saved alice: Email address, First name, Last name.") {
 				t.Errorf("live region %q", got)
 			}
 		} else {

@@ -333,7 +333,8 @@ func (h *handler) adminUserSubmit(c *fiber.Ctx) error {
 		for i, change := range changes {
 			fields[i] = change.Field
 		}
-		message = views.Say(views.LevelSuccess, views.Msg("admin.flash.saved", views.Args{"Username": u.Username, "Fields": strings.Join(fields, ", ")}))
+		saved := views.Args{"Username": u.Username, "Fields": views.ChangedFields(c.UserContext(), fields)}
+		message = views.Say(views.LevelSuccess, views.Msg("admin.flash.saved", saved))
 	}
 	return h.adminMessage(c, views.AdminUserPath(u.ID), message, func() (templ.Component, error) {
 		saved, err := models.UserByID(c.UserContext(), h.db, u.ID)

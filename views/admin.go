@@ -251,6 +251,18 @@ func changeLabel(ctx context.Context, field string) string {
 	return field
 }
 
+// ChangedFields names changed fields by their labels, in the language of
+// ctx, for a message that says what was saved: "Email address, First name".
+// (Worded now, not when shown: the admin who saved reads it next, in the
+// same language.)
+func ChangedFields(ctx context.Context, fields []string) string {
+	labels := make([]string, len(fields))
+	for i, field := range fields {
+		labels[i] = changeLabel(ctx, field)
+	}
+	return strings.Join(labels, T(ctx, "admin.change.separator"))
+}
+
 // changeValue is a recorded value in words: yes and no for a flag.
 func changeValue(ctx context.Context, value string) string {
 	switch value {
