@@ -48,7 +48,7 @@ type ConfirmForm struct {
 	Password string
 	Next     string
 	Passkeys bool   // the user has passkeys, and may confirm with one instead
-	Problem  string // why a passkey did not confirm
+	Problem  Text   // why a passkey did not confirm
 	// NoPassword is an account without a usable password (made through
 	// another site): it confirms with Providers, the sites it logs in with.
 	NoPassword bool
