@@ -81,7 +81,7 @@ func TestKoreanTwoFactorPages(t *testing.T) {
 	off := c.get(views.PathTwoFactor)
 	wantStatus(t, off, http.StatusOK)
 	wantKorean(t, off)
-	if got := off.text(t, `[data-testid="two-factor-status"]`); !strings.HasPrefix(got, "사용하지 않음") {
+	if got := off.text(t, `[data-testid="two-factor-status"]`); !strings.HasPrefix(got, "사용 안 함") {
 		t.Errorf("two-factor off: %q", got)
 	}
 
