@@ -43,9 +43,8 @@ for (const form of document.querySelectorAll("form[data-passkey]")) {
       HTMLFormElement.prototype.submit.call(form);
     } catch (error) {
       button.disabled = false;
-      status.textContent = error.name === "NotAllowedError"
-        ? "The passkey prompt was closed or timed out. Try again when you are ready."
-        : "Something went wrong with the passkey. Try again, or use another way.";
+      // The words are the page's, in its language (data-cancelled, data-failed).
+      status.textContent = error.name === "NotAllowedError" ? status.dataset.cancelled : status.dataset.failed;
       status.hidden = false;
     }
   });

@@ -178,7 +178,7 @@ func (h *handler) confirmPasskeySubmit(c *fiber.Ctx) error {
 	_, credential, err := h.checkAssertion(c, ceremonyConfirm, u)
 	if errors.Is(err, errPasskeyRefused) {
 		h.log.Warn("passkey confirmation refused", "user", u.ID, "err", err)
-		f.Problem = "That passkey could not confirm it is you. Try again, or enter your password."
+		f.Problem = views.Msg("passkey.problem.not_confirmed")
 		return h.render(c, fiber.StatusUnprocessableEntity, views.Confirm(f))
 	}
 	if err != nil {

@@ -70,7 +70,7 @@ func (h *handler) passkeyRegisterSubmit(c *fiber.Ctx) error {
 	if name == "" {
 		name = views.Device(c.UserContext(), c.Get(fiber.HeaderUserAgent))
 	}
-	problem := "The passkey could not be added. Please try again."
+	problem := views.Msg("passkey.problem.not_added")
 	data, err := h.takeCeremony(c, ceremonyRegister)
 	if err != nil && !errors.Is(err, errNoCeremony) {
 		return err
@@ -94,7 +94,7 @@ func (h *handler) passkeyRegisterSubmit(c *fiber.Ctx) error {
 				return subject, body, nil
 			})
 			if errors.Is(err, twofactor.ErrDuplicatePasskey) {
-				problem = "That passkey was added already."
+				problem = views.Msg("passkey.problem.duplicate")
 			} else if err != nil {
 				return err
 			}

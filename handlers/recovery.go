@@ -214,7 +214,7 @@ func (h *handler) resetUser(c *fiber.Ctx, token string) (*models.User, bool) {
 
 func (h *handler) resetInvalid(c *fiber.Ctx) error {
 	h.clearCookie(c, resetCookie)
-	return h.render(c, fiber.StatusOK, views.LinkInvalid("This reset link no longer works", "Ask for a new link", views.PathPasswordReset))
+	return h.render(c, fiber.StatusOK, views.LinkInvalid(views.Msg("recovery.link_invalid.reset"), views.Msg("recovery.link_invalid.reset_again"), views.PathPasswordReset))
 }
 
 // resetComplete says the password is set.
@@ -287,5 +287,5 @@ func (h *handler) verifyUser(c *fiber.Ctx) (*models.User, bool) {
 }
 
 func (h *handler) verifyInvalid(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.LinkInvalid("This confirmation link no longer works", "Send a new link from your profile", views.PathProfile))
+	return h.render(c, fiber.StatusOK, views.LinkInvalid(views.Msg("recovery.link_invalid.confirm"), views.Msg("recovery.link_invalid.confirm_again"), views.PathProfile))
 }

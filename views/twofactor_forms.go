@@ -47,8 +47,8 @@ type ConfirmForm struct {
 	Form
 	Password string
 	Next     string
-	Passkeys bool   // the user has passkeys, and may confirm with one instead
-	Problem  string // why a passkey did not confirm
+	Passkeys bool // the user has passkeys, and may confirm with one instead
+	Problem  Text // why a passkey did not confirm
 	// NoPassword is an account without a usable password (made through
 	// another site): it confirms with Providers, the sites it logs in with.
 	NoPassword bool
