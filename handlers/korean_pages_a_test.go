@@ -4,12 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/oauth2-proxy/mockoidc"
 
+	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/views"
 	"gatehouse/views/i18ntest"
@@ -311,4 +314,62 @@ func TestKoreanTimes(t *testing.T) {
 	if got := res.doc(t).Find(`[data-testid="article-detail"] time[datetime]`).Length(); got != 2 {
 		t.Errorf("%d times with a datetime", got)
 	}
+}
+
+// TestKoreanLockedOutWithPasskeys checks the locked-out notice where the
+// site offers passkeys: it offers them too, in the page's language.
+func TestKoreanLockedOutWithPasskeys(t *testing.T) {
+	t.Parallel()
+	app := newTestAppWith(t, handlers.Config{BaseURL: "http://localhost"})
+	app.createUser(kaOther, goodPassword)
+	for _, tt := range []struct{ language, want string }{
+		{"ko", "패스키가 있다면 패스키로 로그인하세요. 기다리지 않아도 됩니다."},
+		{"en", "Have a passkey? Log in with it, which does not wait."},
+	} {
+		c := withLanguage(app.client(), tt.language)
+		var res *response
+		for range 6 {
+			res = c.postForm("/accounts/login/", "/accounts/login/", url.Values{"username": {kaOther}, "password": {"wrong password"}})
+		}
+		wantStatus(t, res, http.StatusTooManyRequests)
+		passkey := res.doc(t).Find(`[data-testid="locked-out-passkey"]`)
+		if href, _ := passkey.Attr("href"); href != "#passkey-login" {
+			t.Fatalf("%s: no passkey link in the notice:\n%s", tt.language, res.body)
+		}
+		if got := strings.Join(strings.Fields(passkey.Parent().Text()), " "); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.language, got, tt.want)
+		}
+		if tt.language == "ko" {
+			wantKoreanA(t, res, false)
+		}
+	}
+}
+
+// TestKoreanPasswordSet reads the page that sets a first password, of an
+// account made through another site, and its errors in Korean.
+func TestKoreanPasswordSet(t *testing.T) {
+	t.Parallel()
+	m := mockProvider(t)
+	app := socialApp(t, m, filepath.Join(t.TempDir(), "gatehouse.db"))
+	m.QueueUser(&mockoidc.MockUser{Subject: "minji-at-mock", Email: kaEmail, EmailVerified: true, PreferredUsername: kaAuthor})
+	both(t, func(t *testing.T, htmx bool) {
+		c := withLanguage(app.client(), "ko")
+		if htmx {
+			m.QueueUser(&mockoidc.MockUser{Subject: "minji-at-mock", Email: kaEmail, EmailVerified: true, PreferredUsername: kaAuthor})
+		}
+		wantRedirect(t, callback(c, providerSendsBack(t, c, "")), false, views.PathArticles)
+		c.htmx = htmx
+		page := mtGetPlain(c, views.PathPasswordSet)
+		wantStatus(t, page, http.StatusOK)
+		if page.doc(t).Find(`form[data-testid="set-password-form"]`).Length() != 1 {
+			t.Fatalf("no set-password form:\n%s", page.body)
+		}
+		if got := page.text(t, "h1"); got != "비밀번호 설정" {
+			t.Errorf("heading %q", got)
+		}
+		wantKoreanA(t, page, false, "Mock")
+		res := c.postForm(views.PathPasswordSet, views.PathPasswordSet, url.Values{"new_password1": {mtPassword}, "new_password2": {"something else"}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantKoreanA(t, res, false, "Mock")
+	})
 }
