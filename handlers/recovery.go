@@ -214,7 +214,7 @@ func (h *handler) resetUser(c *fiber.Ctx, token string) (*models.User, bool) {
 
 func (h *handler) resetInvalid(c *fiber.Ctx) error {
 	h.clearCookie(c, resetCookie)
-	return h.linkInvalid(c, views.Msg("accounts.link_invalid.reset"), views.Msg("accounts.link_invalid.reset_again"), views.PathPasswordReset)
+	return h.render(c, fiber.StatusOK, views.LinkInvalid("This reset link no longer works", "Ask for a new link", views.PathPasswordReset))
 }
 
 // resetComplete says the password is set.
@@ -287,12 +287,5 @@ func (h *handler) verifyUser(c *fiber.Ctx) (*models.User, bool) {
 }
 
 func (h *handler) verifyInvalid(c *fiber.Ctx) error {
-	return h.linkInvalid(c, views.Msg("accounts.link_invalid.confirm"), views.Msg("accounts.link_invalid.confirm_again"), views.PathProfile)
-}
-
-// linkInvalid is the page of a link that no longer works: its title, and
-// the words of its link to againPath, where a new link is asked for.
-func (h *handler) linkInvalid(c *fiber.Ctx, title, again views.Text, againPath string) error {
-	ctx := c.UserContext()
-	return h.render(c, fiber.StatusOK, views.LinkInvalid(title.In(ctx), again.In(ctx), againPath))
+	return h.render(c, fiber.StatusOK, views.LinkInvalid("This confirmation link no longer works", "Send a new link from your profile", views.PathProfile))
 }
