@@ -19,10 +19,10 @@ const articlesPerPage = 20
 // is not a number gives the first page; one past the end, the last. Each
 // page's articles are counted, loaded and their entries rendered (as their
 // author sees them, with a delete button, and as others do) once for all
-// viewers who read the same language until articles or users change; a
-// request only puts the viewer's list together. (Rendering a page per viewer made each article write cost a
-// render per active user; rendering the list for each request costs ~5× the
-// cached page: see BENCHMARKS.md.)
+// viewers who read the same language, until articles or users change; a
+// request only puts the viewer's list together. (Rendering a page per
+// viewer made each article write cost a render per active user; rendering
+// the list for each request costs ~5× the cached page: see BENCHMARKS.md.)
 func (h *handler) articleIndex(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	requested := pageNumber(c)
