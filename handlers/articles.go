@@ -19,10 +19,10 @@ const articlesPerPage = 20
 // is not a number gives the first page; one past the end, the last. Each
 // page's articles are counted, loaded and their entries rendered (as their
 // author sees them, with a delete button, and as others do) once for all
-// viewers until articles or users change; a request only puts the viewer's
-// list together. (Rendering a page per viewer made each article write cost a
-// render per active user; rendering the list for each request costs ~5× the
-// cached page: see BENCHMARKS.md.)
+// viewers who read the same language, until articles or users change; a
+// request only puts the viewer's list together. (Rendering a page per
+// viewer made each article write cost a render per active user; rendering
+// the list for each request costs ~5× the cached page: see BENCHMARKS.md.)
 func (h *handler) articleIndex(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	requested := pageNumber(c)
@@ -34,7 +34,8 @@ func (h *handler) articleIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	index, err := models.Cached(snapshot, articleIndexKey(requested), func() (*articleIndexPage, error) {
+	key := articleIndexKey{page: requested, language: views.LanguageOf(ctx).Code()}
+	index, err := models.Cached(snapshot, key, func() (*articleIndexPage, error) {
 		return h.articlesPage(ctx, requested)
 	})
 	if err != nil {
@@ -48,7 +49,8 @@ func (h *handler) articleIndex(c *fiber.Ctx) error {
 	}))
 }
 
-// articleIndexPage is one page of the index, as every viewer sees it.
+// articleIndexPage is one page of the index, as every viewer who reads its
+// language sees it.
 type articleIndexPage struct {
 	articles    []models.Article
 	entries     *views.Entries // of articles
@@ -78,8 +80,13 @@ func (h *handler) articlesPage(ctx context.Context, page int64) (*articleIndexPa
 
 // Keys of the cached article queries.
 type (
-	articleIndexKey int64 // the page requested
-	articleKey      int64
+	// articleIndexKey is a page of the index: the page requested, its
+	// entries rendered in a language (its code).
+	articleIndexKey struct {
+		page     int64
+		language string
+	}
+	articleKey int64
 )
 
 // Articles are shown with their authors' names.
@@ -112,7 +119,7 @@ func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, "Publish", views.PathArticles), views.ArticleCreate(f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, views.ArticlePublish, views.PathArticles), views.ArticleCreate(f))
 	}
 	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
 	if errors.Is(err, models.ErrNotFound) {
@@ -146,7 +153,7 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if !f.Validate() {
-		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), "Save", views.ArticlePath(a.ID)), views.ArticleEdit(a, f))
+		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), views.ArticleSave, views.ArticlePath(a.ID)), views.ArticleEdit(a, f))
 	}
 	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content); err != nil {
 		return err

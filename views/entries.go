@@ -14,9 +14,9 @@ type Entries struct {
 	Own, Others []string
 }
 
-// ArticleEntries renders the index entries of articles for ArticleListOf,
-// taking from rendered those it has already (nil: none). It reads nothing
-// from the request.
+// ArticleEntries renders the index entries of articles for ArticleListOf
+// in the language of ctx, taking from rendered those it has already (nil:
+// none). It reads nothing else from the request.
 func ArticleEntries(ctx context.Context, articles []models.Article, rendered *RenderedEntries) (*Entries, error) {
 	e := &Entries{Own: make([]string, len(articles)), Others: make([]string, len(articles))}
 	for i := range articles {
@@ -48,22 +48,32 @@ func articleEntryKey(a *models.Article) entryKey {
 // keeps: a few index pages' worth.
 const renderedEntriesLimit = 500
 
-// RenderedEntries keeps the index entries last rendered, by what they show:
-// after an article is written, the index pages it moves are loaded again,
-// and all their other entries are rendered already.
+// RenderedEntries keeps the index entries last rendered, by what they show
+// and the language they say it in: after an article is written, the index
+// pages it moves are loaded again, and all their other entries are
+// rendered already. An entry rendered for a reader of one language is
+// never served to a reader of another.
 type RenderedEntries struct {
 	mu      sync.Mutex
-	entries map[entryKey][2]string // as the author sees it, as others do
+	entries map[renderedKey][2]string // as the author sees it, as others do
+}
+
+// renderedKey is an entry's key in RenderedEntries: what it shows, in
+// which language.
+type renderedKey struct {
+	entryKey
+	language *Language
 }
 
 // NewRenderedEntries returns an empty RenderedEntries.
 func NewRenderedEntries() *RenderedEntries {
-	return &RenderedEntries{entries: make(map[entryKey][2]string)}
+	return &RenderedEntries{entries: make(map[renderedKey][2]string)}
 }
 
-// entry returns the article's entries, rendered now unless kept already.
+// entry returns the article's entries in the language of ctx, rendered now
+// unless kept already.
 func (r *RenderedEntries) entry(ctx context.Context, a *models.Article) ([2]string, error) {
-	key := articleEntryKey(a)
+	key := renderedKey{articleEntryKey(a), LanguageOf(ctx)}
 	if r != nil {
 		r.mu.Lock()
 		entry, found := r.entries[key]

@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,34 @@ func TestRenderedEntriesServeWhatWasRendered(t *testing.T) {
 	}
 	if after.Own[1] != fresh.Own[0] || after.Others[1] != fresh.Others[0] {
 		t.Errorf("the renamed article's entries are not rendered afresh: %q", after.Others[1])
+	}
+}
+
+// TestRenderedEntriesByLanguage renders the same article's entries through
+// one RenderedEntries for readers of each language in turn: each gets them
+// in their own language, never those kept for a reader of another.
+func TestRenderedEntriesByLanguage(t *testing.T) {
+	rendered := NewRenderedEntries()
+	articles := []models.Article{*entryArticle()}
+	want := map[string][]string{
+		"en": {"by <bdi", `aria-label="Edit “Title”"`, ">Delete</button>", "30 Nov 2026, 12:00 UTC"},
+		"ko": {"작성자 <bdi", `aria-label="“Title” 수정"`, ">삭제</button>", "2026년 11월 30일 12:00 UTC"},
+	}
+	for _, code := range []string{"en", "ko", "en", "ko"} {
+		e, err := ArticleEntries(inLanguage(code), articles, rendered)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, words := range want[code] {
+			if !strings.Contains(e.Own[0], words) {
+				t.Errorf("%s: the author's entry lacks %q: %s", code, words, e.Own[0])
+			}
+		}
+		if !strings.Contains(e.Others[0], want[code][0]) || strings.Contains(e.Others[0], "article-delete") {
+			t.Errorf("%s: the others' entry: %s", code, e.Others[0])
+		}
+	}
+	if len(rendered.entries) != 2 {
+		t.Errorf("%d entries kept, want one a language", len(rendered.entries))
 	}
 }
