@@ -19,10 +19,11 @@ var (
 	address  = regexp.MustCompile(`\S+@\S+|https?://\S+`)
 )
 
-// readable is what a person reads in an HTML page or text: the text
-// between tags and the attributes read aloud or shown (alt, title,
-// placeholder, aria-label, a button's value).
-var readable = regexp.MustCompile(`(?i)\s(?:alt|title|placeholder|aria-label|aria-description)="([^"]*)"`)
+// readable are the attributes whose words a person reads or hears: alt,
+// title, placeholder, aria-label, a table cell's label on a phone, the
+// question asked before an action, the words scripts show (copied, a
+// passkey's problems).
+var readable = regexp.MustCompile(`(?i)\s(?:alt|title|placeholder|aria-label|aria-description|data-label|hx-confirm|data-copied|data-cancelled|data-failed)="([^"]*)"`)
 
 // EnglishLeft lists the runs of English words in text (HTML tags, scripts,
 // web and mail addresses taken out; the attributes a person reads kept)

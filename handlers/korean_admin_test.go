@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,36 +93,6 @@ func newAdminFixture(t *testing.T) *adminFixture {
 	return f
 }
 
-// attributesAsked are attributes whose words a person reads, which
-// i18ntest leaves to the pages' tests: a table cell's label on a phone,
-// the question asked before an action.
-var attributesAsked = regexp.MustCompile(`(?i)\s(?:data-label|hx-confirm)="([^"]*)"`)
-
-// notAdmin are the parts of an admin page that are not the admin's: the
-// site's header and the confirmation dialog of the layout, and the Show
-// button of a password field. Their words are the layout's and the form
-// components', whose own tests read them in each language.
-var notAdmin = regexp.MustCompile(`(?s)<header class="site-header">.*?</header>|<dialog id="confirm-dialog".*?</dialog>|<button type="button" class="secondary show-password"[^>]*>[^<]*</button>`)
-
-// wantKoreanAdmin is wantKorean for an admin page or fragment, which also
-// fails on a Latin word left in a table cell's label or a confirmation
-// question.
-func wantKoreanAdmin(t *testing.T, res *response, allowed ...string) {
-	t.Helper()
-	page := *res
-	page.body = notAdmin.ReplaceAllString(res.body, "")
-	wantKorean(t, &page, allowed...)
-	for _, m := range attributesAsked.FindAllStringSubmatch(res.body, -1) {
-		value := m[1]
-		for _, a := range allowed {
-			value = strings.ReplaceAll(value, a, "")
-		}
-		if regexp.MustCompile(`[A-Za-z]{2,}`).MatchString(value) {
-			t.Errorf("%s: English left in %q", res.Request.URL.Path, m[0])
-		}
-	}
-}
-
 // TestAdminPagesInKorean asks for every admin page and fragment in Korean,
 // as a superuser and as plain staff, in their empty and filled states and
 // with their forms' errors, and finds no English left.
@@ -140,7 +109,7 @@ func TestAdminPagesInKorean(t *testing.T) {
 		if got := pageLanguage(t, res); got != "ko" {
 			t.Errorf("%s: page in %q", path, got)
 		}
-		wantKoreanAdmin(t, res, f.allowed...)
+		wantKorean(t, res, f.allowed...)
 		return res
 	}
 
@@ -218,7 +187,7 @@ func TestAdminPagesInKorean(t *testing.T) {
 			if res.doc(t).Find(`[data-testid="bulk-confirm"]`).Length() != 1 {
 				t.Fatalf("%s %d: no confirmation", action, n)
 			}
-			wantKoreanAdmin(t, res, f.allowed...)
+			wantKorean(t, res, f.allowed...)
 		}
 	}
 
@@ -229,11 +198,11 @@ func TestAdminPagesInKorean(t *testing.T) {
 		edit := c.postForm(bob, bob, url.Values{"email": {"nope"}, "first_name": {strings.Repeat("가", 151)}, "last_name": {""}, "is_active": {"on"}})
 		wantStatus(t, edit, http.StatusUnprocessableEntity)
 		wantFragment(t, edit, htmx, "admin-user-form")
-		wantKoreanAdmin(t, edit, f.allowed...)
+		wantKorean(t, edit, f.allowed...)
 		own := views.AdminUserPath(app.user("root").ID)
 		refused := c.postForm(own, own, url.Values{"email": {""}, "first_name": {""}, "last_name": {""}})
 		wantStatus(t, refused, http.StatusUnprocessableEntity)
-		wantKoreanAdmin(t, refused, f.allowed...)
+		wantKorean(t, refused, f.allowed...)
 		for _, values := range []url.Values{
 			{"new_password1": {"a fresh passphrase 9"}, "new_password2": {"another passphrase 9"}},
 			{"new_password1": {"8361"}, "new_password2": {"8361"}},
@@ -241,7 +210,7 @@ func TestAdminPagesInKorean(t *testing.T) {
 			set := c.postForm(bob, bob+views.AdminUserPassword, values)
 			wantStatus(t, set, http.StatusUnprocessableEntity)
 			wantFragment(t, set, htmx, "admin-password-form")
-			wantKoreanAdmin(t, set, f.allowed...)
+			wantKorean(t, set, f.allowed...)
 		}
 	})
 
@@ -252,23 +221,23 @@ func TestAdminPagesInKorean(t *testing.T) {
 	dave := views.AdminUserPath(f.dave.ID)
 	saved := h.postForm(dave, dave, url.Values{"email": {"dave@example.com"}, "first_name": {""}, "last_name": {""}, "is_active": {"on"}, "is_staff": {"on"}})
 	wantStatus(t, saved, http.StatusOK)
-	wantKoreanAdmin(t, saved, f.allowed...)
+	wantKorean(t, saved, f.allowed...)
 	member := f.members[40]
 	row := h.postFormTarget(views.PathAdminUsers, views.AdminUserPath(member.ID)+views.AdminUserActive, url.Values{"active": {"no"}}, views.AdminUserRowID(member.ID))
 	wantStatus(t, row, http.StatusOK)
-	wantKoreanAdmin(t, row, f.allowed...)
+	wantKorean(t, row, f.allowed...)
 	if rowsDoc(t, row).Find(`[data-testid="badge-inactive"]`).Text() != "비활성" {
 		t.Errorf("the row swapped in:\n%s", row.body)
 	}
 	ended := h.postForm(bob, bob+views.AdminUserSessions, nil)
 	wantStatus(t, ended, http.StatusOK)
-	wantKoreanAdmin(t, ended, f.allowed...)
+	wantKorean(t, ended, f.allowed...)
 	if ended.doc(t).Find(`[data-testid="no-sessions"]`).Length() != 1 {
 		t.Errorf("the sessions card after ending them:\n%s", ended.body)
 	}
 	deleted := h.postFormTarget(views.PathAdminArticles, article+views.AdminDelete, url.Values{"confirm": {"yes"}}, views.AdminArticleRowID(f.bobArticle.ID))
 	wantStatus(t, deleted, http.StatusOK)
-	wantKoreanAdmin(t, deleted, f.allowed...)
+	wantKorean(t, deleted, f.allowed...)
 
 	// Bob's page with nothing left: no articles, no sessions.
 	ok(r, bob)

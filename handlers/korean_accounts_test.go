@@ -18,7 +18,7 @@ import (
 	"gatehouse/views/i18ntest"
 )
 
-// Test data of the pages of part B, team a: names and words the test
+// Test data of the account and article pages' tour: names and words it
 // writes, which stay as they are in any language.
 const (
 	kaAuthor    = "minji"
@@ -28,24 +28,11 @@ const (
 	kaOtherText = "보라의 글"
 )
 
-// otherTemplates are the parts of team a's pages that other templates draw
-// (the passkey login of passkeys.templ, the set-password form of
-// recovery.templ): their own Korean tests check them, so wantKoreanA
-// leaves them out.
-var otherTemplates = []string{
-	`[data-testid="passkey-login"]`,
-	`form[data-testid="set-password-form"]`,
-}
-
-// wantKoreanA is wantKorean for a page of team a's part, the parts
-// otherTemplates names left out; of a page whose content another template
-// draws (others), only the layout around it.
-func wantKoreanA(t *testing.T, res *response, others bool, allowed ...string) {
+// wantKoreanTour is wantKorean for a page of the tour; of a page whose
+// content another test reads (others), only the layout around it.
+func wantKoreanTour(t *testing.T, res *response, others bool, allowed ...string) {
 	t.Helper()
 	doc := res.doc(t)
-	for _, selector := range otherTemplates {
-		doc.Find(selector).Remove()
-	}
 	if others {
 		doc.Find("title, main").Remove()
 	}
@@ -75,11 +62,11 @@ type pageVisit struct {
 	others bool
 }
 
-// tourPagesA asks, in the language of acceptLanguage, for every page and
-// htmx fragment of team a's part — the articles, the account's pages, the
+// tourAccountPages asks, in the language of acceptLanguage, for every page and
+// htmx fragment of the articles and the account — the articles, the account's pages, the
 // settings' navigation, the error pages, the header logged in and out —
 // in their empty, filled and error states, and returns them in order.
-func tourPagesA(t *testing.T, acceptLanguage string, htmx bool) []pageVisit {
+func tourAccountPages(t *testing.T, acceptLanguage string, htmx bool) []pageVisit {
 	t.Helper()
 	app := newTestApp(t)
 	minji := app.createUser(kaAuthor, goodPassword)
@@ -93,7 +80,7 @@ func tourPagesA(t *testing.T, acceptLanguage string, htmx bool) []pageVisit {
 	}
 	// visitOther is visit for a page whose content recovery.templ draws
 	// (the reset pages, a link that no longer works): only the layout
-	// around it is team a's.
+	// around it is read here.
 	visitOther := func(name string, res *response, status int) {
 		t.Helper()
 		visit(name, res, status)
@@ -213,25 +200,25 @@ func tourPagesA(t *testing.T, acceptLanguage string, htmx bool) []pageVisit {
 	return visits
 }
 
-// TestKoreanPagesA reads every page and htmx fragment of team a's part in
-// Korean: none has English left but names and the test's own words.
-func TestKoreanPagesA(t *testing.T) {
+// TestAccountPagesInKorean reads every page and htmx fragment of the articles and
+// the account in Korean: none has English left but names and the test's own words.
+func TestAccountPagesInKorean(t *testing.T) {
 	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
-		for _, v := range tourPagesA(t, "ko", htmx) {
+		for _, v := range tourAccountPages(t, "ko", htmx) {
 			t.Run(v.name, func(t *testing.T) {
-				wantKoreanA(t, v.res, v.others, kaTitle, kaOtherText)
+				wantKoreanTour(t, v.res, v.others, kaTitle, kaOtherText)
 			})
 		}
 	})
 }
 
-// TestKoreanPagesAInEnglish tours the same pages in English: they are
+// TestAccountPagesStayEnglish tours the same pages in English: they are
 // English, and the words tests look for are still there.
-func TestKoreanPagesAInEnglish(t *testing.T) {
+func TestAccountPagesStayEnglish(t *testing.T) {
 	t.Parallel()
 	both(t, func(t *testing.T, htmx bool) {
-		visits := tourPagesA(t, "en", htmx)
+		visits := tourAccountPages(t, "en", htmx)
 		for _, v := range visits {
 			if got := v.res.Header.Get("Content-Language"); got != "en" {
 				t.Errorf("%s: Content-Language %q", v.name, got)
@@ -341,7 +328,7 @@ func TestKoreanLockedOutWithPasskeys(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tt.language, got, tt.want)
 		}
 		if tt.language == "ko" {
-			wantKoreanA(t, res, false)
+			wantKoreanTour(t, res, false)
 		}
 	}
 }
@@ -368,9 +355,9 @@ func TestKoreanPasswordSet(t *testing.T) {
 		if got := page.text(t, "h1"); got != "비밀번호 설정" {
 			t.Errorf("heading %q", got)
 		}
-		wantKoreanA(t, page, false, "Mock")
+		wantKoreanTour(t, page, false, "Mock")
 		res := c.postForm(views.PathPasswordSet, views.PathPasswordSet, url.Values{"new_password1": {mtPassword}, "new_password2": {"something else"}})
 		wantStatus(t, res, http.StatusUnprocessableEntity)
-		wantKoreanA(t, res, false, "Mock")
+		wantKoreanTour(t, res, false, "Mock")
 	})
 }

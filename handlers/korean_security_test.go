@@ -518,9 +518,9 @@ func TestKoreanLoginCodePages(t *testing.T) {
 	}
 }
 
-// TestTeamCPagesStayEnglish: the same pages asked for in English are
+// TestSecurityPagesStayEnglish: the same pages asked for in English are
 // English still, word for word.
-func TestTeamCPagesStayEnglish(t *testing.T) {
+func TestSecurityPagesStayEnglish(t *testing.T) {
 	t.Parallel()
 	app, clock := newPasskeyApp(t)
 	mtVerifiedUser(t, app, "alice", "alice@example.com")
