@@ -3,7 +3,6 @@
 package handlers_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -77,10 +76,10 @@ func TestBrowserKorean(t *testing.T) {
 		tb.everyScheme("profile")
 		tb.open(views.PathTwoFactor)
 		tb.clickThrough(`[data-testid="setup-two-factor"]`)
-		secret := strings.ReplaceAll(tb.text(`[data-testid="totp-secret"]`), " ", "")
+		secret := tb.text(`[data-testid="totp-secret"]`)
 		tb.fill("code", "000000")
 		tb.submitInvalid("totp-setup-form", "#id_code_error")
-		tb.inKorean("two-factor-setup", "정우", secret)
+		tb.inKorean("two-factor-setup", "정우", secret, "Aegis", "Google Authenticator", "1Password", "Bitwarden")
 		tb.everyScheme("two-factor-setup")
 
 		tb.submitPage(`form[action="/accounts/logout/"] button`)
