@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/handlers"
 	"gatehouse/models"
+	"gatehouse/views"
 )
 
 // newPasskeyApp is a test app reached as localhost: browsers allow
@@ -321,5 +322,47 @@ func TestPasswordResetOffersToRemovePasskeys(t *testing.T) {
 	}
 	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ? AND detail = ?", models.EventPasskeyRemoved, models.NewDetail("named", "Name", "Intruder key").String()); n != 1 {
 		t.Errorf("%d passkey removals logged, want 1", n)
+	}
+}
+
+// TestPasskeyOnlySecondStep: under a policy that asks everyone for a second
+// factor, a user whose only one is a passkey is offered the passkey at the
+// second step and not asked for a code they cannot have (no app, no
+// recovery codes); a code posted anyway is refused.
+func TestPasskeyOnlySecondStep(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{}
+	app := newTestAppWith(t, handlers.Config{BaseURL: "http://localhost", Now: clock.Now, RequireTwoFactor: models.TwoFactorAll})
+	app.createUser("carol", goodPassword)
+	auth := newSoftAuthenticator(t, app)
+	c := app.client()
+	c.loginAs("carol", goodPassword)
+	key := addPasskey(t, c, auth, "Carol's key")
+	mtLogout(t, c)
+
+	passwordStep(t, c, "carol", "")
+	step := c.get(views.PathLoginSecondStep)
+	doc := step.doc(t)
+	if doc.Find(`form[data-testid="passkey-second-step-form"]`).Length() != 1 {
+		t.Fatal("no passkey offered at the second step")
+	}
+	for _, selector := range []string{`form[data-testid="second-step-form"]`, `[data-testid="use-recovery-code"]`, `input[name="code"]`} {
+		if doc.Find(selector).Length() != 0 {
+			t.Errorf("a passkey-only user is shown %s", selector)
+		}
+	}
+	if got := doc.Find(`[data-testid="second-step"] > p`).First().Text(); got != "Confirm it's you with your passkey." {
+		t.Errorf("the second step says %q", got)
+	}
+	res := c.postForm(views.PathLoginSecondStep, views.PathLoginSecondStep, url.Values{"code": {"123456"}})
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	if got := res.text(t, ".form-errors"); got != "This account has no authenticator app: use your passkey." {
+		t.Errorf("a code posted anyway: %q", got)
+	}
+	options := c.postForm(views.PathLoginSecondStep, views.PathSecondStepPasskeyBegin, nil)
+	res = c.postForm(views.PathLoginSecondStep, views.PathSecondStepPasskey, url.Values{"credential": {auth.get(options.body, key)}})
+	wantRedirect(t, res, false, "/articles/")
+	if got := c.loggedInAs(); got != "carol" {
+		t.Fatalf("after the passkey: %q", got)
 	}
 }

@@ -105,12 +105,15 @@ func (h *handler) secondStepPage(c *fiber.Ctx) error {
 }
 
 // pendingWithForm returns the pending login, as pendingOrStartOver does,
-// and an empty second-step form for it, offering a passkey when the user
-// has one.
+// and an empty second-step form for it: a code asked for when the user has
+// an authenticator app, a passkey offered when they have one.
 func (h *handler) pendingWithForm(c *fiber.Ctx) (*pendingLogin, views.SecondStepForm, error) {
 	f := views.NewSecondStepForm()
 	p, err := h.pendingOrStartOver(c)
-	if p == nil || h.webAuthn == nil {
+	if p == nil || err != nil {
+		return p, f, err
+	}
+	if f.Codes, err = twofactor.Enabled(c.UserContext(), h.db, p.userID); err != nil || h.webAuthn == nil {
 		return p, f, err
 	}
 	keys, err := twofactor.Passkeys(c.UserContext(), h.db, p.userID)
@@ -131,6 +134,12 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 	}
 	f.Code = trimmedValue(c, "code")
 	f.Trust = formValue(c, "trust") != ""
+	if !f.Codes && f.Passkeys {
+		// No app, so no code can be right: the pending login stays for
+		// the passkey.
+		f.AddError("", views.Msg("two_factor.second_step.passkey_only"))
+		return h.render(c, fiber.StatusUnprocessableEntity, views.SecondStep(f))
+	}
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SecondStepFormView(f), views.SecondStep(f))
 	}

@@ -21,6 +21,9 @@ type SecondStepForm struct {
 	Code     string
 	Trust    bool // skip the second step in this browser for 30 days
 	Passkeys bool // the user has passkeys, and may use one instead
+	// Codes: the user has an authenticator app (and so recovery codes); a
+	// user whose only second factor is a passkey is not asked for a code.
+	Codes    bool
 	Recovery bool // a recovery code is to be typed: letters, not the phone's digits
 }
 
