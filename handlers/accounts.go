@@ -154,7 +154,13 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 	// Any change of the stored string is one, letter case too: folding
 	// would let the Kelvin sign K pass for k (EqualFold) unasked.
 	changed := f.Email != u.Email
-	if changed {
+	if changed && f.NoPassword {
+		// No password to give: having confirmed it is them lately
+		// (through a provider) stands in for it.
+		if recent, err := h.confirmUnlessRecent(c, views.PathProfile); !recent || err != nil {
+			return err
+		}
+	} else if changed {
 		// The address receives password resets: changing it takes the
 		// password, so a borrowed session cannot take the account (ASVS 7.5.1).
 		problem, status := views.PasswordNeeded(), fiber.StatusUnprocessableEntity
@@ -167,6 +173,9 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 			f.AddError("current_password", problem)
 			return h.renderForm(c, status, views.ProfileFormView(f), views.Profile(f))
 		}
+	}
+	mailed := false
+	if changed {
 		retryAt, err := h.throttle.Count(c.UserContext(), throttle.EmailChangesPerUser.Key(strconv.FormatInt(u.ID, 10)))
 		if err != nil {
 			return err
@@ -175,9 +184,6 @@ func (h *handler) profileSubmit(c *fiber.Ctx) error {
 			f.AddError("email", h.limited(c, retryAt))
 			return h.renderForm(c, fiber.StatusTooManyRequests, views.ProfileFormView(f), views.Profile(f))
 		}
-	}
-	mailed := false
-	if changed {
 		if mailed, err = h.mayMailFrom(c, f.Email); err != nil {
 			return err
 		}
@@ -285,11 +291,17 @@ func (h *handler) replacePassword(c *fiber.Ctx, newPassword string, done views.T
 // accountDeletePage asks for the password before the account is deleted,
 // and says what goes with it.
 func (h *handler) accountDeletePage(c *fiber.Ctx) error {
+	f := views.NewAccountDeleteForm()
+	if f.NoPassword = !password.Usable(currentUser(c).Password); f.NoPassword {
+		if recent, err := h.confirmUnlessRecent(c, views.PathAccountDelete); !recent || err != nil {
+			return err
+		}
+	}
 	articles, err := models.CountArticlesBy(c.UserContext(), h.db, currentUser(c).ID)
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.AccountDelete(views.NewAccountDeleteForm(), articles))
+	return h.render(c, fiber.StatusOK, views.AccountDelete(f, articles))
 }
 
 // accountDelete deletes the user, their articles and all their sessions,
@@ -300,7 +312,11 @@ func (h *handler) accountDelete(c *fiber.Ctx) error {
 		return err
 	}
 	u := currentUser(c)
-	if f.Validate() {
+	if f.NoPassword {
+		if recent, err := h.confirmUnlessRecent(c, views.PathAccountDelete); !recent || err != nil {
+			return err
+		}
+	} else if f.Validate() {
 		problem, status, err := h.checkCurrentPassword(c, f.Password, views.WrongPassword(), models.NewDetail("wrong_password_account_deletion"))
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gatehouse/models"
+	"gatehouse/models/password"
 	"gatehouse/views"
 )
 
@@ -111,6 +112,10 @@ func newPasswordForm(c *fiber.Ctx) (views.PasswordForm, error) {
 
 func newAccountDeleteForm(c *fiber.Ctx) (views.AccountDeleteForm, error) {
 	f := views.NewAccountDeleteForm()
+	f.NoPassword = !password.Usable(currentUser(c).Password)
+	if f.NoPassword {
+		return f, nil
+	}
 	f.Password = formValue(c, "password")
 	return f, requireFields(c, "password")
 }

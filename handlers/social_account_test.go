@@ -118,6 +118,66 @@ func TestSocialAccountSetsPassword(t *testing.T) {
 	}
 }
 
+// TestSocialAccountConfirmsInsteadOfPassword: an account made through a
+// provider has no password to type where the profile and the account's
+// deletion ask for one; having confirmed it is them lately stands in for
+// it (right after the login, or again at the provider once that lapses),
+// and a lapsed one is sent to confirm, not told its password is wrong.
+func TestSocialAccountConfirmsInsteadOfPassword(t *testing.T) {
+	t.Parallel()
+	m := mockProvider(t)
+	app, clock := clockedSocialApp(t, m, dbtest.SQLite(t))
+	dave := mockoidc.MockUser{Subject: "dave-at-mock", Email: "dave@example.com", EmailVerified: true, PreferredUsername: "dave"}
+	m.QueueUser(&dave)
+	c := app.client()
+	wantRedirect(t, callback(c, providerSendsBack(t, c, "")), false, views.PathArticles)
+	profile := url.Values{"email": {"dave@example.org"}, "first_name": {""}, "last_name": {""}}
+
+	if c.get(views.PathProfile).doc(t).Find(`input[name="current_password"]`).Length() != 0 {
+		t.Error("the profile asks an account without a password for it")
+	}
+	wantRedirect(t, c.postForm(views.PathProfile, views.PathProfile, profile), false, views.PathProfile)
+	if got := app.user("dave").Email; got != "dave@example.org" {
+		t.Fatalf("the address after a change just after logging in: %q", got)
+	}
+
+	clock.advance(models.RecentAuthentication + time.Minute)
+	m.FastForward(models.RecentAuthentication + time.Minute)
+	profile.Set("email", "dave@example.net")
+	res := c.postForm(views.PathProfile, views.PathProfile, profile)
+	wantStatus(t, res, http.StatusSeeOther)
+	if got := res.Header.Get("Location"); got != views.ConfirmPath(views.PathProfile) {
+		t.Fatalf("a lapsed change of address goes to %q", got)
+	}
+	if got := app.user("dave").Email; got != "dave@example.org" {
+		t.Fatalf("the address changed without a confirmation: %q", got)
+	}
+	res = c.get(views.PathAccountDelete)
+	wantStatus(t, res, http.StatusFound)
+	if got := res.Header.Get("Location"); got != views.ConfirmPath(views.PathAccountDelete) {
+		t.Fatalf("the deletion page, lapsed, goes to %q", got)
+	}
+	wantRedirect(t, c.postForm(views.PathProfile, views.PathAccountDelete, nil), false, views.ConfirmPath(views.PathAccountDelete))
+	if app.count("SELECT count(*) FROM users WHERE username = 'dave'") != 1 {
+		t.Fatal("deleted without a confirmation")
+	}
+
+	m.QueueUser(&dave)
+	wantRedirect(t, confirmWithProvider(t, c, views.PathAccountDelete), false, views.PathAccountDelete)
+	page := c.get(views.PathAccountDelete)
+	wantStatus(t, page, http.StatusOK)
+	if page.doc(t).Find(`[data-testid="account-delete-form"] input[name="password"]`).Length() != 0 {
+		t.Error("the deletion form asks an account without a password for it")
+	}
+	wantRedirect(t, c.postForm(views.PathAccountDelete, views.PathAccountDelete, nil), false, views.PathArticles)
+	if app.count("SELECT count(*) FROM users WHERE username = 'dave'") != 0 {
+		t.Fatal("the account is still there")
+	}
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = ?", models.EventLoginFailed); n != 0 {
+		t.Errorf("%d failed logins recorded for an account that has no password to get wrong", n)
+	}
+}
+
 // TestAdminSocialConnections: a user's admin page lists their accounts at
 // other sites; a superuser removes one (the admin log, the user's log and a
 // notice mail record it), but not a user's only way in; plain staff see no

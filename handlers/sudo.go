@@ -33,17 +33,23 @@ func (h *handler) recentAuthRequired(formPage string) fiber.Handler {
 // requireRecentAuth is recentAuthRequired's check, with the page a POST
 // returns to after the confirmation.
 func (h *handler) requireRecentAuth(c *fiber.Ctx, formPage string) error {
-	recent, err := h.recentlyAuthenticated(c)
-	if err != nil {
+	if recent, err := h.confirmUnlessRecent(c, formPage); !recent || err != nil {
 		return err
 	}
-	if recent {
-		return c.Next()
+	return c.Next()
+}
+
+// confirmUnlessRecent reports whether the current user recently proved it
+// was them; if not, it has sent them to confirm it and come back (to this
+// page for a GET, to formPage after a POST).
+func (h *handler) confirmUnlessRecent(c *fiber.Ctx, formPage string) (recent bool, err error) {
+	if recent, err = h.recentlyAuthenticated(c); recent || err != nil {
+		return recent, err
 	}
 	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-		return redirectWith(c, views.ConfirmPath(c.OriginalURL()), fiber.StatusFound)
+		return false, redirectWith(c, views.ConfirmPath(c.OriginalURL()), fiber.StatusFound)
 	}
-	return redirectWith(c, views.ConfirmPath(formPage), fiber.StatusSeeOther)
+	return false, redirectWith(c, views.ConfirmPath(formPage), fiber.StatusSeeOther)
 }
 
 // confirmPage asks the logged-in user for their password, or one of their

@@ -250,6 +250,9 @@ type ProfileForm struct {
 	LastName        string
 	NotifyNewDevice bool
 	Password        string // the current one, needed to change the address
+	// NoPassword: the account has no usable password (made through another
+	// site); confirming it is them (sudo mode) stands in for it.
+	NoPassword bool
 	// SavedEmail and EmailVerified are the stored address and its state,
 	// shown beside the field.
 	SavedEmail    string
@@ -261,7 +264,7 @@ func NewProfileForm(u *models.User) ProfileForm {
 	return ProfileForm{
 		Form:  newForm(field{"email", "field.email"}, field{"current_password", "field.current_password"}, field{"first_name", "field.first_name"}, field{"last_name", "field.last_name"}),
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, NotifyNewDevice: u.NotifyNewDevice,
-		SavedEmail: u.Email, EmailVerified: u.EmailVerified,
+		SavedEmail: u.Email, EmailVerified: u.EmailVerified, NoPassword: !password.Usable(u.Password),
 	}
 }
 
@@ -330,6 +333,9 @@ func (f *PasswordForm) Validate(user password.User) bool {
 type AccountDeleteForm struct {
 	Form
 	Password string
+	// NoPassword: the account has no usable password; the user confirmed
+	// it is them (sudo mode) instead.
+	NoPassword bool
 }
 
 // NewAccountDeleteForm returns an empty account deletion form.
