@@ -682,7 +682,7 @@ func TestAdminArticles(t *testing.T) {
 			t.Fatal("the article remains")
 		}
 		e := wantLogged(t, app, "staff", models.ActionDelete, models.ObjectArticle, mine.ID)
-		if !strings.Contains(e.ObjectRepr, "by "+models.Isolated("bob")) {
+		if got := views.AdminObjectRepr(context.Background(), e.ObjectRepr); !strings.HasSuffix(got, "” by "+models.Isolated("bob")) {
 			t.Errorf("logged object %q", e.ObjectRepr)
 		}
 	})

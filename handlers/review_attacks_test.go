@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/models"
 	"gatehouse/views"
 )
 
@@ -110,7 +111,7 @@ func TestSecondStepLockIsLogged(t *testing.T) {
 		}
 		c.postForm("/accounts/login/2fa/", "/accounts/login/2fa/", url.Values{"code": {wrong}})
 	}
-	if n := app.count("SELECT count(*) FROM security_events WHERE kind = 'throttled' AND user_id = ? AND detail LIKE '~second_factor_locked_until %'", alice.ID); n != 1 {
+	if n := app.count("SELECT count(*) FROM security_events WHERE kind = 'throttled' AND user_id = ? AND detail LIKE ?", alice.ID, models.NewDetail("second_factor_locked_until").String()+" %"); n != 1 {
 		t.Fatalf("%d lock events in alice's log, want 1", n)
 	}
 }

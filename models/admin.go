@@ -56,7 +56,8 @@ func AdminDeleteArticle(ctx context.Context, db bun.IDB, actor *User, id int64) 
 		if err != nil {
 			return err
 		}
-		if err := recordAdminAction(ctx, tx, actorOf(actor), ActionDelete, ObjectArticle, id, "“"+Isolated(a.Title)+"” by "+Isolated(a.Author.Username), nil); err != nil {
+		if err := recordAdminAction(ctx, tx, actorOf(actor), ActionDelete, ObjectArticle, id,
+			NewDetail("article_by", "Title", Isolated(a.Title), "Author", Isolated(a.Author.Username)).String(), nil); err != nil {
 			return err
 		}
 		return DeleteArticle(ctx, tx, id)

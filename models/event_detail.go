@@ -11,9 +11,11 @@ import (
 // "3 left", "by an administrator, root"), kept as a code and its values so
 // that the views put it into the reader's language when the log is shown:
 // Django's lazy translations, for a row. It is stored as
-// `~code {"Name":"value"}` in the entry's detail (JSON keeps a Korean
+// `␟code {"Name":"value"}` in the entry's detail (JSON keeps a Korean
 // name as short as it is); details stored before codes are plain English,
-// and are shown as they are.
+// and are shown as they are. An admin log entry names its object the same
+// way where the name is a sentence (a deleted article: its title and
+// author).
 type Detail struct {
 	Code string
 	Args map[string]string
@@ -31,8 +33,10 @@ const (
 	DetailTrusted = "Trusted"
 )
 
-// detailMark starts a detail kept as a code.
-const detailMark = "~"
+// detailMark starts a detail kept as a code: the unit separator, a control
+// character that no name a person gives can hold (usernames, titles and
+// passkey names refuse them), so none is taken for a code.
+const detailMark = "\x1f"
 
 var detailCode = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 

@@ -30,7 +30,7 @@ func TestDetailRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	for _, plain := range []string{"", "with a passkey", "3 left", "~", "~Not a code", "~code {broken", "by an administrator, root"} {
+	for _, plain := range []string{"", "with a passkey", "3 left", "~reset_by_mail", "\x1f", "\x1fNot a code", "\x1fcode {broken", "by an administrator, root"} {
 		if d, ok := ParseDetail(plain); ok {
 			t.Errorf("plain %q read as the code %+v", plain, d)
 		}

@@ -39,11 +39,25 @@ func namesAThing(kind string) bool {
 // code (models.Detail) in words from the [event_detail] messages, a detail
 // stored before codes as it is.
 func EventDetail(ctx context.Context, stored string) string {
+	return detailWords(ctx, "event_detail.", stored)
+}
+
+// AdminObjectRepr is how an admin log entry names its object, in the
+// language of ctx: a code from the [admin.repr] messages (a deleted
+// article: its title and author), or a name as it was recorded.
+func AdminObjectRepr(ctx context.Context, stored string) string {
+	return detailWords(ctx, "admin.repr.", stored)
+}
+
+// detailWords puts a stored models.Detail into words with the message
+// prefix+code; text stored as it is (a name, a row from before codes)
+// stays as it is.
+func detailWords(ctx context.Context, prefix, stored string) string {
 	d, ok := models.ParseDetail(stored)
 	if !ok {
 		return stored
 	}
-	key := "event_detail." + d.Code
+	key := prefix + d.Code
 	if !SourceLanguage().HasMessage(key) {
 		return d.Code // from a later version, say
 	}

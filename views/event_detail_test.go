@@ -44,3 +44,24 @@ func TestEventWhat(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminObjectRepr checks an admin log object named by a code (a
+// deleted article, an import) in both languages, and a name recorded as
+// it is shown as it is, a code-like one too.
+func TestAdminObjectRepr(t *testing.T) {
+	deleted := models.NewDetail("article_by", "Title", "Hello", "Author", "bob").String()
+	imported := models.NewDetail("django_import", "People", "8", "Articles", "3", "PeopleUpdated", "1", "ArticlesUpdated", "0").String()
+	for _, tt := range []struct{ stored, en, ko string }{
+		{deleted, "“Hello” by bob", "bob의 글 “Hello”"},
+		{imported, "8 people and 3 articles from Django (1 and 0 updated)", "Django에서 사용자 8명과 글 3개를 가져옴(기존 사용자 1명, 글 0개 갱신)"},
+		{"alice", "alice", "alice"},
+		{"~article_by", "~article_by", "~article_by"}, // a title, not a code
+	} {
+		if got := AdminObjectRepr(inLanguage("en"), tt.stored); got != tt.en {
+			t.Errorf("en %q: %q, want %q", tt.stored, got, tt.en)
+		}
+		if got := AdminObjectRepr(inLanguage("ko"), tt.stored); got != tt.ko {
+			t.Errorf("ko %q: %q, want %q", tt.stored, got, tt.ko)
+		}
+	}
+}

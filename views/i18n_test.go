@@ -97,9 +97,13 @@ func TestMessageFilesHaveTheSameKeys(t *testing.T) {
 
 // keyUse finds message keys written literally in code: t(ctx, "…"),
 // tn(…), views.T(…), views.TN(…), Msg("…") and MsgN("…"), with any
-// expression as the context; and models.NewDetail("…"), a security log
-// detail's code, worded by its [event_detail] message.
+// expression as the context; and models.NewDetail("…"), the code of a
+// security log detail or an admin log object, worded by its [event_detail]
+// or [admin.repr] message.
 var keyUse = regexp.MustCompile(`\b(?:t|tn|T|TN)\((?:[^(),"]|\([^()]*\))*,\s*"([^"]+)"|\bMsgN?\(\s*"([^"]+)"|\bNewDetail\(\s*"([^"]+)"`)
+
+// detailKey marks, among the keys found, the code of a models.Detail.
+const detailKey = "detail:"
 
 var comment = regexp.MustCompile(`(?m)^\s*//.*$`)
 
@@ -126,7 +130,7 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 		for _, match := range keyUse.FindAllStringSubmatch(code, -1) {
 			key := match[1] + match[2]
 			if match[3] != "" {
-				key = "event_detail." + match[3] // a security log entry's detail
+				key = detailKey + match[3]
 			}
 			used[key] = append(used[key], path)
 		}
@@ -135,13 +139,20 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"layout.skip", "form.required", "error.csrf", "mail.reset.subject", "event_detail.reset_by_mail"} {
+	for _, key := range []string{"layout.skip", "form.required", "error.csrf", "mail.reset.subject", detailKey + "reset_by_mail"} {
 		if used[key] == nil {
 			t.Fatalf("the scan did not find %q in the code: the pattern no longer matches how keys are written", key)
 		}
 	}
 	for _, l := range Languages() {
 		for key, files := range used {
+			if code, ok := strings.CutPrefix(key, detailKey); ok {
+				// A security log detail's or an admin log object's words.
+				if !l.HasMessage("event_detail."+code) && !l.HasMessage("admin.repr."+code) {
+					t.Errorf("%s.toml lacks event_detail.%s or admin.repr.%s, used in %s", l.Code(), code, code, strings.Join(slices.Compact(files), ", "))
+				}
+				continue
+			}
 			if !l.HasMessage(key) {
 				t.Errorf("%s.toml lacks %q, used in %s", l.Code(), key, strings.Join(slices.Compact(files), ", "))
 			}

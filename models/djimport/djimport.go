@@ -12,6 +12,7 @@ package djimport
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,9 +133,9 @@ func Import(ctx context.Context, db *bun.DB, from string, opts Options) (*Summar
 	}
 	s := im.summary
 	if s.Imported+s.Updated+s.ArticlesImported+s.ArticlesUpdated > 0 {
-		repr := fmt.Sprintf("%d people and %d articles from Django (%d and %d updated)",
-			s.Imported, s.ArticlesImported, s.Updated, s.ArticlesUpdated)
-		if err := models.RecordDjangoImport(ctx, tx, repr); err != nil {
+		repr := models.NewDetail("django_import", "People", strconv.Itoa(s.Imported), "Articles", strconv.Itoa(s.ArticlesImported),
+			"PeopleUpdated", strconv.Itoa(s.Updated), "ArticlesUpdated", strconv.Itoa(s.ArticlesUpdated))
+		if err := models.RecordDjangoImport(ctx, tx, repr.String()); err != nil {
 			return nil, err
 		}
 	}

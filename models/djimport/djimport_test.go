@@ -134,7 +134,7 @@ func TestImportDjangoSite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(log) != 1 || log[0].Action != models.ActionImport || log[0].Actor != models.ImportActor || !strings.Contains(log[0].ObjectRepr, "8 people and 3 articles") {
+			if len(log) != 1 || log[0].Action != models.ActionImport || log[0].Actor != models.ImportActor || log[0].ObjectRepr != models.NewDetail("django_import", "People", "8", "Articles", "3", "PeopleUpdated", "0", "ArticlesUpdated", "0").String() {
 				t.Errorf("admin log: %+v", log)
 			}
 			var authors []string
