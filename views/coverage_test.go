@@ -12,7 +12,7 @@ import (
 
 // TestMailInKoreanHasNoEnglish renders every mail in Korean and fails on
 // English words left in its subject, text or HTML. (The pages get the
-// same check once their words are keys.)
+// same check in the handlers' Korean tours.)
 func TestMailInKoreanHasNoEnglish(t *testing.T) {
 	ko := inLanguage("ko")
 	const link = "https://gatehouse.example/accounts/reset/Mg/abc-123/"
