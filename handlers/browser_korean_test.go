@@ -54,6 +54,9 @@ func TestBrowserKorean(t *testing.T) {
 
 		tb.open(views.PathSignup)
 		tb.inKorean("signup")
+		if got := run(tb, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("main p, main label")).wordBreak`)); got != "keep-all" {
+			t.Errorf("Korean text breaks with word-break %q, inside words", got)
+		}
 		tb.fill("username", "bad name!")
 		tb.fill("password1", "1234")
 		tb.fill("password2", "12345")

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
+	"golang.org/x/net/html"
 
 	"gatehouse/handlers"
 	"gatehouse/models"
@@ -223,7 +224,32 @@ func (c *client) do(req *http.Request) *response {
 	if strings.Contains(string(body), views.MissingMark) || strings.Contains(string(body), "<no value>") || strings.Contains(string(body), "&lt;no value&gt;") {
 		c.t.Errorf("%s %s: a message is missing from the message files:\n%s", req.Method, req.URL.Path, body)
 	}
+	if stray := templKeywordAttributes(string(body)); len(stray) > 0 {
+		c.t.Errorf("%s %s: templ wrote Go keywords as attributes: %q", req.Method, req.URL.Path, stray)
+	}
 	return &response{Response: res, body: string(body)}
+}
+
+// templKeywordAttributes finds attributes named as Go's keywords in an HTML
+// page: templ writes the "else" of an else-if among a tag's attributes as
+// an attribute of that name, and drops the condition.
+func templKeywordAttributes(body string) []string {
+	var found []string
+	z := html.NewTokenizer(strings.NewReader(body))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return found
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tag := z.Token()
+			for _, a := range tag.Attr {
+				switch a.Key {
+				case "if", "else", "switch", "case", "default":
+					found = append(found, tag.Data+" "+a.Key)
+				}
+			}
+		}
+	}
 }
 
 func (c *client) get(path string) *response {
