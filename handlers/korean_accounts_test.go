@@ -311,7 +311,7 @@ func TestKoreanLockedOutWithPasskeys(t *testing.T) {
 	app := newTestAppWith(t, handlers.Config{BaseURL: "http://localhost"})
 	app.createUser(kaOther, goodPassword)
 	for _, tt := range []struct{ language, want string }{
-		{"ko", "패스키가 있다면 패스키로 로그인하세요. 기다리지 않아도 됩니다."},
+		{"ko", "패스키가 있다면 기다릴 필요 없이 패스키로 로그인하세요."},
 		{"en", "Have a passkey? Log in with it, which does not wait."},
 	} {
 		c := withLanguage(app.client(), tt.language)

@@ -353,7 +353,7 @@ func TestKoreanSessionsAndActivity(t *testing.T) {
 	if n := page.doc(t).Find(`[data-testid="trusted-browser"]`).Length(); n != 2 {
 		t.Fatalf("%d trusted browsers listed, want 2", n)
 	}
-	if meta := page.text(t, `[data-testid="session"] .meta`); !strings.Contains(meta, "마지막 접속") {
+	if meta := page.text(t, `[data-testid="session"] .meta`); !strings.Contains(meta, "최근 접속") {
 		t.Errorf("a session's line: %q", meta)
 	}
 	end := page.doc(t).Find(`[data-testid="end-session"]`).First()
@@ -394,7 +394,7 @@ func TestKoreanSessionsAndActivity(t *testing.T) {
 	}
 	second := c.get(views.PathActivity + "?page=2")
 	wantKorean(t, second, details...)
-	if title := second.text(t, "title"); !strings.HasPrefix(title, "보안 활동 (2페이지)") {
+	if title := second.text(t, "title"); !strings.HasPrefix(title, "보안 기록 (2페이지)") {
 		t.Errorf("the second page's title: %q", title)
 	}
 }

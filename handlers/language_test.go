@@ -437,7 +437,7 @@ func TestMailInRecipientLanguage(t *testing.T) {
 
 	wantRedirect(t, mtAskReset(withLanguage(app.client(), "en"), "minji@example.com"), false, "/accounts/password_reset/done/")
 	korean := box.next("minji@example.com", "[Gatehouse] 비밀번호 재설정 안내")
-	for _, want := range []string{"minji 님, 안녕하세요.", "1시간 안에 아래 링크를 여세요.", "비밀번호는 그대로 유지됩니다."} {
+	for _, want := range []string{"minji 님, 안녕하세요.", "1시간 안에 아래 링크를 눌러 주세요.", "비밀번호는 그대로 유지됩니다."} {
 		if !strings.Contains(korean.text, want) || !strings.Contains(korean.html, want) {
 			t.Errorf("the Korean account's reset mail lacks %q:\n%s\n%s", want, korean.text, korean.html)
 		}
