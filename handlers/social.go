@@ -222,6 +222,9 @@ func (h *handler) socialConnected(c *fiber.Ctx, client *social.Client, person *s
 		what := views.Msg("mail.notice.social_connected.body", views.Args{"Provider": client.Label, "Email": person.Email})
 		return h.notice(ctx, tx, u, views.Msg("mail.notice.social_connected.subject", views.Args{"Provider": client.Label}), what)
 	})
+	if errors.Is(err, social.ErrLinked) {
+		return h.socialConnected(c, client, person) // linked meanwhile, by another callback
+	}
 	if err != nil {
 		return err
 	}
@@ -368,6 +371,9 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 			return err
 		}
 		if taken {
+			if linked, err := h.signedUpMeanwhile(c, client, person, next); linked || err != nil {
+				return err
+			}
 			return h.render(c, fiber.StatusConflict, views.SocialAddressTaken(client.Label, person.Email))
 		}
 	}
@@ -379,7 +385,15 @@ func (h *handler) socialPerson(c *fiber.Ctx, client *social.Client, person *soci
 			return err
 		}
 		if !taken {
-			return h.socialSignup(c, client, pending, username)
+			err := h.socialSignup(c, client, pending, username)
+			if !errors.Is(err, models.ErrDuplicateUsername) && !errors.Is(err, social.ErrLinked) {
+				return err
+			}
+		}
+		// Taken, before or as it was made: by this person's own other
+		// callback, meanwhile, or by someone else, and they choose another.
+		if linked, err := h.signedUpMeanwhile(c, client, person, next); linked || err != nil {
+			return err
 		}
 	}
 	// The username is taken or refused: the person chooses one.
@@ -470,11 +484,28 @@ func (h *handler) socialSignupSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SocialSignupFormView(f), views.SocialSignup(f))
 	}
 	err = h.socialSignup(c, client, *pending, f.Username)
-	if errors.Is(err, models.ErrDuplicateUsername) {
+	if errors.Is(err, models.ErrDuplicateUsername) || errors.Is(err, social.ErrLinked) {
+		if linked, err := h.signedUpMeanwhile(c, client, &pending.Person, pending.Next); linked || err != nil {
+			return err
+		}
 		f.AddError("username", views.UsernameDuplicate())
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SocialSignupFormView(f), views.SocialSignup(f))
 	}
 	return err
+}
+
+// signedUpMeanwhile logs the person in if another callback of theirs (a
+// second click at the provider, another tab) made their account while this
+// one was making it too, and reports whether it did.
+func (h *handler) signedUpMeanwhile(c *fiber.Ctx, client *social.Client, person *social.Person, next string) (bool, error) {
+	_, err := social.AccountOf(c.UserContext(), h.db, client.Name, person.Subject)
+	if errors.Is(err, social.ErrNoAccount) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, h.socialPerson(c, client, person, next)
 }
 
 // socialSignup makes the account of a new person the provider vouched for:

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -303,5 +304,42 @@ func TestSocialFormAction(t *testing.T) {
 		if got := app.client().get(views.PathLogin).Header.Get("Content-Security-Policy"); !strings.Contains(got, want) {
 			t.Errorf("CSP %q, want %q in it", got, want)
 		}
+	}
+}
+
+// TestSocialSignupTwiceAtOnce: a new person's callbacks arriving together
+// (a second click at the provider, two tabs) make one account, and every
+// one of them logs in to it, none fails.
+func TestSocialSignupTwiceAtOnce(t *testing.T) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			t.Parallel()
+			m := mockProvider(t)
+			app := socialApp(t, m, engine.URL(t))
+			const tries = 4
+			clients := make([]*client, tries)
+			backs := make([]string, tries)
+			for i := range clients {
+				m.QueueUser(&mockoidc.MockUser{Subject: "erin-at-mock", Email: "erin@example.com", EmailVerified: true, PreferredUsername: "erin"})
+				clients[i] = app.client()
+				backs[i] = providerSendsBack(t, clients[i], "")
+			}
+			statuses := make([]int, tries)
+			var wg sync.WaitGroup
+			for i := range clients {
+				wg.Go(func() { statuses[i] = callback(clients[i], backs[i]).StatusCode })
+			}
+			wg.Wait()
+			for i, status := range statuses {
+				if status != http.StatusSeeOther {
+					t.Errorf("callback %d answered %d", i, status)
+				} else if got := clients[i].loggedInAs(); got != "erin" {
+					t.Errorf("callback %d logged in as %q", i, got)
+				}
+			}
+			if n := app.count("SELECT count(*) FROM users WHERE username = 'erin'"); n != 1 {
+				t.Errorf("%d accounts for one person", n)
+			}
+		})
 	}
 }

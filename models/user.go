@@ -115,7 +115,7 @@ func CreateUser(ctx context.Context, db bun.IDB, u *User) error {
 		u.DateJoined = time.Now().UTC()
 	}
 	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
-		if isUniqueViolation(err) {
+		if IsUniqueViolation(err) {
 			return ErrDuplicateUsername
 		}
 		return fmt.Errorf("models: unable to create user %q: %w", u.Username, err)
@@ -232,7 +232,7 @@ func UsersWithVerifiedEmail(ctx context.Context, db bun.IDB, email string) ([]Us
 func VerifyEmail(ctx context.Context, db bun.IDB, id int64, email string) error {
 	res, err := db.NewUpdate().Model((*User)(nil)).Set("email_verified = TRUE").
 		Where("id = ?", id).Where("email = ?", email).Exec(ctx)
-	if isUniqueViolation(err) {
+	if IsUniqueViolation(err) {
 		return ErrEmailTaken
 	}
 	if err != nil {
@@ -291,7 +291,9 @@ const (
 	pgForeignKeyViolation = "23503"
 )
 
-func isUniqueViolation(err error) bool {
+// IsUniqueViolation reports whether err is a write refused by a unique
+// index, on either engine.
+func IsUniqueViolation(err error) bool {
 	var sqliteErr sqlite3.Error
 	if errors.As(err, &sqliteErr) {
 		return sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique

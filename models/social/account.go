@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"gatehouse/models"
+
 	"github.com/uptrace/bun"
 )
 
@@ -39,10 +41,16 @@ func AccountOf(ctx context.Context, db bun.IDB, provider, subject string) (*Acco
 	return a, nil
 }
 
+// ErrLinked is Link's answer for an account at a provider that is tied to
+// a user already.
+var ErrLinked = errors.New("social: that account is linked already")
+
 // Link ties the account at provider with subject to the user.
 func Link(ctx context.Context, db bun.IDB, userID int64, provider, subject, email string, now time.Time) error {
 	a := &Account{UserID: userID, Provider: provider, Subject: subject, Email: email, CreatedAt: now.UTC(), LastUsedAt: now.UTC()}
-	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
+	if _, err := db.NewInsert().Model(a).Exec(ctx); models.IsUniqueViolation(err) {
+		return ErrLinked
+	} else if err != nil {
 		return fmt.Errorf("social: unable to link a %s account to user #%d: %w", provider, userID, err)
 	}
 	return nil
