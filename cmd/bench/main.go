@@ -8,7 +8,9 @@
 // and those scenarios, on one server, and
 // BENCH_CPUPROFILE=file has the server write a pprof CPU profile meanwhile
 // (BENCH_MEMPROFILE=file: a heap profile when it stops);
-// neither writes BENCHMARKS.md.
+// neither writes BENCHMARKS.md. BENCH_ONLY=pg runs the PostgreSQL part
+// alone; pg1 or pg2 with one or two instances only, and pg1:m0,m1 those
+// scenarios only (to profile one instance).
 package main
 
 import (
@@ -110,12 +112,13 @@ func run() error {
 		return err
 	}
 	results := []result{ceiling}
-	if os.Getenv("BENCH_ONLY") == "pg" {
+	if only := os.Getenv("BENCH_ONLY"); strings.HasPrefix(only, "pg") {
+		b.pgOnly = only
 		pg, err := b.postgres(gatehouseBin)
 		if err != nil {
 			return err
 		}
-		for _, instances := range []int{1, 2} {
+		for _, instances := range pgInstances(b.pgOnly) {
 			for _, r := range pg.results[instances] {
 				fmt.Printf("%d instance(s), %s: %.0f requests/s, p50 %s, p99 %s, %d failed, peak RSS %.1f MiB, server CPU %s a request\n",
 					instances, r.key, r.rps, ms(r.p50), ms(r.p99), r.failed, float64(r.peakRSSKiB)/1024, us(r.cpuPerRequest))
@@ -295,6 +298,7 @@ type scenario struct {
 type bench struct {
 	work     string
 	duration string
+	pgOnly   string // BENCH_ONLY for the PostgreSQL part alone: pg, pg1, pg2, pg1:m1
 }
 
 // server is a process under test.
@@ -305,7 +309,11 @@ type server struct {
 }
 
 // start runs bin on a free loopback port (with db for Gatehouse) and waits until it answers.
-func (b *bench) start(bin, db string) (*server, error) {
+func (b *bench) start(bin, db string) (*server, error) { return b.startOn(bin, db, 0) }
+
+// startOn is start with the Go runtime of the server scheduling on procs
+// cores (GOMAXPROCS), or on all of them for 0.
+func (b *bench) startOn(bin, db string, procs int) (*server, error) {
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -322,6 +330,9 @@ func (b *bench) start(bin, db string) (*server, error) {
 		cmd = exec.Command(bin, "-addr", addr, "-db", db, "-access-log=false", "-cpuprofile", os.Getenv("BENCH_CPUPROFILE"), "-memprofile", os.Getenv("BENCH_MEMPROFILE"))
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	if procs > 0 {
+		cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
