@@ -89,7 +89,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		if err := models.CreateUser(ctx, tx, u); err != nil {
 			return err
 		}
-		return h.recordEventIn(ctx, tx, c, models.EventSignup, u.ID, u.Username, "")
+		return h.recordEventIn(ctx, tx, c, models.EventSignup, u.ID, u.Username, models.Detail{})
 	})
 	if errors.Is(err, models.ErrDuplicateUsername) {
 		if err := h.throttle.Fail(c.UserContext(), address); err != nil {
@@ -281,7 +281,7 @@ func (h *handler) replacePassword(c *fiber.Ctx, newPassword string, done views.T
 		return err
 	}
 	u := currentUser(c)
-	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, ""); err != nil {
+	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, models.Detail{}); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, done, endedSessions(ended))
@@ -374,7 +374,7 @@ func (h *handler) checkCurrentPassword(c *fiber.Ctx, password string, wrong view
 	case outcome == throttle.Succeeded:
 		return views.Text{}, 0, nil
 	}
-	if err := h.recordEvent(c, models.EventLoginFailed, u.ID, u.Username, failed.String()); err != nil {
+	if err := h.recordEvent(c, models.EventLoginFailed, u.ID, u.Username, failed); err != nil {
 		return views.Text{}, 0, err
 	}
 	return wrong, fiber.StatusUnprocessableEntity, nil

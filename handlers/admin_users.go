@@ -537,6 +537,6 @@ func changed(changes []models.FieldChange, field string) bool {
 }
 
 // byAdmin says, in a user's own security log, that an admin made a change.
-func byAdmin(actor *models.User) string {
-	return models.NewDetail("by_admin", "Admin", actor.Username).String()
+func byAdmin(actor *models.User) models.Detail {
+	return models.NewDetail("by_admin", "Admin", actor.Username)
 }

@@ -135,7 +135,7 @@ func (h *handler) completeLogin(c *fiber.Ctx, u *models.User, remember bool, nex
 		}
 		h.mail.Notify()
 	}
-	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, how.String()); err != nil {
+	if err := h.recordEvent(c, models.EventLogin, u.ID, u.Username, how); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("flash.welcome_back", views.Args{"Username": u.Username}))
@@ -156,7 +156,7 @@ func (h *handler) logoutPage(c *fiber.Ctx) error {
 func (h *handler) logout(c *fiber.Ctx) error {
 	u := currentUser(c)
 	if u != nil {
-		if err := h.recordEvent(c, models.EventLogout, u.ID, u.Username, ""); err != nil {
+		if err := h.recordEvent(c, models.EventLogout, u.ID, u.Username, models.Detail{}); err != nil {
 			return err
 		}
 	}

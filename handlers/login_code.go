@@ -183,7 +183,7 @@ func (h *handler) loginCodeEnterSubmit(c *fiber.Ctx) error {
 		if len(users) > 0 {
 			id, name = users[0].ID, users[0].Username
 		}
-		if err := h.recordEvent(c, models.EventLoginFailed, id, name, models.NewDetail("login_mail_code").String()); err != nil {
+		if err := h.recordEvent(c, models.EventLoginFailed, id, name, models.NewDetail("login_mail_code")); err != nil {
 			return err
 		}
 		f.AddError("code", views.LoginCodeWrong())

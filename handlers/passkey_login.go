@@ -66,7 +66,7 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 		if owner != nil {
 			userID, username = owner.ID, owner.Username
 		}
-		if err := h.recordEvent(c, models.EventLoginFailed, userID, username, models.NewDetail("login_passkey").String()); err != nil {
+		if err := h.recordEvent(c, models.EventLoginFailed, userID, username, models.NewDetail("login_passkey")); err != nil {
 			return err
 		}
 		if err := h.recordLocks(c, userID, username, address); err != nil {

@@ -109,7 +109,7 @@ func (h *handler) passkeyRegisterSubmit(c *fiber.Ctx) error {
 		p.Problem = problem
 		return h.render(c, fiber.StatusUnprocessableEntity, views.Passkeys(p))
 	}
-	if err := h.recordEvent(c, models.EventPasskeyAdded, u.ID, u.Username, models.NewDetail("named", "Name", name).String()); err != nil {
+	if err := h.recordEvent(c, models.EventPasskeyAdded, u.ID, u.Username, models.NewDetail("named", "Name", name)); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("flash.passkey_added", views.Args{"Name": name}))
@@ -144,7 +144,7 @@ func (h *handler) passkeyRemove(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	default:
-		if err := h.recordEvent(c, models.EventPasskeyRemoved, u.ID, u.Username, models.NewDetail("named", "Name", name).String()); err != nil {
+		if err := h.recordEvent(c, models.EventPasskeyRemoved, u.ID, u.Username, models.NewDetail("named", "Name", name)); err != nil {
 			return err
 		}
 		text = views.Msg("flash.passkey_removed", views.Args{"Name": name})

@@ -187,11 +187,11 @@ func (h *handler) resetSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	h.mail.Notify()
-	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, models.NewDetail("reset_by_mail").String()); err != nil {
+	if err := h.recordEvent(c, models.EventPasswordChanged, u.ID, u.Username, models.NewDetail("reset_by_mail")); err != nil {
 		return err
 	}
 	for _, name := range removed {
-		if err := h.recordEvent(c, models.EventPasskeyRemoved, u.ID, u.Username, models.NewDetail("named", "Name", name).String()); err != nil {
+		if err := h.recordEvent(c, models.EventPasskeyRemoved, u.ID, u.Username, models.NewDetail("named", "Name", name)); err != nil {
 			return err
 		}
 	}

@@ -173,7 +173,7 @@ func (h *handler) secondStepSubmit(c *fiber.Ctx) error {
 	how := models.NewDetail("login_authenticator")
 	if check.Recovery {
 		how = models.NewDetail("login_recovery_code")
-		if err := h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, models.NewDetail("recovery_codes_left", models.DetailCount, strconv.Itoa(check.Left)).String()); err != nil {
+		if err := h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, models.NewDetail("recovery_codes_left", models.DetailCount, strconv.Itoa(check.Left))); err != nil {
 			return err
 		}
 		h.flash(c, views.LevelInfo, views.RecoveryCodesLeft(check.Left))
@@ -212,7 +212,7 @@ func (h *handler) secondStepTry(c *fiber.Ctx, p *pendingLogin, check func(u *mod
 // secondStepFailed logs a wrong second factor of the pending login (detail
 // says which kind, if not a code) and the locks it set off.
 func (h *handler) secondStepFailed(c *fiber.Ctx, p *pendingLogin, u *models.User, detail models.Detail) error {
-	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, detail.String()); err != nil {
+	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, detail); err != nil {
 		return err
 	}
 	return h.recordLocks(c, u.ID, u.Username, h.secondStepKeys(c, p))

@@ -50,7 +50,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, models.NewDetail("all_other_sessions").String()); err != nil {
+		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, models.NewDetail("all_other_sessions")); err != nil {
 			return err
 		}
 		// A setup secret this session was shown may have been seen from one of them.
@@ -81,7 +81,7 @@ func (h *handler) sessionsSubmit(c *fiber.Ctx) error {
 		}
 		device := useragent.Parse(sessions[i].UserAgent)
 		ended := models.NewDetail("session", models.DetailBrowser, device.Browser, models.DetailSystem, device.System)
-		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, ended.String()); err != nil {
+		if err := h.recordEvent(c, models.EventSessionRevoked, u.ID, u.Username, ended); err != nil {
 			return err
 		}
 		return h.sessionEnded(c, views.Msg("flash.session_ended", views.Args{"Device": row.Device}))

@@ -229,7 +229,7 @@ func (h *handler) socialConnected(c *fiber.Ctx, client *social.Client, person *s
 		return err
 	}
 	h.mail.Notify()
-	if err := h.recordEvent(c, models.EventSocialConnected, u.ID, u.Username, models.NewDetail("named", "Name", client.Label).String()); err != nil {
+	if err := h.recordEvent(c, models.EventSocialConnected, u.ID, u.Username, models.NewDetail("named", "Name", client.Label)); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("social.settings.connected_flash", views.Args{"Provider": client.Label}))
@@ -313,7 +313,7 @@ func (h *handler) socialDisconnect(c *fiber.Ctx) error {
 		return err
 	}
 	label := h.providerLabel(name)
-	if err := h.recordEvent(c, models.EventSocialDisconnected, u.ID, u.Username, models.NewDetail("named", "Name", label).String()); err != nil {
+	if err := h.recordEvent(c, models.EventSocialDisconnected, u.ID, u.Username, models.NewDetail("named", "Name", label)); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("social.settings.disconnected_flash", views.Args{"Provider": label}))

@@ -75,7 +75,7 @@ func (h *handler) loginFailed(c *fiber.Ctx, u *models.User, username string, key
 	if u != nil {
 		userID = u.ID
 	}
-	if err := h.recordEvent(c, models.EventLoginFailed, userID, username, ""); err != nil {
+	if err := h.recordEvent(c, models.EventLoginFailed, userID, username, models.Detail{}); err != nil {
 		return err
 	}
 	return h.recordLocks(c, userID, username, keys)
@@ -99,11 +99,11 @@ func (h *handler) recordLocks(c *fiber.Ctx, userID int64, username string, keys 
 		until := retryAt.UTC().Format(time.RFC3339)
 		switch key.Rule {
 		case throttle.LoginPerAddress:
-			err = h.recordEvent(c, models.EventThrottled, 0, "", models.NewDetail("address_locked_until", models.DetailUntil, until).String())
+			err = h.recordEvent(c, models.EventThrottled, 0, "", models.NewDetail("address_locked_until", models.DetailUntil, until))
 		case throttle.TwoFactorPerUser, throttle.TwoFactorPerUserDay:
-			err = h.recordEvent(c, models.EventThrottled, userID, username, models.NewDetail("second_factor_locked_until", models.DetailUntil, until).String())
+			err = h.recordEvent(c, models.EventThrottled, userID, username, models.NewDetail("second_factor_locked_until", models.DetailUntil, until))
 		default:
-			err = h.recordEvent(c, models.EventThrottled, userID, username, models.NewDetail("locked_until", models.DetailUntil, until).String())
+			err = h.recordEvent(c, models.EventThrottled, userID, username, models.NewDetail("locked_until", models.DetailUntil, until))
 		}
 		if err != nil {
 			return err

@@ -142,7 +142,7 @@ func (h *handler) twoFactorSetupSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		if ok {
-			if err := h.recordEvent(c, models.EventTwoFactorEnabled, u.ID, u.Username, ""); err != nil {
+			if err := h.recordEvent(c, models.EventTwoFactorEnabled, u.ID, u.Username, models.Detail{}); err != nil {
 				return err
 			}
 			if err := h.keepFreshCodes(c, codes, true); err != nil {
@@ -208,7 +208,7 @@ func (h *handler) recoveryCodesSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.recordEvent(c, models.EventRecoveryCodesRenewed, u.ID, u.Username, ""); err != nil {
+	if err := h.recordEvent(c, models.EventRecoveryCodesRenewed, u.ID, u.Username, models.Detail{}); err != nil {
 		return err
 	}
 	if err := h.keepFreshCodes(c, codes, false); err != nil {
@@ -286,7 +286,7 @@ func (h *handler) twoFactorDisableSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if was {
-		if err := h.recordEvent(c, models.EventTwoFactorDisabled, u.ID, u.Username, ""); err != nil {
+		if err := h.recordEvent(c, models.EventTwoFactorDisabled, u.ID, u.Username, models.Detail{}); err != nil {
 			return err
 		}
 	}
@@ -317,11 +317,11 @@ func (h *handler) checkSecondFactor(c *fiber.Ctx, code string) (problem views.Te
 	case outcome == throttle.Refused:
 		return h.refusal(c, retryAt), fiber.StatusTooManyRequests, nil
 	case outcome == throttle.Succeeded && check.Recovery: // used up: logged as at login
-		return views.Text{}, 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, models.NewDetail("recovery_codes_left_two_factor_form", models.DetailCount, strconv.Itoa(check.Left)).String())
+		return views.Text{}, 0, h.recordEvent(c, models.EventRecoveryCodeUsed, u.ID, u.Username, models.NewDetail("recovery_codes_left_two_factor_form", models.DetailCount, strconv.Itoa(check.Left)))
 	case outcome == throttle.Succeeded:
 		return views.Text{}, 0, nil
 	}
-	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, models.NewDetail("two_factor_form").String()); err != nil {
+	if err := h.recordEvent(c, models.EventTwoFactorFailed, u.ID, u.Username, models.NewDetail("two_factor_form")); err != nil {
 		return views.Text{}, 0, err
 	}
 	if err := h.recordLocks(c, u.ID, u.Username, keys); err != nil {

@@ -640,7 +640,7 @@ func firstArticle(base, cookie string) (string, error) {
 	}
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if !strings.Contains(string(page), `data-testid="username">`+benchUser) {
+	if !regexp.MustCompile(`data-testid="username"[^>]*>` + benchUser + `<`).Match(page) {
 		return "", errors.New("the benchmark session does not log in")
 	}
 	m := regexp.MustCompile(`href="(/articles/\d+/)"`).FindSubmatch(page)
