@@ -191,16 +191,21 @@ func triState(b *bool) string {
 	return yesNo(*b)
 }
 
-// fullName is the user's first and last name, or "".
-func fullName(u *models.User) string {
+// fullName is the user's first and last name in the order the language of
+// ctx writes them (Korean: the family name first), or "".
+func fullName(ctx context.Context, u *models.User) string {
 	switch {
 	case u.FirstName == "":
 		return u.LastName
 	case u.LastName == "":
 		return u.FirstName
 	}
-	return u.FirstName + " " + u.LastName
+	return T(ctx, "name.full", Args{"First": u.FirstName, "Last": u.LastName})
 }
+
+// familyNameFirst reports whether the language of ctx writes the family
+// name first, so that its forms ask for it first.
+func familyNameFirst(ctx context.Context) bool { return T(ctx, "name.family_first") == "yes" }
 
 // orNone is s, or "none" in words for an empty s.
 func orNone(ctx context.Context, s string) string {

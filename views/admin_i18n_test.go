@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strings"
 	"testing"
 
 	"gatehouse/models"
@@ -58,6 +59,29 @@ func TestAdminWordsInEnglishAndKorean(t *testing.T) {
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// TestNameOrder checks that a full name, and the forms that ask for one,
+// follow the language: Korean writes the family name first.
+func TestNameOrder(t *testing.T) {
+	u := &models.User{FirstName: "민수", LastName: "김"}
+	if got := fullName(inLanguage("ko"), u); got != "김 민수" {
+		t.Errorf("ko: %q", got)
+	}
+	if got := fullName(inLanguage("en"), &models.User{FirstName: "Alice", LastName: "Liddell"}); got != "Alice Liddell" {
+		t.Errorf("en: %q", got)
+	}
+	for code, want := range map[string][]string{"ko": {"last_name", "first_name"}, "en": {"first_name", "last_name"}} {
+		var b strings.Builder
+		f := NewProfileForm(u)
+		if err := ProfileFormView(f).Render(inLanguage(code), &b); err != nil {
+			t.Fatal(err)
+		}
+		html := b.String()
+		if strings.Index(html, `name="`+want[0]+`"`) > strings.Index(html, `name="`+want[1]+`"`) {
+			t.Errorf("%s: the profile asks for %s after %s", code, want[0], want[1])
 		}
 	}
 }

@@ -1565,4 +1565,46 @@ func pageURL(path string, page int64) string {
 	return path + "?page=" + strconv.FormatInt(page, 10)
 }
 
+// nameFields are a form's first and last name, in the order the page's
+// language asks for them (Korean: 성, then 이름).
+func nameFields(form *Form, first, last, firstAutocomplete, lastAutocomplete string) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		if familyNameFirst(ctx) {
+			templ_7745c5c3_Err = Field(form, Input{Name: "last_name", Type: "text", Value: last, Autocomplete: lastAutocomplete, MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = Field(form, Input{Name: "first_name", Type: "text", Value: first, Autocomplete: firstAutocomplete, MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		} else {
+			templ_7745c5c3_Err = Field(form, Input{Name: "first_name", Type: "text", Value: first, Autocomplete: firstAutocomplete, MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = Field(form, Input{Name: "last_name", Type: "text", Value: last, Autocomplete: lastAutocomplete, MaxLength: NameMaxLength}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		return nil
+	})
+}
+
 var _ = templruntime.GeneratedTemplate
