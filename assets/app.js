@@ -182,10 +182,10 @@ document.addEventListener("htmx:load", (event) => {
 // of day, in the viewer's zone.
 const language = document.documentElement.lang || undefined;
 const localTime = new Intl.DateTimeFormat(language, {
-  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
 });
 const localDate = new Intl.DateTimeFormat(language, { year: "numeric", month: "short", day: "numeric" });
-const localClock = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" });
+const localClock = new Intl.DateTimeFormat(language, { hour: "numeric", minute: "2-digit" });
 const relative = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
 const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
 const ago = (at) => {

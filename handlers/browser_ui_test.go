@@ -425,7 +425,7 @@ func TestBrowserUILocalTimes(t *testing.T) {
 		shown := tb.text(`[data-testid="article-detail"] .meta time`)
 		seoul := a.CreatedAt.In(time.FixedZone("KST", 9*3600))
 		if js {
-			// "Nov 30, 2026, 07:57 PM GMT+9" in the title, say: the viewer's
+			// "Nov 30, 2026, 7:57 PM GMT+9" in the title, say: the viewer's
 			// zone, not UTC; the text says how long ago.
 			full := run(tb, chromedp.Evaluate[string](`document.querySelector('[data-testid="article-detail"] .meta time').title`))
 			if strings.Contains(full, "UTC") || !strings.Contains(full, "GMT+9") || !strings.Contains(full, seoul.Format(":04")) {
