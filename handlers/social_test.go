@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,8 +21,21 @@ import (
 // mockProvider runs an OpenID Connect provider on a loopback port for t.
 func mockProvider(t *testing.T) *mockoidc.MockOIDC {
 	t.Helper()
-	m, err := mockoidc.Run()
+	m, err := mockoidc.NewServer(nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The key's id is worked out on first use and kept, unguarded: worked
+	// out before the server starts, callbacks at once (two tabs) sign
+	// their tokens without a race in the mock.
+	if _, err := m.Keypair.KeyID(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ln, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Shutdown() })
