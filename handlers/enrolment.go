@@ -47,8 +47,23 @@ func (h *handler) enrolmentRequired(c *fiber.Ctx) error {
 		key = "two_factor.enrol_required_admin"
 	}
 	h.flash(c, views.LevelInfo, views.Msg(key))
+	if c.Method() == fiber.MethodGet && !isHTMX(c) {
+		// Once enrolled, the recovery codes' page leads back here.
+		sess, err := h.session(c)
+		if err != nil {
+			return err
+		}
+		sess.Set(keyEnrolmentNext, safeNext(c.OriginalURL()))
+		if err := h.saveSession(c, sess); err != nil {
+			return err
+		}
+	}
 	return h.redirect(c, views.PathTwoFactor)
 }
+
+// keyEnrolmentNext keeps the page a user was held back from until they set
+// up a second factor.
+const keyEnrolmentNext = "_2fa_enrolment_next"
 
 // factorKey keys in the cache whether a user has a second factor.
 type factorKey int64

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gatehouse/handlers"
 	"gatehouse/models"
@@ -190,5 +191,34 @@ func TestTwoFactorPolicyPasskeyIsASecondStep(t *testing.T) {
 	wantRedirect(t, res, false, views.PathLoginSecondStep)
 	if got := c.loggedInAs(); got != "" {
 		t.Fatalf("a password alone logged in %q", got)
+	}
+}
+
+// TestEnrolmentLeadsBack: a staff member held back from the admin sets up
+// an authenticator app, and the recovery codes' page leads on to the
+// admin page they were going to, once.
+func TestEnrolmentLeadsBack(t *testing.T) {
+	t.Parallel()
+	app, clock := policyApp(t, models.TwoFactorStaff)
+	app.createStaff("root", true)
+	c := app.client()
+	c.loginAs("root", goodPassword)
+	wantEnrolment(t, c.get("/admin/users/?q=a"), false)
+
+	page := c.get(views.PathTwoFactorSetup)
+	secret := strings.ReplaceAll(page.text(t, `[data-testid="totp-secret"]`), " ", "")
+	res := c.submit(page, views.PathTwoFactorSetup, url.Values{"code": {totpCode(t, secret, clock.Now().Add(-30*time.Second))}})
+	wantRedirect(t, res, false, views.PathRecoveryCodes)
+	codes := c.get(views.PathRecoveryCodes)
+	if got, _ := codes.doc(t).Find(`[data-testid="codes-saved"]`).Attr("href"); got != "/admin/users/?q=a" {
+		t.Errorf("after enrolling, the codes' page leads to %q", got)
+	}
+	wantStatus(t, c.get("/admin/users/?q=a"), http.StatusOK)
+
+	// New codes later lead back to the two-factor page.
+	res = c.postForm(views.PathTwoFactor, views.PathRecoveryCodes, nil)
+	wantRedirect(t, res, false, views.PathRecoveryCodes)
+	if got, _ := c.get(views.PathRecoveryCodes).doc(t).Find(`[data-testid="codes-saved"]`).Attr("href"); got != views.PathTwoFactor {
+		t.Errorf("new codes lead to %q", got)
 	}
 }

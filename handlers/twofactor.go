@@ -185,10 +185,16 @@ func (h *handler) recoveryCodesPage(c *fiber.Ctx) error {
 	}
 	sess.Delete(keyFreshCodes)
 	sess.Delete(keyJustEnabled)
+	// Codes saved, on to the page the enrolment held the user back from.
+	next := views.PathTwoFactor
+	if held, _ := sess.Get(keyEnrolmentNext).(string); justEnabled && held != "" {
+		next = held
+		sess.Delete(keyEnrolmentNext)
+	}
 	if err := h.saveSession(c, sess); err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, views.RecoveryCodes(codes, justEnabled))
+	return h.render(c, fiber.StatusOK, views.RecoveryCodes(codes, justEnabled, next))
 }
 
 // recoveryCodesSubmit replaces the user's recovery codes with a new set.
