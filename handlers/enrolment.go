@@ -47,8 +47,9 @@ func (h *handler) enrolmentRequired(c *fiber.Ctx) error {
 		key = "two_factor.enrol_required_admin"
 	}
 	h.flash(c, views.LevelInfo, views.Msg(key))
-	if c.Method() == fiber.MethodGet && !isHTMX(c) {
-		// Once enrolled, the recovery codes' page leads back here.
+	if dest := c.Get("Sec-Fetch-Dest"); c.Method() == fiber.MethodGet && !isHTMX(c) && (dest == "" || dest == "document") {
+		// Once enrolled, the recovery codes' page leads back here (a page,
+		// not an icon the browser fetched on its own).
 		sess, err := h.session(c)
 		if err != nil {
 			return err

@@ -204,6 +204,14 @@ func TestEnrolmentLeadsBack(t *testing.T) {
 	c := app.client()
 	c.loginAs("root", goodPassword)
 	wantEnrolment(t, c.get("/admin/users/?q=a"), false)
+	// An icon the browser fetches on its own is held back too, but is not
+	// where the enrolment leads.
+	icon, err := http.NewRequest(http.MethodGet, app.url+"/admin/favicon.ico", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	icon.Header.Set("Sec-Fetch-Dest", "image")
+	wantEnrolment(t, c.do(icon), false)
 
 	page := c.get(views.PathTwoFactorSetup)
 	secret := strings.ReplaceAll(page.text(t, `[data-testid="totp-secret"]`), " ", "")
