@@ -140,22 +140,31 @@ document.addEventListener("submit", (event) => {
 });
 
 // An hx-confirm question is asked in the page's own dialog, not with the
-// browser's confirm(); Cancel (the default, and Escape) sends nothing.
+// browser's confirm(); Cancel (the default, and Escape) sends nothing. The
+// answer is read as it is given (the form's submit, Escape's cancel), not
+// from the dialog's close event, which comes later: asked again at once,
+// the close of the first answer would be taken for the second.
+const confirmDialog = document.getElementById("confirm-dialog");
+let confirmed = null; // issues the request of the question now asked
+if (confirmDialog) {
+  confirmDialog.querySelector("form").addEventListener("submit", (event) => {
+    const issue = confirmed;
+    confirmed = null;
+    if (issue && event.submitter && event.submitter.value === "yes") {
+      issue(true);
+    }
+  });
+  confirmDialog.addEventListener("cancel", () => { confirmed = null; });
+}
 document.addEventListener("htmx:confirm", (event) => {
-  const dialog = document.getElementById("confirm-dialog");
-  if (!event.detail.question || !dialog) {
+  if (!event.detail.question || !confirmDialog) {
     return;
   }
   event.preventDefault();
-  dialog.querySelector("#confirm-question").textContent = event.detail.question;
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "yes") {
-      event.detail.issueRequest(true);
-    }
-  }, { once: true });
-  dialog.showModal();
-  dialog.querySelector('[value="no"]').focus();
+  confirmDialog.querySelector("#confirm-question").textContent = event.detail.question;
+  confirmed = event.detail.issueRequest;
+  confirmDialog.showModal();
+  confirmDialog.querySelector('[value="no"]').focus();
 });
 
 // Messages never pile up: of those shown since the page loaded, the latest
