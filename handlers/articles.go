@@ -121,7 +121,7 @@ func (h *handler) articleCreateSubmit(c *fiber.Ctx) error {
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.PathArticleCreate, views.ArticlePublish, views.PathArticles), views.ArticleCreate(f))
 	}
-	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content)
+	a, err := models.CreateArticle(c.UserContext(), h.db, currentUser(c).ID, f.Title, f.Content, h.now())
 	if errors.Is(err, models.ErrNotFound) {
 		// The account was deleted while this was being written.
 		return &clientError{fiber.StatusForbidden, views.Msg("account.gone")}
@@ -155,7 +155,7 @@ func (h *handler) articleUpdateSubmit(c *fiber.Ctx) error {
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.ArticleFormView(f, views.ArticleUpdatePath(a.ID), views.ArticleSave, views.ArticlePath(a.ID)), views.ArticleEdit(a, f))
 	}
-	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content); err != nil {
+	if err := models.UpdateArticle(c.UserContext(), h.db, a.ID, f.Title, f.Content, h.now()); err != nil {
 		return err
 	}
 	h.flash(c, views.LevelSuccess, views.Msg("flash.article_saved"))

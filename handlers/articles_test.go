@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -17,7 +18,7 @@ import (
 // createArticle saves an article by author straight into the database.
 func (a *testApp) createArticle(author *models.User, title, content string) *models.Article {
 	a.t.Helper()
-	article, err := models.CreateArticle(context.Background(), a.db, author.ID, title, content)
+	article, err := models.CreateArticle(context.Background(), a.db, author.ID, title, content, time.Now())
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -68,7 +68,8 @@ type pageVisit struct {
 // in their empty, filled and error states, and returns them in order.
 func tourAccountPages(t *testing.T, acceptLanguage string, htmx bool) []pageVisit {
 	t.Helper()
-	app := newTestApp(t)
+	clock := &testClock{}
+	app := newTestAppWith(t, handlers.Config{Now: clock.Now})
 	minji := app.createUser(kaAuthor, goodPassword)
 	bora := app.createUser(kaOther, goodPassword)
 	var visits []pageVisit
@@ -134,7 +135,7 @@ func tourAccountPages(t *testing.T, acceptLanguage string, htmx bool) []pageVisi
 	visit("article, just published", mtGetPlain(c, "/articles/1/"), http.StatusOK)
 	visit("edit article", mtGetPlain(c, "/articles/1/update/"), http.StatusOK)
 	visit("edit article errors", c.postForm("/articles/1/update/", "/articles/1/update/", url.Values{"title": {""}, "content": {""}}), formStatus)
-	time.Sleep(time.Millisecond) // so the edit's time differs from the creation's
+	clock.advance(time.Minute) // the edit's time is not the creation's
 	wantRedirect(t, c.postForm("/articles/1/update/", "/articles/1/update/", url.Values{"title": {kaTitle}, "content": {"고친 내용입니다."}}), htmx, "/articles/1/")
 	visit("article, edited", mtGetPlain(c, "/articles/1/"), http.StatusOK)
 	visit("delete article page", mtGetPlain(c, "/articles/1/delete/"), http.StatusOK)

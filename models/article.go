@@ -29,10 +29,11 @@ func withUsername(q *bun.SelectQuery) *bun.SelectQuery {
 	return q.Column("id", "username")
 }
 
-// CreateArticle saves a new article by the author; ErrNotFound if the
-// author's account is gone (deleted while they were writing).
-func CreateArticle(ctx context.Context, db bun.IDB, authorID int64, title, content string) (*Article, error) {
-	now := time.Now().UTC()
+// CreateArticle saves a new article by the author, written at now;
+// ErrNotFound if the author's account is gone (deleted while they were
+// writing).
+func CreateArticle(ctx context.Context, db bun.IDB, authorID int64, title, content string, now time.Time) (*Article, error) {
+	now = now.UTC()
 	a := &Article{Title: title, Content: content, AuthorID: authorID, CreatedAt: now, UpdatedAt: now}
 	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
 		if isForeignKeyViolation(err) {
@@ -50,10 +51,10 @@ func ArticleByID(ctx context.Context, db bun.IDB, id int64) (*Article, error) {
 	return a, notFound(err, fmt.Sprintf("article #%d", id))
 }
 
-// UpdateArticle replaces the article's title and content.
-func UpdateArticle(ctx context.Context, db bun.IDB, id int64, title, content string) error {
+// UpdateArticle replaces the article's title and content, edited at now.
+func UpdateArticle(ctx context.Context, db bun.IDB, id int64, title, content string, now time.Time) error {
 	_, err := db.NewUpdate().Model((*Article)(nil)).
-		Set("title = ?", title).Set("content = ?", content).Set("updated_at = ?", time.Now().UTC()).
+		Set("title = ?", title).Set("content = ?", content).Set("updated_at = ?", now.UTC()).
 		Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("models: unable to update article #%d: %w", id, err)

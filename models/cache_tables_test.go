@@ -129,7 +129,7 @@ func TestCacheKeepsWhatAWriteDoesNotTouch(t *testing.T) {
 			}
 
 			fill()
-			if _, err := CreateArticle(ctx, f.db, f.userID, "third", ""); err != nil {
+			if _, err := CreateArticle(ctx, f.db, f.userID, "third", "", time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			expect("an article write", map[any]bool{articlesKey: false, sessionKey: true, "everything": false})
@@ -149,7 +149,7 @@ func TestCacheKeepsWhatAWriteDoesNotTouch(t *testing.T) {
 
 			fill()
 			err := f.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-				return UpdateArticle(ctx, tx, f.articleID, "renamed", "")
+				return UpdateArticle(ctx, tx, f.articleID, "renamed", "", time.Now())
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -182,7 +182,7 @@ func TestCacheNoStaleReadsUnderLoad(t *testing.T) {
 				read  func(ctx context.Context, db bun.IDB) (int64, error)
 			}{
 				{articlesKey, func(ctx context.Context, db bun.IDB, n int64) error {
-					return UpdateArticle(ctx, db, f.articleID, strconv.FormatInt(n, 10), "")
+					return UpdateArticle(ctx, db, f.articleID, strconv.FormatInt(n, 10), "", time.Now())
 				}, func(ctx context.Context, db bun.IDB) (int64, error) {
 					a, err := ArticleByID(ctx, db, f.articleID)
 					if err != nil {

@@ -52,11 +52,11 @@ func newCacheFixtureAt(t *testing.T, limit int, url string) *cacheFixture {
 	if err := CreateUser(ctx, db, u); err != nil {
 		t.Fatal(err)
 	}
-	a, err := CreateArticle(ctx, db, u.ID, "first", "body")
+	a, err := CreateArticle(ctx, db, u.ID, "first", "body", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CreateArticle(ctx, db, u.ID, "second", "body"); err != nil {
+	if _, err := CreateArticle(ctx, db, u.ID, "second", "body", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	cache, err := NewCache(ctx, store, limit)
@@ -124,10 +124,10 @@ func TestCacheSeesWrites(t *testing.T) {
 		write func(ctx context.Context, f *cacheFixture) error
 	}{
 		{"NewUpdate", func(ctx context.Context, f *cacheFixture) error {
-			return UpdateArticle(ctx, f.db, f.articleID, "renamed", "")
+			return UpdateArticle(ctx, f.db, f.articleID, "renamed", "", time.Now())
 		}},
 		{"NewInsert", func(ctx context.Context, f *cacheFixture) error {
-			_, err := CreateArticle(ctx, f.db, f.userID, "third", "")
+			_, err := CreateArticle(ctx, f.db, f.userID, "third", "", time.Now())
 			return err
 		}},
 		{"NewDelete", func(ctx context.Context, f *cacheFixture) error {
@@ -170,7 +170,7 @@ func TestCacheSeesWrites(t *testing.T) {
 		}},
 		{"RunInTx", func(ctx context.Context, f *cacheFixture) error {
 			return f.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-				return UpdateArticle(ctx, tx, f.articleID, "renamed", "")
+				return UpdateArticle(ctx, tx, f.articleID, "renamed", "", time.Now())
 			})
 		}},
 		{"RunInTx with NewRaw Exec", func(ctx context.Context, f *cacheFixture) error {
@@ -302,16 +302,16 @@ func TestCacheSeesOtherInstances(t *testing.T) {
 		write func(t *testing.T, f *cacheFixture, other *bun.DB)
 	}{
 		{"Bun on another instance", func(t *testing.T, f *cacheFixture, other *bun.DB) {
-			if err := UpdateArticle(context.Background(), other, f.articleID, "renamed", ""); err != nil {
+			if err := UpdateArticle(context.Background(), other, f.articleID, "renamed", "", time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{"a transaction on another instance", func(t *testing.T, f *cacheFixture, other *bun.DB) {
 			err := other.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-				if err := UpdateArticle(ctx, tx, f.articleID, "renamed", ""); err != nil {
+				if err := UpdateArticle(ctx, tx, f.articleID, "renamed", "", time.Now()); err != nil {
 					return err
 				}
-				_, err := CreateArticle(ctx, tx, f.userID, "third", "")
+				_, err := CreateArticle(ctx, tx, f.userID, "third", "", time.Now())
 				return err
 			})
 			if err != nil {
@@ -554,7 +554,7 @@ func TestSnapshot(t *testing.T) {
 	ctx := context.Background()
 	write := func(t *testing.T, f *cacheFixture) {
 		t.Helper()
-		if err := UpdateArticle(ctx, f.db, f.articleID, "renamed", ""); err != nil {
+		if err := UpdateArticle(ctx, f.db, f.articleID, "renamed", "", time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -628,7 +628,7 @@ func TestCached(t *testing.T) {
 			t.Fatalf("Cached = %d, %v; want 1, nil", got, err)
 		}
 	}
-	if err := UpdateArticle(ctx, f.db, f.articleID, "renamed", ""); err != nil {
+	if err := UpdateArticle(ctx, f.db, f.articleID, "renamed", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := Cached(f.snapshot(t), countKey{}, load); got != 2 {

@@ -68,7 +68,7 @@ func TestCacheWatcherKeepsOwnWrites(t *testing.T) {
 	errs := make(chan error, 8)
 	for i := range 8 {
 		wg.Go(func() {
-			_, err := CreateArticle(ctx, f.db, f.userID, fmt.Sprintf("concurrent %d", i), "")
+			_, err := CreateArticle(ctx, f.db, f.userID, fmt.Sprintf("concurrent %d", i), "", time.Now())
 			errs <- err
 		})
 	}
@@ -298,7 +298,7 @@ func TestCacheNoStaleReadsOfForeignWrites(t *testing.T) {
 	})
 	wg.Go(func() {
 		for n := 0; !done.Load(); n++ {
-			if _, err := CreateArticle(ctx, f.db, f.userID, fmt.Sprint("own ", n), ""); err != nil {
+			if _, err := CreateArticle(ctx, f.db, f.userID, fmt.Sprint("own ", n), "", time.Now()); err != nil {
 				t.Error(err)
 				return
 			}

@@ -545,7 +545,7 @@ func TestDeleteUser(t *testing.T) {
 		recordLogin(t, db, alice.ID, "alice-2", expires)
 		recordLogin(t, db, bob.ID, "bob-1", expires)
 		for _, u := range []*models.User{alice, alice, bob} {
-			if _, err := models.CreateArticle(ctx, db, u.ID, "by "+u.Username, "body"); err != nil {
+			if _, err := models.CreateArticle(ctx, db, u.ID, "by "+u.Username, "body", time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -579,7 +579,7 @@ func TestArticles(t *testing.T) {
 		alice := createUser(t, db, "alice")
 
 		before := time.Now().UTC()
-		a, err := models.CreateArticle(ctx, db, alice.ID, "Title", "Content")
+		a, err := models.CreateArticle(ctx, db, alice.ID, "Title", "Content", time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -601,7 +601,7 @@ func TestArticles(t *testing.T) {
 			t.Errorf("ArticleByID of a missing id error = %v, want ErrNotFound", err)
 		}
 
-		if err := models.UpdateArticle(ctx, db, a.ID, "New title", "New content"); err != nil {
+		if err := models.UpdateArticle(ctx, db, a.ID, "New title", "New content", time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		got, err = models.ArticleByID(ctx, db, a.ID)
@@ -640,7 +640,7 @@ func TestCountArticles(t *testing.T) {
 			if n != want {
 				t.Errorf("CountArticles = %d, want %d", n, want)
 			}
-			if _, err := models.CreateArticle(ctx, db, alice.ID, "Title", "Content"); err != nil {
+			if _, err := models.CreateArticle(ctx, db, alice.ID, "Title", "Content", time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -668,7 +668,7 @@ func TestNewestArticles(t *testing.T) {
 			{"e", alice, 2 * time.Hour},
 		}
 		for _, tt := range articles {
-			a, err := models.CreateArticle(ctx, db, tt.author.ID, tt.title, "content")
+			a, err := models.CreateArticle(ctx, db, tt.author.ID, tt.title, "content", time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -741,7 +741,7 @@ func TestCreateArticleByGoneAuthor(t *testing.T) {
 		if err := models.DeleteUser(ctx, db, nil, alice.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := models.CreateArticle(ctx, db, alice.ID, "Title", "Content"); !errors.Is(err, models.ErrNotFound) {
+		if _, err := models.CreateArticle(ctx, db, alice.ID, "Title", "Content", time.Now()); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("CreateArticle by a deleted author = %v, want ErrNotFound", err)
 		}
 	})

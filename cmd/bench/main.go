@@ -525,7 +525,7 @@ func createArticles(ctx context.Context, db *bun.DB, n int) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for i := range n {
 			content := fmt.Sprintf("Article number %d, with a paragraph of text to render.\nAnd a second line.", i)
-			if _, err := models.CreateArticle(ctx, tx, u.ID, fmt.Sprintf("Article %d", i), content); err != nil {
+			if _, err := models.CreateArticle(ctx, tx, u.ID, fmt.Sprintf("Article %d", i), content, time.Now()); err != nil {
 				return err
 			}
 		}

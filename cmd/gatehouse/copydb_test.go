@@ -63,7 +63,7 @@ func seedSQLite(t *testing.T, path string) seeded {
 		t.Fatal(err)
 	}
 	for i, title := range []string{"First", "Second", "Third"} {
-		a, err := models.CreateArticle(ctx, db, s.users[i%2].ID, title, title+" content\nwith a second line")
+		a, err := models.CreateArticle(ctx, db, s.users[i%2].ID, title, title+" content\nwith a second line", time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +141,7 @@ func TestCopyDB(t *testing.T) {
 	if carol.ID <= s.users[len(s.users)-1].ID {
 		t.Errorf("a new user got id %d, not past the copied ones", carol.ID)
 	}
-	a, err := models.CreateArticle(ctx, db, carol.ID, "New", "x")
+	a, err := models.CreateArticle(ctx, db, carol.ID, "New", "x", time.Now())
 	if err != nil || a.ID <= s.articles[len(s.articles)-1].ID {
 		t.Errorf("a new article got id %d (%v), not past the copied ones", a.ID, err)
 	}
