@@ -202,7 +202,7 @@ func writePostgres(table *strings.Builder, sqlite map[string]result, pg pgResult
 		return
 	}
 	fmt.Fprintf(table, "\nPostgreSQL %s on the same machine (its default settings, durable commits), each configuration on a fresh schema; "+
-		"with two instances, wrk loads each with 16 connections at once: requests/s add up, p99 and peak RSS are the worse instance's.\n\n", pg.version)
+		"with two instances, each on its share of the cores (GOMAXPROCS), wrk loads each with 16 connections at once: requests/s add up, p99 and peak RSS are the worse instance's.\n\n", pg.version)
 	table.WriteString("| | scenario | SQLite, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances |\n|---|---|---:|---:|---:|\n")
 	cell := func(r result) string {
 		return fmt.Sprintf("%.0f/s, p99 %s, %s CPU/req, %.1f MiB", r.rps, ms(r.p99), us(r.cpuPerRequest), float64(r.peakRSSKiB)/1024)
