@@ -74,12 +74,7 @@ func TestNameOrder(t *testing.T) {
 		t.Errorf("en: %q", got)
 	}
 	for code, want := range map[string][]string{"ko": {"last_name", "first_name"}, "en": {"first_name", "last_name"}} {
-		var b strings.Builder
-		f := NewProfileForm(u)
-		if err := ProfileFormView(f).Render(inLanguage(code), &b); err != nil {
-			t.Fatal(err)
-		}
-		html := b.String()
+		html := render(t, inLanguage(code), ProfileFormView(NewProfileForm(u)))
 		if strings.Index(html, `name="`+want[0]+`"`) > strings.Index(html, `name="`+want[1]+`"`) {
 			t.Errorf("%s: the profile asks for %s after %s", code, want[0], want[1])
 		}
