@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"gatehouse/handlers"
 	"gatehouse/models"
 	"gatehouse/views"
 )
@@ -479,5 +481,33 @@ func TestArticleTitleBidi(t *testing.T) {
 	}
 	if got := log.text(t, `[data-testid="log-entry"] bdi.username`); got != "staff" {
 		t.Errorf("the admin log isolates %q, want the actor's name", got)
+	}
+}
+
+// TestPagesFitTheWriteBuffer: the logged-in index with a full page of one's
+// own articles (each with its edit and delete controls), headers included,
+// fits the server's write buffer in both languages, so it leaves in one
+// write(2) rather than two.
+func TestPagesFitTheWriteBuffer(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	author := app.createUser("bench", goodPassword)
+	app.seedArticles(author, 40)
+	for _, language := range []string{"en", "ko"} {
+		c := app.client()
+		c.acceptLanguage = language
+		c.loginAs("bench", goodPassword)
+		res := c.get("/articles/")
+		wantStatus(t, res, http.StatusOK)
+		if n := len(titles(t, res)); n != 20 {
+			t.Fatalf("%s: %d articles on the page, want a full page of 20", language, n)
+		}
+		dump, err := httputil.DumpResponse(res.Response, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size := len(dump) + len(res.body); size > handlers.WriteBufferSize {
+			t.Errorf("%s: the index and its headers are %d bytes, over the %d-byte write buffer", language, size, handlers.WriteBufferSize)
+		}
 	}
 }

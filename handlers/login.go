@@ -37,11 +37,17 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
 	}
 	keys := h.loginKeys(c, f.Username)
+	// A refusal is read from the cache while the counts stand still: a flood
+	// against one account costs as little as a page view.
+	snapshot, err := h.snapshot(c)
+	if err != nil {
+		return err
+	}
 	var u *models.User
 	// The account's (or this device's) count starts again on a success; the
 	// address's does not, or guessing between logins to one's own account
 	// would reset it.
-	outcome, retryAt, err := h.throttle.Try(ctx, keys, keys[len(keys)-1:], func() (throttle.Outcome, error) {
+	outcome, retryAt, err := h.throttle.In(snapshot).Try(ctx, keys, keys[len(keys)-1:], func() (throttle.Outcome, error) {
 		var err error
 		u, err = h.checkCredentials(c, f.Username, f.Password)
 		switch {

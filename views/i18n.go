@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -44,7 +45,78 @@ type Language struct {
 	// plain holds the messages that need no arguments and have no plural
 	// forms, already as text: most of a page, looked up without a template.
 	plain map[string]string
-	keys  map[string]bool
+	// filled holds the messages without plural forms whose placeholders are
+	// all plain {{.Name}}, cut at them: filled in by joining the pieces
+	// rather than by running a text/template, which costs a page with a few
+	// such messages more than the rest of its rendering.
+	filled map[string][]piece
+	keys   map[string]bool
+}
+
+// piece is a message's literal text, or the name of the argument that
+// takes its place.
+type piece struct {
+	text, arg string
+}
+
+// placeholder matches a template action that only prints an argument.
+var printAction = regexp.MustCompile(`^\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*$`)
+
+// cut splits a message at its {{.Name}} placeholders, or reports false
+// when it holds any other template action.
+func cut(message string) ([]piece, bool) {
+	var pieces []piece
+	for rest := message; rest != ""; {
+		before, after, found := strings.Cut(rest, "{{")
+		if before != "" {
+			pieces = append(pieces, piece{text: before})
+		}
+		if !found {
+			break
+		}
+		action, next, closed := strings.Cut(after, "}}")
+		m := printAction.FindStringSubmatch(action)
+		if !closed || m == nil {
+			return nil, false
+		}
+		pieces = append(pieces, piece{arg: m[1]})
+		rest = next
+	}
+	return pieces, true
+}
+
+// fill joins pieces with the arguments in place, as the template would
+// print them; false if one is missing (the template's own text for that is
+// left to it).
+func (l *Language) fill(pieces []piece, args []Args) (string, bool) {
+	var b strings.Builder
+	for _, p := range pieces {
+		if p.arg == "" {
+			b.WriteString(p.text)
+			continue
+		}
+		value, found := any(nil), false
+		for _, a := range args {
+			if v, ok := a[p.arg]; ok {
+				value, found = v, true
+			}
+		}
+		if !found && p.arg == "Site" {
+			value, found = SiteName, true
+		}
+		if !found {
+			return "", false
+		}
+		if w, ok := value.(worded); ok {
+			value = w.in(l)
+		}
+		if text, ok := value.(string); ok {
+			b.WriteString(text)
+		} else {
+			fmt.Fprint(&b, value)
+		}
+	}
+	return b.String(), true
 }
 
 // Code is the language's tag as text ("ko"), as forms, cookies and the
@@ -87,11 +159,16 @@ func loadCatalog(files fs.FS) (*catalog, error) {
 			return nil, fmt.Errorf("views: message file %s: %q is not a language tag in its canonical form", name, want)
 		}
 		l := &Language{Tag: file.Tag, localizer: i18n.NewLocalizer(bundle, file.Tag.String()),
-			plain: map[string]string{}, keys: map[string]bool{}}
+			plain: map[string]string{}, filled: map[string][]piece{}, keys: map[string]bool{}}
 		for _, m := range file.Messages {
 			l.keys[m.ID] = true
-			if m.Zero == "" && m.One == "" && m.Two == "" && m.Few == "" && m.Many == "" && !strings.Contains(m.Other, "{{") {
+			if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" {
+				continue
+			}
+			if !strings.Contains(m.Other, "{{") {
 				l.plain[m.ID] = m.Other
+			} else if pieces, ok := cut(m.Other); ok {
+				l.filled[m.ID] = pieces
 			}
 		}
 		if l.Name = l.plain[nameKey]; l.Name == "" {
@@ -198,9 +275,14 @@ func tn(ctx context.Context, key string, count int, args ...Args) string {
 }
 
 func (l *Language) translate(key string, count *int, args []Args) string {
-	if count == nil && len(args) == 0 {
-		if text, ok := l.plain[key]; ok {
+	if count == nil {
+		if text, ok := l.plain[key]; ok && len(args) == 0 {
 			return text
+		}
+		if pieces, ok := l.filled[key]; ok {
+			if text, ok := l.fill(pieces, args); ok {
+				return text
+			}
 		}
 	}
 	data := map[string]any{"Site": SiteName}

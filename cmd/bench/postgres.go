@@ -211,10 +211,27 @@ func writePostgres(table *strings.Builder, sqlite map[string]result, pg pgResult
 		two := pg.results[2][i]
 		fmt.Fprintf(table, "| %s | %s | %s | %s | %s |\n", one.key, one.name, cell(sqlite[one.key]), cell(one), cell(two))
 	}
-	m0, m1 := indexed(pg.results[1])["m0"], indexed(pg.results[1])["m1"]
-	m02, m12 := indexed(pg.results[2])["m0"], indexed(pg.results[2])["m1"]
-	fmt.Fprintf(table, "\nOn PostgreSQL, (m1) is %.0f%% of (m0) with one instance (p99 %.1f×) and %.0f%% with two (p99 %.1f×).\n",
-		100*m1.rps/m0.rps, float64(m1.p99)/float64(m0.p99), 100*m12.rps/m02.rps, float64(m12.p99)/float64(m02.p99))
+	table.WriteString("\nTargets (PostgreSQL):\n\n")
+	for _, n := range []int{1, 2} {
+		m0, m1 := indexed(pg.results[n])["m0"], indexed(pg.results[n])["m1"]
+		check(table, m1.rps >= 0.6*m0.rps && m1.p99 <= 3*m0.p99, "%s: (m1) %.0f requests/s, %.0f%% of (m0) %.0f (≥ 60%%), p99 %s vs %s, %.1f× (≤ 3×)",
+			instances(n), m1.rps, 100*m1.rps/m0.rps, m0.rps, ms(m1.p99), ms(m0.p99), float64(m1.p99)/float64(m0.p99))
+	}
+	one, two := indexed(pg.results[1]), indexed(pg.results[2])
+	check(table, one["m1"].rps >= 40*djangoPostgres, "(m1), one instance: %.0f× Django 3.2 + gunicorn on PostgreSQL (≥ 40×; Django's ~%d requests/s measured outside this run)",
+		one["m1"].rps/djangoPostgres, djangoPostgres)
+	for _, key := range []string{"m0", "m1"} {
+		ratio := float64(two[key].cpuPerRequest) / float64(one[key].cpuPerRequest)
+		check(table, ratio <= 1.2, "(%s) server CPU a request: two instances %s, one %s, %.2f× (≤ 1.2×)", key, us(two[key].cpuPerRequest), us(one[key].cpuPerRequest), ratio)
+	}
+}
+
+// instances names a number of instances.
+func instances(n int) string {
+	if n == 1 {
+		return "one instance"
+	}
+	return fmt.Sprintf("%d instances", n)
 }
 
 // indexed maps results by key.

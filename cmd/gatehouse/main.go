@@ -45,8 +45,9 @@ func main() {
 	}
 }
 
-// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets one.
-const defaultMemoryLimit = 36 << 20
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets one:
+// a password hash's 7 MiB and 17 MiB beside it for pages and the cache.
+const defaultMemoryLimit = 24 << 20
 
 // settings are read from the environment, then overridden by flags.
 type settings struct {
@@ -184,7 +185,7 @@ func serve(s settings) error {
 		return err
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// Each password hash takes 19 MiB for a moment; a soft limit has the
+		// Each password hash takes 7 MiB for a moment; a soft limit has the
 		// garbage collector hand it back promptly instead of letting the heap
 		// grow to twice its peak.
 		debug.SetMemoryLimit(defaultMemoryLimit)

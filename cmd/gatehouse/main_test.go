@@ -168,7 +168,7 @@ func passwordMatches(t *testing.T, pass, encoded string) bool {
 // production argon2id parameters.
 func wantProductionHash(t *testing.T, pass, encoded string) {
 	t.Helper()
-	if !strings.HasPrefix(encoded, "argon2$argon2id$v=19$m=19456,t=2,p=1$") {
+	if !strings.HasPrefix(encoded, "argon2$argon2id$v=19$m=7168,t=5,p=1$") {
 		t.Errorf("stored password %q does not use the production parameters", encoded)
 	}
 	if !passwordMatches(t, pass, encoded) {

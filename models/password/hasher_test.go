@@ -146,6 +146,26 @@ func TestCheckKeepsDjangosDefault(t *testing.T) {
 	}
 }
 
+// TestCheckKeepsEqualStrength: a hash at another of OWASP's equal-strength
+// minimums is kept by the production hasher; one below them is rehashed.
+func TestCheckKeepsEqualStrength(t *testing.T) {
+	salt := "Xo3kQ9vLr2TnW8cYb5HzA1"
+	for _, tt := range []struct {
+		p           Params
+		wantUpgrade bool
+	}{
+		{Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}, false},
+		{Params{MemoryKiB: 12 * 1024, Time: 3, Threads: 1}, false},
+		{Params{MemoryKiB: 19 * 1024, Time: 1, Threads: 1}, true},
+		{Params{MemoryKiB: 7 * 1024, Time: 4, Threads: 1}, true},
+	} {
+		encoded := encodeArgon2id("pw", salt, tt.p, keyLen)
+		if ok, upgrade, err := NewHasher(Default).Check("pw", encoded); !ok || upgrade != tt.wantUpgrade || err != nil {
+			t.Errorf("%+v: Check = %v, %v, %v; want true, %v, nil", tt.p, ok, upgrade, err, tt.wantUpgrade)
+		}
+	}
+}
+
 func TestCheckRejectsBrokenHashes(t *testing.T) {
 	derivations := 0
 	h := NewHasher(cheap, WithScheduler(func(work func()) error { derivations++; work(); return nil }))
@@ -221,14 +241,24 @@ func TestSchedulerErrorsReachTheCaller(t *testing.T) {
 }
 
 func TestDefaultParameters(t *testing.T) {
-	if Default.MemoryKiB < 19*1024 || Default.Time < 2 || Default.Threads < 1 {
-		t.Fatalf("Default %+v is below OWASP's argon2id minimum", Default)
+	if !Default.MeetsOWASP() {
+		t.Fatalf("Default %+v is below OWASP's argon2id minimums", Default)
+	}
+	for _, p := range []Params{{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}, {MemoryKiB: 64 * 1024, Time: 1, Threads: 4}} {
+		if !p.MeetsOWASP() {
+			t.Errorf("%+v does not meet OWASP's minimums, but should", p)
+		}
+	}
+	for _, p := range []Params{{MemoryKiB: 19 * 1024, Time: 1, Threads: 1}, {MemoryKiB: 6 * 1024, Time: 5, Threads: 1}, {MemoryKiB: 12 * 1024, Time: 2, Threads: 1}} {
+		if p.MeetsOWASP() {
+			t.Errorf("%+v meets OWASP's minimums, but should not", p)
+		}
 	}
 	encoded, err := NewHasher(Default).Hash("s3cret passphrase")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(encoded, "argon2$argon2id$v=19$m=19456,t=2,p=1$") {
+	if !strings.HasPrefix(encoded, "argon2$argon2id$v=19$m=7168,t=5,p=1$") {
 		t.Fatalf("production hash %q", encoded)
 	}
 	if ok, upgrade, err := NewHasher(Default).Check("s3cret passphrase", encoded); !ok || upgrade || err != nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+
+	"gatehouse/models"
 )
 
 // Rule allows Limit failures under a key within Window; further attempts are
@@ -114,6 +116,8 @@ type failure struct {
 type Limiter struct {
 	db  bun.IDB
 	now func() time.Time
+	// snapshot, if set, keeps the refusals Check finds (see In).
+	snapshot *models.Snapshot
 }
 
 // New returns a limiter keeping its counts in db, at the times now reads.
@@ -124,21 +128,56 @@ func New(db bun.IDB, now func() time.Time) *Limiter { return &Limiter{db: db, no
 func (l *Limiter) Check(ctx context.Context, keys ...Key) (retryAt time.Time, err error) {
 	now := l.now().UTC()
 	for _, key := range keys {
-		// With Limit or more failures counting, the Limit-th newest is the
-		// one whose expiry brings the count back under Limit.
-		var expiries []time.Time
-		err := l.db.NewSelect().Model((*failure)(nil)).Column("expires_at").
-			Where("key = ?", key.stored()).Where("expires_at > ?", now).
-			OrderExpr("expires_at DESC").Limit(1).Offset(int64(key.Rule.Limit-1)).
-			Scan(ctx, &expiries)
+		until, err := l.refusedUntil(ctx, key, now)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("throttle: unable to check %s: %w", key.Rule.Name, err)
 		}
-		if len(expiries) > 0 && expiries[0].After(retryAt) {
-			retryAt = expiries[0].UTC()
+		if until.After(retryAt) {
+			retryAt = until
 		}
 	}
 	return retryAt, nil
+}
+
+// In returns the limiter reading through the cache snapshot s: a refusal
+// it finds is kept until the failures table changes or the refusal ends,
+// so a flood of refused attempts costs one query a key between writes
+// rather than one an attempt. Keys not refused are read each time: a flood
+// of made-up usernames must not fill the cache.
+func (l *Limiter) In(s models.Snapshot) *Limiter {
+	return &Limiter{db: l.db, now: l.now, snapshot: &s}
+}
+
+// refusalKey caches a key's refusal; a write to the failures table (a new
+// failure, a success or a clear, by any instance) drops it.
+type refusalKey string
+
+func (refusalKey) DependsOn() models.Tables { return models.TableThrottleFailures }
+
+// refusedUntil returns the time until which key is refused, or the zero
+// time if it is not. Failures are only added by writes, so a refusal read
+// from the cache can end early only by a write (which drops it) or by time.
+func (l *Limiter) refusedUntil(ctx context.Context, key Key, now time.Time) (time.Time, error) {
+	if l.snapshot != nil {
+		if until, ok := l.snapshot.Get(refusalKey(key.stored())); ok && until.(time.Time).After(now) {
+			return until.(time.Time), nil
+		}
+	}
+	// With Limit or more failures counting, the Limit-th newest is the
+	// one whose expiry brings the count back under Limit.
+	var expiries []time.Time
+	err := l.db.NewSelect().Model((*failure)(nil)).Column("expires_at").
+		Where("key = ?", key.stored()).Where("expires_at > ?", now).
+		OrderExpr("expires_at DESC").Limit(1).Offset(int64(key.Rule.Limit-1)).
+		Scan(ctx, &expiries)
+	if err != nil || len(expiries) == 0 {
+		return time.Time{}, err
+	}
+	until := expiries[0].UTC()
+	if l.snapshot != nil {
+		l.snapshot.Put(refusalKey(key.stored()), until)
+	}
+	return until, nil
 }
 
 // Attempt is an attempt under way, recorded by Begin as failed until it

@@ -453,3 +453,85 @@ func TestTry(t *testing.T) {
 		}
 	})
 }
+
+// selectCounter counts the queries that read the failures table.
+type selectCounter struct{ n atomic.Int64 }
+
+func (s *selectCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (s *selectCounter) AfterQuery(_ context.Context, event *bun.QueryEvent) {
+	if strings.HasPrefix(event.Query, "SELECT") && strings.Contains(event.Query, "throttle_failures") {
+		s.n.Add(1)
+	}
+}
+
+// TestInKeepsRefusals: read through a cache snapshot, a refusal is queried
+// once while the counts stand still, and ends as it does without the cache:
+// when a write (a success, a clear, a new failure) changes the counts, or
+// when its time is up.
+func TestInKeepsRefusals(t *testing.T) {
+	alice := throttle.LoginPerAccount.Key("alice")
+	onEngines(t, func(t *testing.T, dbURL func(testing.TB) string) {
+		ctx := context.Background()
+		store, err := models.Open(ctx, dbURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		cache, err := models.NewCache(ctx, store, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cache.Close() })
+		selects := &selectCounter{}
+		store.DB.AddQueryHook(selects)
+		c := &clock{now: start}
+		l := newLimiter(store.DB, c)
+		check := func() time.Time {
+			t.Helper()
+			snapshot, err := cache.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			retryAt, err := l.In(snapshot).Check(ctx, alice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return retryAt
+		}
+
+		failAt(t, l, c, []time.Duration{0, 0, 0, 0, 0}, alice)
+		want := start.Add(throttle.LoginPerAccount.Window)
+		if got := check(); !got.Equal(want) {
+			t.Fatalf("refused until %v, want %v", got, want)
+		}
+		queried := selects.n.Load()
+		c.set(time.Minute)
+		for range 3 {
+			if got := check(); !got.Equal(want) {
+				t.Fatalf("a minute later, refused until %v, want %v", got, want)
+			}
+		}
+		if n := selects.n.Load() - queried; n != 0 {
+			t.Errorf("a refusal was queried %d more times while the counts stood still, want 0", n)
+		}
+
+		if err := l.Clear(ctx, alice); err != nil {
+			t.Fatal(err)
+		}
+		if got := check(); !got.IsZero() {
+			t.Errorf("after the failures were cleared, refused until %v", got)
+		}
+
+		failAt(t, l, c, []time.Duration{time.Minute, time.Minute, time.Minute, time.Minute, time.Minute}, alice)
+		if got := check(); got.IsZero() {
+			t.Fatal("five new failures did not refuse")
+		}
+		c.set(time.Minute + throttle.LoginPerAccount.Window)
+		if got := check(); !got.IsZero() {
+			t.Errorf("once the failures expired, refused until %v", got)
+		}
+	})
+}

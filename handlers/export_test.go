@@ -1,0 +1,4 @@
+package handlers
+
+// WriteBufferSize lets the external tests check that pages fit it.
+const WriteBufferSize = writeBufferSize
