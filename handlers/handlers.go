@@ -72,6 +72,9 @@ type Config struct {
 	SocialProviders []social.Provider
 	// LoginCodesOff turns off sign-in codes by mail.
 	LoginCodesOff bool
+	// RefusalHold is how long a login refused by the throttle waits before
+	// its answer (refusalHold if zero; none if negative).
+	RefusalHold time.Duration
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
 	AccessLog bool
@@ -105,6 +108,8 @@ type handler struct {
 	lifetime        context.Context // the server's: ended at shutdown
 	endLifetime     context.CancelFunc
 	baseURL         string
+	refusalHold     time.Duration
+	heldRefusals    chan struct{} // a slot for each refused login being held
 	resetTokens     token.Maker
 	verifyTokens    token.Maker
 	routeTable      routeTable // filled in by routes, read by middleware
@@ -136,6 +141,15 @@ const (
 	cacheLimit = 1000
 	// maxHashWait bounds how long a password check may queue for the hasher.
 	maxHashWait = time.Second
+	// refusalHold is how long a login refused by the throttle waits before
+	// its answer: a client guessing in a loop then asks twice a second
+	// rather than as fast as refusals are made, and page views keep the
+	// CPU during a flood (BENCHMARKS.md, (b) during (e32)). The answer
+	// itself is the same. maxHeldRefusals bounds the connections held at
+	// once: past it, refusals are answered at once, so a flood cannot tie
+	// up the server's connections.
+	refusalHold     = 500 * time.Millisecond
+	maxHeldRefusals = 64
 	// cleanInterval is how often expired rows are deleted.
 	cleanInterval = time.Hour
 	// healthTimeout bounds a health check: a proxy's checker waits no longer.
@@ -202,6 +216,9 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = models.StoreTimeout
+	}
+	if cfg.RefusalHold == 0 {
+		cfg.RefusalHold = refusalHold
 	}
 	if cfg.MailTransport == nil {
 		return nil, errors.New("handlers: no mail transport configured")
@@ -274,6 +291,8 @@ func newHandler(ctx context.Context, store *models.Store, cfg Config) (*handler,
 		trustedProxies:  cfg.TrustedProxies,
 		log:             cfg.Logger,
 		requestTimeout:  cfg.RequestTimeout,
+		refusalHold:     cfg.RefusalHold,
+		heldRefusals:    make(chan struct{}, maxHeldRefusals),
 		now:             cfg.Now,
 		defaultLanguage: defaultLanguage,
 	}

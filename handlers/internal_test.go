@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,4 +153,39 @@ func TestShutdownEndsBackgroundWork(t *testing.T) {
 	if !ended.Load() {
 		t.Fatal("shutdown returned while work left by a request was under way")
 	}
+}
+
+// TestHoldRefusal: a refusal waits its hold out unless the request ends or
+// the server shuts down first, and once maxHeldRefusals wait, the next is
+// not held at all.
+func TestHoldRefusal(t *testing.T) {
+	t.Parallel()
+	lifetime, endLifetime := context.WithCancel(context.Background())
+	h := &handler{refusalHold: time.Hour, heldRefusals: make(chan struct{}, maxHeldRefusals), lifetime: lifetime}
+
+	request, endRequest := context.WithCancel(context.Background())
+	held := make(chan struct{})
+	go func() {
+		h.holdRefusal(request)
+		close(held)
+	}()
+	for len(h.heldRefusals) == 0 {
+		runtime.Gosched() // until the refusal holds its slot
+	}
+	endRequest()
+	<-held
+	if n := len(h.heldRefusals); n != 0 {
+		t.Fatalf("%d slots still taken after the held refusal was let go", n)
+	}
+
+	for range maxHeldRefusals {
+		h.heldRefusals <- struct{}{}
+	}
+	h.holdRefusal(context.Background()) // returns at once: every slot is taken
+	for range maxHeldRefusals {
+		<-h.heldRefusals
+	}
+
+	endLifetime()
+	h.holdRefusal(context.Background()) // returns at once: the server is shutting down
 }

@@ -61,6 +61,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if refusal, ok := h.tryRefused(c, outcome, retryAt, err); ok {
 		// Refused before the hasher runs: guessing costs the attacker, not
 		// us. Nothing is written either; the log has the lock already.
+		h.holdRefusal(ctx)
 		f.AddError("", refusal)
 		f.RetryAt = retryAt
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))

@@ -138,7 +138,17 @@ func atkProfile(email, first, last string) url.Values {
 
 func TestAttackBruteForceOneAccount(t *testing.T) {
 	t.Parallel()
-	app := newTestApp(t)
+	testBruteForceOneAccount(t, newTestApp(t))
+}
+
+// TestRefusedLoginIsHeld: with refused logins held before their answer, as
+// in production, the answers are the same (TestHoldRefusal tests the hold).
+func TestRefusedLoginIsHeld(t *testing.T) {
+	t.Parallel()
+	testBruteForceOneAccount(t, newTestAppWith(t, handlers.Config{RefusalHold: time.Millisecond}))
+}
+
+func testBruteForceOneAccount(t *testing.T, app *testApp) {
 	alice := app.createUser("alice", goodPassword)
 	c := app.client()
 	// Spellings of one account name are one account to the throttle.

@@ -93,6 +93,11 @@ func newTestAppOver(t testing.TB, cfg handlers.Config, store *models.Store) *tes
 		// their own.
 		cfg.RequestTimeout = 2 * time.Minute
 	}
+	if cfg.RefusalHold == 0 {
+		// Refused logins are answered at once; TestRefusedLoginIsHeld
+		// tests the hold.
+		cfg.RefusalHold = -1
+	}
 	if cfg.RequireTwoFactor == "" {
 		// Staff use the admin without enrolling a second factor in most
 		// tests; the policy's default (staff) has tests of its own.

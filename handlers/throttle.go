@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -110,4 +111,26 @@ func (h *handler) recordLocks(c *fiber.Ctx, userID int64, username string, keys 
 		}
 	}
 	return nil
+}
+
+// holdRefusal waits refusalHold before a refused attempt is answered,
+// unless maxHeldRefusals are waiting already, ctx ends first (the request's
+// deadline) or the server shuts down.
+func (h *handler) holdRefusal(ctx context.Context) {
+	if h.refusalHold <= 0 {
+		return
+	}
+	select {
+	case h.heldRefusals <- struct{}{}:
+	default:
+		return
+	}
+	defer func() { <-h.heldRefusals }()
+	timer := time.NewTimer(h.refusalHold)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	case <-h.lifetime.Done():
+	}
 }
