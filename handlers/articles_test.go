@@ -511,3 +511,47 @@ func TestPagesFitTheWriteBuffer(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexCountFollowsWrites: the number of pages, counted once for every
+// page and language, follows the writes that change it — an article
+// written, and a user deleted with theirs.
+func TestIndexCountFollowsWrites(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	alice := app.createUser("alice", goodPassword)
+	bob := app.createUser("bob", goodPassword)
+	app.seedArticles(alice, 20)
+	c := app.client()
+	pages := func(path string) string {
+		t.Helper()
+		res := c.get(path)
+		wantStatus(t, res, http.StatusOK)
+		return res.text(t, `[data-testid="pagination"] [aria-current="page"]`)
+	}
+	ko := app.client()
+	ko.acceptLanguage = "ko"
+	koPages := func() string {
+		t.Helper()
+		return ko.get("/articles/").text(t, `[data-testid="pagination"] [aria-current="page"]`)
+	}
+	if got := pages("/articles/"); got != "" {
+		t.Fatalf("20 articles show pages %q, want one page and no pagination", got)
+	}
+	koBefore := koPages()
+	app.createArticle(bob, "Bob's", "The 21st.")
+	if got := pages("/articles/"); got != "Page 1 of 2" {
+		t.Errorf("after a 21st article: %q, want Page 1 of 2", got)
+	}
+	if got := pages("/articles/?page=2"); got != "Page 2 of 2" {
+		t.Errorf("page 2: %q, want Page 2 of 2", got)
+	}
+	if got := koPages(); got == koBefore || got == "" {
+		t.Errorf("in Korean, after a 21st article: %q (before %q)", got, koBefore)
+	}
+	if err := models.DeleteUser(context.Background(), app.db, app.store.Sessions, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := pages("/articles/"); got != "" {
+		t.Errorf("with bob and his article deleted: %q, want one page again", got)
+	}
+}

@@ -78,6 +78,7 @@ type result struct {
 	peakRSSKiB     int
 	peakAnonKiB    int           // the most RssAnon seen: the process's own memory, without the binary's pages mapped from the page cache
 	cpuPerRequest  time.Duration // the server's CPU time (user and system) over the requests answered
+	dbPerRequest   time.Duration // PostgreSQL's, the same way (its processes on this machine; 0 on SQLite)
 	lockedMessages int
 }
 
@@ -123,8 +124,8 @@ func run() error {
 		}
 		for _, instances := range pgInstances(b.pgOnly) {
 			for _, r := range pg.results[instances] {
-				fmt.Printf("%d instance(s), %s: %.0f requests/s, p50 %s, p99 %s, %d failed, peak RSS %.1f MiB, server CPU %s a request\n",
-					instances, r.key, r.rps, ms(r.p50), ms(r.p99), r.failed, float64(r.peakRSSKiB)/1024, us(r.cpuPerRequest))
+				fmt.Printf("%d instance(s), %s: %.0f requests/s, p50 %s, p99 %s, %d failed, peak RSS %s, server CPU %s a request, PostgreSQL %s\n",
+					instances, r.key, r.rps, ms(r.p50), ms(r.p99), r.failed, mib(r.peakRSSKiB), us(r.cpuPerRequest), us(r.dbPerRequest))
 			}
 		}
 		return nil
@@ -312,11 +313,11 @@ type server struct {
 }
 
 // start runs bin on a free loopback port (with db for Gatehouse) and waits until it answers.
-func (b *bench) start(bin, db string) (*server, error) { return b.startOn(bin, db, 0) }
+func (b *bench) start(bin, db string) (*server, error) { return b.startOn(bin, db, 0, "") }
 
 // startOn is start with the Go runtime of the server scheduling on procs
 // cores (GOMAXPROCS), or on all of them for 0.
-func (b *bench) startOn(bin, db string, procs int) (*server, error) {
+func (b *bench) startOn(bin, db string, procs int, profileSuffix string) (*server, error) {
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -330,7 +331,8 @@ func (b *bench) startOn(bin, db string, procs int) (*server, error) {
 	}
 	cmd := exec.Command(bin, addr)
 	if db != "" {
-		cmd = exec.Command(bin, "-addr", addr, "-db", db, "-access-log=false", "-cpuprofile", os.Getenv("BENCH_CPUPROFILE"), "-memprofile", os.Getenv("BENCH_MEMPROFILE"))
+		cmd = exec.Command(bin, "-addr", addr, "-db", db, "-access-log=false",
+			"-cpuprofile", profilePath("BENCH_CPUPROFILE", profileSuffix), "-memprofile", profilePath("BENCH_MEMPROFILE", profileSuffix))
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if procs > 0 {
@@ -348,6 +350,16 @@ func (b *bench) startOn(bin, db string, procs int) (*server, error) {
 	}
 	s.stop()
 	return nil, fmt.Errorf("%s did not start; see %s", bin, logFile)
+}
+
+// profilePath is the file the environment variable names for a profile,
+// with suffix after it (each instance of several writes its own), or ""
+// for none.
+func profilePath(variable, suffix string) string {
+	if path := os.Getenv(variable); path != "" {
+		return path + suffix
+	}
+	return ""
 }
 
 func (s *server) stop() {
@@ -408,7 +420,7 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 	// Writing 5 to clear_refs resets the peak RSS (VmHWM), so each scenario has its own.
 	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0o644)
 	lockedBefore := countInFile(s.log, "database is locked")
-	cpuBefore := cpuTime(pid)
+	cpuBefore, dbBefore := cpuTime(pid), postgresCPU()
 
 	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", b.duration, "-s", script, s.url + sc.path}
 	if len(sc.args) > 0 {
@@ -447,6 +459,7 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 		peakRSSKiB:     peakRSS(pid),
 		peakAnonKiB:    peakAnonKiB,
 		cpuPerRequest:  (cpuTime(pid) - cpuBefore) / time.Duration(max(summary.Requests, 1)),
+		dbPerRequest:   (postgresCPU() - dbBefore) / time.Duration(max(summary.Requests, 1)),
 		lockedMessages: countInFile(s.log, "database is locked") - lockedBefore,
 	}, nil
 }
@@ -454,19 +467,42 @@ func (b *bench) wrk(s *server, key, name string, sc scenario) (result, error) {
 // cpuTime reads the CPU time the process has used, user and system, from
 // /proc/PID/stat (in clock ticks of 10 ms, as on Linux everywhere today).
 func cpuTime(pid int) time.Duration {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	_, cpu := procStat(fmt.Sprintf("/proc/%d/stat", pid))
+	return cpu
+}
+
+// postgresCPU is the CPU time used by the processes named postgres on this
+// machine: the database's share of a scenario, where it runs beside the
+// server (a backend that exits between two readings takes its share along;
+// the app's pool keeps its connections).
+func postgresCPU() time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var total time.Duration
+	for _, path := range stats {
+		if name, cpu := procStat(path); name == "postgres" {
+			total += cpu
+		}
+	}
+	return total
+}
+
+// procStat reads a process's command name and its CPU time, user and
+// system, from its /proc/PID/stat.
+func procStat(path string) (name string, cpu time.Duration) {
+	stat, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return "", 0
 	}
 	// The command name, in parentheses, may hold spaces: count after it.
-	_, rest, found := bytes.Cut(stat, []byte(") "))
+	before, rest, found := bytes.Cut(stat, []byte(") "))
+	_, name, _ = strings.Cut(string(before), "(")
 	fields := strings.Fields(string(rest))
 	if !found || len(fields) < 13 {
-		return 0
+		return name, 0
 	}
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return name, time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 var (

@@ -84,8 +84,12 @@ func (b *bench) postgresWith(bin, base string, instances int) ([]result, error) 
 	// core of a shared machine fight over them (measured on 2 cores, m0:
 	// 100 µs of CPU a request with two instances, 69 µs with a core each).
 	procs := max(1, runtime.NumCPU()/instances)
-	for range instances {
-		app, err := b.startOn(bin, dbURL, procs)
+	for i := range instances {
+		suffix := "" // the second instance's profiles are BENCH_CPUPROFILE.2, …
+		if i > 0 {
+			suffix = fmt.Sprintf(".%d", i+1)
+		}
+		app, err := b.startOn(bin, dbURL, procs, suffix)
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +150,7 @@ func (b *bench) wrkAll(apps []*server, key, name string, sc scenario) (result, e
 		}()
 	}
 	total := result{key: key, name: name}
-	var cpu time.Duration
+	var cpu, db time.Duration
 	var requests float64
 	for range apps {
 		a := <-answers
@@ -159,10 +163,14 @@ func (b *bench) wrkAll(apps []*server, key, name string, sc scenario) (result, e
 		total.failed += a.r.failed
 		total.peakRSSKiB = max(total.peakRSSKiB, a.r.peakRSSKiB)
 		cpu += a.r.cpuPerRequest * time.Duration(a.r.rps)
+		// Each run read the database's CPU over the same time: its total
+		// is any one's, not their sum.
+		db = max(db, a.r.dbPerRequest*time.Duration(a.r.rps))
 		requests += a.r.rps
 	}
 	if requests > 0 {
 		total.cpuPerRequest = time.Duration(float64(cpu) / requests)
+		total.dbPerRequest = time.Duration(float64(db) / requests)
 	}
 	return total, nil
 }
@@ -205,7 +213,11 @@ func writePostgres(table *strings.Builder, sqlite map[string]result, pg pgResult
 		"with two instances, each on its share of the cores (GOMAXPROCS), wrk loads each with 16 connections at once: requests/s add up, p99 and peak RSS are the worse instance's.\n\n", pg.version)
 	table.WriteString("| | scenario | SQLite, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances |\n|---|---|---:|---:|---:|\n")
 	cell := func(r result) string {
-		return fmt.Sprintf("%.0f/s, p99 %s, %s CPU/req, %.1f MiB", r.rps, ms(r.p99), us(r.cpuPerRequest), float64(r.peakRSSKiB)/1024)
+		db := ""
+		if r.dbPerRequest > 0 {
+			db = fmt.Sprintf(" + %s PostgreSQL", us(r.dbPerRequest))
+		}
+		return fmt.Sprintf("%.0f/s, p99 %s, %s%s CPU/req, %.1f MiB", r.rps, ms(r.p99), us(r.cpuPerRequest), db, float64(r.peakRSSKiB)/1024)
 	}
 	for i, one := range pg.results[1] {
 		two := pg.results[2][i]
