@@ -72,8 +72,9 @@ type Config struct {
 	SocialProviders []social.Provider
 	// LoginCodesOff turns off sign-in codes by mail.
 	LoginCodesOff bool
-	// RefusalHold is how long a login refused by the throttle waits before
-	// its answer (refusalHold if zero; none if negative).
+	// RefusalHold is how long a refused login (by the throttle, or as the
+	// hasher is busy) waits before its answer (refusalHold if zero; none
+	// if negative).
 	RefusalHold time.Duration
 	// Logger receives errors and, with AccessLog, one line a request.
 	Logger    *slog.Logger
@@ -141,8 +142,9 @@ const (
 	cacheLimit = 1000
 	// maxHashWait bounds how long a password check may queue for the hasher.
 	maxHashWait = time.Second
-	// refusalHold is how long a login refused by the throttle waits before
-	// its answer: a client guessing in a loop then asks twice a second
+	// refusalHold is how long a refused login (by the throttle, or as the
+	// hasher is busy) waits before its answer: a client guessing in a loop
+	// then asks twice a second
 	// rather than as fast as refusals are made, and page views keep the
 	// CPU during a flood (BENCHMARKS.md, (b) during (e32)). The answer
 	// itself is the same. maxHeldRefusals bounds the connections held at

@@ -33,6 +33,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if h.hashQueue.Busy() {
 		// Refused before anything is written: a flood of logins costs the
 		// database nothing, and page views keep their share.
+		h.holdRefusal(ctx)
 		f.AddError("", hasherBusy(c))
 		return h.renderForm(c, fiber.StatusTooManyRequests, views.LoginFormView(f), views.Login(f))
 	}

@@ -18,7 +18,7 @@ type Config struct {
 	MaxWait    time.Duration // longest expected wait before Run refuses; 0 means no limit
 	// CollectAfter runs the garbage collector after each work item, for
 	// work that allocates much and briefly (an argon2 hash: 7 MiB, with
-	// the app's 24 MiB soft memory limit): collecting before the slot is
+	// the app's 28 MiB soft memory limit): collecting before the slot is
 	// free returns that memory before the next item asks for its own, so
 	// the heap holds one item's worth per slot.
 	CollectAfter bool
