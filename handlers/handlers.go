@@ -144,12 +144,11 @@ const (
 	maxHashWait = time.Second
 	// refusalHold is how long a refused login (by the throttle, or as the
 	// hasher is busy) waits before its answer: a client guessing in a loop
-	// then asks twice a second
-	// rather than as fast as refusals are made, and page views keep the
-	// CPU during a flood (BENCHMARKS.md, (b) during (e32)). The answer
-	// itself is the same. maxHeldRefusals bounds the connections held at
-	// once: past it, refusals are answered at once, so a flood cannot tie
-	// up the server's connections.
+	// then asks twice a second rather than as fast as refusals are made,
+	// and page views keep the CPU during a flood (BENCHMARKS.md, (b)
+	// during (e32)). The answer itself is the same. maxHeldRefusals bounds
+	// the connections held at once: past it, refusals are answered at
+	// once, so a flood cannot tie up the server's connections.
 	refusalHold     = 500 * time.Millisecond
 	maxHeldRefusals = 64
 	// cleanInterval is how often expired rows are deleted.
