@@ -34,6 +34,10 @@ import (
 //     the migrations (tables, foreign keys, triggers) with knownTables and
 //     says what disagrees. Cache keys that read the new table name it in
 //     their DependsOn.
+//
+// A table whose rows triggers keep from another's (article_counts, from
+// articles) is derived: no cache trigger, skipped by Copy, and keys that
+// read it depend on the table it is kept from.
 
 // Tables is a set of the database's tables, as far as the cache tells them
 // apart: a cache key says which it depends on (see DependsOn), and a write
@@ -61,6 +65,7 @@ const (
 	TableLoginCodes
 	TableSocialAccounts
 	TableTrustedBrowsers
+	TableArticleCounts
 	tableCount = iota
 
 	// AllTables is every table, known or not.
@@ -78,6 +83,10 @@ type knownTable struct {
 	// unannounced: no PostgreSQL trigger announces its writes (the session
 	// payloads, which nothing caches).
 	unannounced bool
+	// derived: its rows are kept by triggers on another table, whose
+	// writes it changes with (the article count): Copy leaves it to them,
+	// and no trigger tells the cache of it on either engine.
+	derived bool
 }
 
 // knownTables is the one list of the database's tables (Bun's own
@@ -89,6 +98,7 @@ var knownTables = []knownTable{
 	{name: "users", bit: TableUsers, cascades: TableSessions | TableArticles | TableSecurityEvents | TableTwoFactor | TableRecoveryCodes | TablePasskeys | TableAdminLog | TableLoginCodes | TableSocialAccounts | TableTrustedBrowsers},
 	{name: "settings", bit: TableSettings},
 	{name: "articles", bit: TableArticles},
+	{name: "article_counts", bit: TableArticleCounts, derived: true},
 	{name: "sessions", bit: TableSessions},
 	{name: SessionDataTable, bit: TableSessionData, unannounced: true},
 	{name: "security_events", bit: TableSecurityEvents},
