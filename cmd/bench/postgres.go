@@ -212,16 +212,16 @@ func writePostgres(table *strings.Builder, sqlite map[string]result, pg pgResult
 	fmt.Fprintf(table, "\nPostgreSQL %s on the same machine (its default settings, durable commits), each configuration on a fresh schema; "+
 		"with two instances, each on its share of the cores (GOMAXPROCS), wrk loads each with 16 connections at once: requests/s add up, p99 and peak RSS are the worse instance's.\n\n", pg.version)
 	table.WriteString("| | scenario | SQLite, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances |\n|---|---|---:|---:|---:|\n")
-	cell := func(r result) string {
+	cell := func(r result, onPostgres bool) string {
 		db := ""
-		if r.dbPerRequest > 0 {
+		if onPostgres {
 			db = fmt.Sprintf(" + %s PostgreSQL", us(r.dbPerRequest))
 		}
 		return fmt.Sprintf("%.0f/s, p99 %s, %s%s CPU/req, %.1f MiB", r.rps, ms(r.p99), us(r.cpuPerRequest), db, float64(r.peakRSSKiB)/1024)
 	}
 	for i, one := range pg.results[1] {
 		two := pg.results[2][i]
-		fmt.Fprintf(table, "| %s | %s | %s | %s | %s |\n", one.key, one.name, cell(sqlite[one.key]), cell(one), cell(two))
+		fmt.Fprintf(table, "| %s | %s | %s | %s | %s |\n", one.key, one.name, cell(sqlite[one.key], false), cell(one, true), cell(two, true))
 	}
 	table.WriteString("\nTargets (PostgreSQL):\n\n")
 	for _, n := range []int{1, 2} {
