@@ -512,9 +512,9 @@ func TestPagesFitTheWriteBuffer(t *testing.T) {
 	}
 }
 
-// TestIndexCountFollowsWrites: the number of pages, counted once for every
-// page and language, follows the writes that change it — an article
-// written, and a user deleted with theirs.
+// TestIndexCountFollowsWrites: the number of pages, from the kept article
+// count, follows the writes that change it in every page and language — an
+// article written, and a user deleted with theirs.
 func TestIndexCountFollowsWrites(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
