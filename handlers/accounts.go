@@ -30,7 +30,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 	}
 	// "Already exists" tells who has an account, as a login would: an
 	// address that keeps hitting taken names is refused for a while.
-	address := throttle.SignupPerAddress.Key(addressSubject(h.clientAddress(c)))
+	address := h.clientKey(c, throttle.SignupPerAddress)
 	retryAt, err := h.throttle.Check(c.UserContext(), address)
 	if err != nil {
 		return err
@@ -58,7 +58,7 @@ func (h *handler) signupSubmit(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.SignupFormView(f), views.Signup(f))
 	}
 	// Counted before the account is made, so that a burst cannot pass.
-	retryAt, err = h.throttle.Count(c.UserContext(), throttle.SignupsPerAddress.Key(addressSubject(h.clientAddress(c))))
+	retryAt, err = h.throttle.Count(c.UserContext(), h.clientKey(c, throttle.SignupsPerAddress))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"gatehouse/models/throttle"
 )
 
 // clientAddress is the address the request came from: the TCP peer, or,
@@ -43,12 +45,15 @@ func (h *handler) trusted(addr netip.Addr) bool {
 	return false
 }
 
-// addressSubject is the throttle subject of a client address: an IPv6
-// client usually holds a whole /64, so that is counted as one.
-func addressSubject(addr netip.Addr) string {
+// clientKey is rule's throttle key for the client of c. Every limit per
+// client address is counted here, so all of them see the same client: the
+// address clientAddress trusts, and for IPv6 its /64, since a client
+// usually holds a whole one.
+func (h *handler) clientKey(c *fiber.Ctx, rule throttle.Rule) throttle.Key {
+	addr := h.clientAddress(c)
 	if addr.Is6() {
 		prefix, _ := addr.Prefix(64)
-		return prefix.String()
+		return rule.Key(prefix.String())
 	}
-	return addr.String()
+	return rule.Key(addr.String())
 }

@@ -45,7 +45,7 @@ func (h *handler) loginCodeSubmit(c *fiber.Ctx) error {
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.LoginCodeRequestFormView(f), views.LoginCodeRequest(f))
 	}
-	retryAt, err := h.throttle.Count(c.UserContext(), throttle.LoginCodePerAddress.Key(addressSubject(h.clientAddress(c))))
+	retryAt, err := h.throttle.Count(c.UserContext(), h.clientKey(c, throttle.LoginCodePerAddress))
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h *handler) loginCodeEnterSubmit(c *fiber.Ctx) error {
 	}
 	// Wrong codes count against the client's address as failed logins do:
 	// guesses across many addresses, and a flood of log entries, stop there.
-	keys := []throttle.Key{throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c)))}
+	keys := []throttle.Key{h.clientKey(c, throttle.LoginPerAddress)}
 	outcome, retryAt, err := h.throttle.Try(ctx, keys, nil, func() (throttle.Outcome, error) {
 		err := models.ErrLoginCodeWrong
 		if len(users) > 0 {

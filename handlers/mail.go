@@ -45,7 +45,7 @@ func (h *handler) mayMail(ctx context.Context, to string, also ...throttle.Key) 
 // mayMailFrom is mayMail for a confirmation link the request sets off:
 // counted against its client address too.
 func (h *handler) mayMailFrom(c *fiber.Ctx, to string) (bool, error) {
-	return h.mayMail(c.UserContext(), to, throttle.MailPerAddress.Key(addressSubject(h.clientAddress(c))))
+	return h.mayMail(c.UserContext(), to, h.clientKey(c, throttle.MailPerAddress))
 }
 
 // mailRefused answers a request for a mail that mayMail did not allow:

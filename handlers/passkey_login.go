@@ -18,7 +18,7 @@ import (
 func (h *handler) passkeyLoginBegin(c *fiber.Ctx) error {
 	// Each prompt stores a session for an anonymous visitor: counted, and
 	// never taken back, per address.
-	prompt := throttle.PasskeyPromptsPerAddress.Key(addressSubject(h.clientAddress(c)))
+	prompt := h.clientKey(c, throttle.PasskeyPromptsPerAddress)
 	retryAt, err := h.throttle.Count(c.UserContext(), prompt)
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func (h *handler) passkeyLoginSubmit(c *fiber.Ctx) error {
 	}
 	f := views.NewLoginForm()
 	f.Next = safeNext(formValue(c, "next"))
-	address := []throttle.Key{throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c)))}
+	address := []throttle.Key{h.clientKey(c, throttle.LoginPerAddress)}
 	var owner *models.User
 	var credential *webauthn.Credential
 	var refused error

@@ -39,7 +39,7 @@ func (h *handler) passwordResetSubmit(c *fiber.Ctx) error {
 	if !f.Validate() {
 		return h.renderForm(c, fiber.StatusUnprocessableEntity, views.PasswordResetFormView(f), views.PasswordReset(f))
 	}
-	retryAt, err := h.throttle.Count(c.UserContext(), throttle.PasswordResetPerAddress.Key(addressSubject(h.clientAddress(c))))
+	retryAt, err := h.throttle.Count(c.UserContext(), h.clientKey(c, throttle.PasswordResetPerAddress))
 	if err != nil {
 		return err
 	}

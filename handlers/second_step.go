@@ -76,7 +76,7 @@ func (h *handler) secondStepKeys(c *fiber.Ctx, p *pendingLogin) []throttle.Key {
 	user := strconv.FormatInt(p.userID, 10)
 	return []throttle.Key{
 		throttle.TwoFactorPerUser.Key(user),
-		throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c))),
+		h.clientKey(c, throttle.LoginPerAddress),
 		throttle.TwoFactorPerUserDay.Key(user),
 	}
 }

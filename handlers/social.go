@@ -99,10 +99,9 @@ func (h *handler) socialConfirm(c *fiber.Ctx) error {
 // An address locked out of logging in by password is locked out here too,
 // and each start, which stores a session, is counted per address.
 func (h *handler) startSocial(c *fiber.Ctx, client *social.Client, connecting int64, confirming bool, next string) error {
-	address := addressSubject(h.clientAddress(c))
-	retryAt, err := h.throttle.Check(c.UserContext(), throttle.LoginPerAddress.Key(address))
+	retryAt, err := h.throttle.Check(c.UserContext(), h.clientKey(c, throttle.LoginPerAddress))
 	if err == nil && retryAt.IsZero() {
-		retryAt, err = h.throttle.Count(c.UserContext(), throttle.SocialStartsPerAddress.Key(address))
+		retryAt, err = h.throttle.Count(c.UserContext(), h.clientKey(c, throttle.SocialStartsPerAddress))
 	}
 	if err != nil {
 		return err
@@ -324,7 +323,7 @@ func (h *handler) socialDisconnect(c *fiber.Ctx) error {
 // replayed (a wrong state, a token that does not verify): it counts as a
 // failed login from the client's address.
 func (h *handler) socialRefused(c *fiber.Ctx, client *social.Client, key string) error {
-	if err := h.throttle.Fail(c.UserContext(), throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c)))); err != nil {
+	if err := h.throttle.Fail(c.UserContext(), h.clientKey(c, throttle.LoginPerAddress)); err != nil {
 		return err
 	}
 	return h.socialFailed(c, client, key)
@@ -513,7 +512,7 @@ func (h *handler) signedUpMeanwhile(c *fiber.Ctx, client *social.Client, person 
 // the provider says it verified it; then logs them in.
 func (h *handler) socialSignup(c *fiber.Ctx, client *social.Client, pending pendingSocialSignup, username string) error {
 	// Counted as every signup is, before the account is made.
-	retryAt, err := h.throttle.Count(c.UserContext(), throttle.SignupsPerAddress.Key(addressSubject(h.clientAddress(c))))
+	retryAt, err := h.throttle.Count(c.UserContext(), h.clientKey(c, throttle.SignupsPerAddress))
 	if err != nil {
 		return err
 	}

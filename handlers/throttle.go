@@ -20,7 +20,7 @@ import (
 // logged in as this user before, that browser's own allowance.
 func (h *handler) loginKeys(c *fiber.Ctx, username string) []throttle.Key {
 	account := models.UsernameKey(username)
-	keys := []throttle.Key{throttle.LoginPerAddress.Key(addressSubject(h.clientAddress(c)))}
+	keys := []throttle.Key{h.clientKey(c, throttle.LoginPerAddress)}
 	if device := h.trustedDevice(c, account); device != "" {
 		return append(keys, throttle.LoginPerDevice.Key(device+":"+account))
 	}
