@@ -21,11 +21,7 @@ func TestArticleCountFollowsEveryWrite(t *testing.T) {
 		t.Run(engine.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store, err := Open(ctx, engine.URL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
+			store := openTestStore(t, engine.URL(t))
 			db := store.DB
 			check := func(after string) {
 				t.Helper()
@@ -80,11 +76,7 @@ func TestArticleCountFollowsEveryWrite(t *testing.T) {
 			}
 			check("a user deleted with their articles")
 
-			copied, err := Open(ctx, engine.URL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer copied.Close()
+			copied := openTestStore(t, engine.URL(t))
 			if _, err := Copy(ctx, db, copied.DB, false); err != nil {
 				t.Fatal(err)
 			}

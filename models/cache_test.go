@@ -38,15 +38,22 @@ func newCacheFixture(t *testing.T, limit int) *cacheFixture {
 	return newCacheFixtureAt(t, limit, dbtest.SQLite(t))
 }
 
-// newCacheFixtureAt is newCacheFixture on the database at url.
-func newCacheFixtureAt(t *testing.T, limit int, url string) *cacheFixture {
+// openTestStore opens and migrates the database at url, closed when t ends.
+func openTestStore(t *testing.T, url string) *Store {
 	t.Helper()
-	ctx := context.Background()
-	store, err := Open(ctx, url)
+	store, err := Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// newCacheFixtureAt is newCacheFixture on the database at url.
+func newCacheFixtureAt(t *testing.T, limit int, url string) *cacheFixture {
+	t.Helper()
+	ctx := context.Background()
+	store := openTestStore(t, url)
 	db := store.DB
 	u := &User{Username: "alice", Password: "x", IsActive: true}
 	if err := CreateUser(ctx, db, u); err != nil {

@@ -203,12 +203,9 @@ func TestSessionTriggersNameEveryColumn(t *testing.T) {
 		t.Run(engine.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store, err := Open(ctx, engine.URL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
+			store := openTestStore(t, engine.URL(t))
 			var columns, named []string
+			var err error
 			if engine.Name == "sqlite" {
 				err = store.DB.NewRaw("SELECT name FROM pragma_table_info('sessions')").Scan(ctx, &columns)
 				if err != nil {

@@ -21,11 +21,7 @@ func TestKnownTables(t *testing.T) {
 		t.Run(engine.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store, err := Open(ctx, engine.URL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
+			store := openTestStore(t, engine.URL(t))
 			db := store.DB
 			pg := db.Dialect().Name().String() == "pg"
 			var names []string

@@ -59,7 +59,7 @@ type piece struct {
 	text, arg string
 }
 
-// placeholder matches a template action that only prints an argument.
+// printAction matches a template action that only prints an argument.
 var printAction = regexp.MustCompile(`^\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*$`)
 
 // cut splits a message at its {{.Name}} placeholders, or reports false

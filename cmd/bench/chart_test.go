@@ -12,11 +12,14 @@ import (
 	"time"
 )
 
+// fakeResult is one scenario's figures, its p99 in milliseconds.
+func fakeResult(key, name string, rps float64, p99ms float64) result {
+	return result{key: key, name: name, rps: rps, p99: time.Duration(p99ms * float64(time.Millisecond))}
+}
+
 // fakeResults are figures like those of BENCHMARKS.md, c's rate twice b's.
 func fakeResults() []result {
-	r := func(key, name string, rps float64, p99ms float64) result {
-		return result{key: key, name: name, rps: rps, p99: time.Duration(p99ms * float64(time.Millisecond))}
-	}
+	r := fakeResult
 	return []result{
 		r("hello", "Fiber hello-world (ceiling)", 106200, 6.59),
 		r("a", "GET /articles/, anonymous", 38189, 10.20),
@@ -35,9 +38,7 @@ func fakeResults() []result {
 
 // fakePG is a PostgreSQL part like that of BENCHMARKS.md.
 func fakePG() pgResults {
-	r := func(key, name string, rps float64, p99ms float64) result {
-		return result{key: key, name: name, rps: rps, p99: time.Duration(p99ms * float64(time.Millisecond))}
-	}
+	r := fakeResult
 	return pgResults{version: "15.20 (Debian 15.20-0+deb12u1)", results: map[int][]result{
 		1: {r("b", "GET /articles/, logged in", 31456, 4.36), r("f", "POST create article, 32 clients", 3610, 19.18),
 			r("m0", "many users, read-only", 29784, 4.49), r("m1", "many users, 1% writes", 11082, 14.90)},
